@@ -1,0 +1,43 @@
+# Two commands (see README):  make demo   |   make test
+# GPU:  make demo DEVICE=gpu  (installs mxnet-cu112 after removing the CPU mxnet; needs CUDA 11.2, cuDNN 8, NCCL 2)
+PYTHON ?= python3
+VENV   ?= .venv
+DEVICE ?= cpu
+SCALE  ?= quick
+EXTRA   = $(if $(filter gpu,$(DEVICE)),cu112,cpu)
+OTHER   = $(if $(filter gpu,$(DEVICE)),mxnet,mxnet-cu112)
+CTX     = $(if $(filter gpu,$(DEVICE)),gpu:0,cpu)
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-$(EXTRA)
+NPROC  := $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: install demo test unit nbval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	@# pip does not know that mxnet and mxnet-cu112 conflict: remove the other one first.
+	$(BIN)/python -m pip uninstall -y -q $(OTHER) || true
+	$(BIN)/python -m pip install -q -e ".[$(EXTRA),test]"
+	$(BIN)/python -m pip check
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/vaegan run mnist-vae-logreg --scale $(SCALE) --ctx $(CTX)
+
+unit: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest tests
+
+nbval: install
+	VAEGAN_SCALE=quick OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --sanitize-with notebooks/sanitize.cfg notebooks/
+
+test: unit nbval
+
+bench: install
+	$(BIN)/vaegan bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,87 @@
+"""Small shared helpers: contexts, seeding, atomic writes, JSON."""
+import json
+import os
+import random
+import tempfile
+
+import numpy as np
+import mxnet as mx
+
+
+def parse_ctx(spec="cpu"):
+    """Turn ``"cpu"``, ``"cpu:0,1"``, ``"gpu"``, ``"gpu:0,1"`` (or a Context / list) into a list of contexts.
+
+    >>> parse_ctx("cpu:0,1")
+    [cpu(0), cpu(1)]
+    """
+    if isinstance(spec, mx.Context):
+        return [spec]
+    if isinstance(spec, (list, tuple)):
+        out = []
+        for s in spec:
+            out.extend(parse_ctx(s))
+        return out
+    text = str(spec).strip().lower()
+    kind, _, ids = text.partition(":")
+    if kind not in ("cpu", "gpu"):
+        raise ValueError(f"unknown context {spec!r}: use 'cpu', 'cpu:0,1', 'gpu' or 'gpu:0,1'")
+    try:
+        idx = [int(i) for i in ids.split(",")] if ids else [0]
+    except ValueError:
+        raise ValueError(f"bad device ids in context {spec!r}: use e.g. 'gpu:0,1'") from None
+    if kind == "gpu":
+        n = mx.context.num_gpus()
+        if n == 0:
+            raise RuntimeError(f"context {spec!r} asks for a GPU but MXNet sees none: install the GPU build "
+                               "(`make install DEVICE=gpu`, mxnet-cu112 with CUDA 11.2) or use --ctx cpu")
+        bad = [i for i in idx if i >= n]
+        if bad:
+            raise ValueError(f"context {spec!r}: GPU ids {bad} do not exist (MXNet sees {n} GPUs)")
+        return [mx.gpu(i) for i in idx]
+    return [mx.cpu(i) for i in idx]
+
+
+def seed_everything(seed):
+    """Seed python, numpy and mxnet (all contexts) from one integer."""
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    mx.random.seed(seed)
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path, obj):
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n").encode())
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (tuple, set)):
+        return list(o)
+    return str(o)
