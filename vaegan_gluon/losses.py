@@ -1,0 +1,65 @@
+"""Loss functions: small pure functions of NDArrays, each returning one value per image, shape (N,).
+
+Every loss works on logits (pre-sigmoid) with the numerically stable forms, so models never apply a
+sigmoid before a loss (the original study put a sigmoid inside its models and took the log of it).
+Per-image values are *summed* over pixels / latents (the usual VAE convention, so that KL and
+reconstruction are on the same scale); trainers call ``loss.backward()`` on the (N,) vector and
+``gluon.Trainer.step(batch_size)``, which averages over the batch.
+"""
+from mxnet import nd
+
+__all__ = ["bce_from_logits", "pbp_loss", "kl_divergence", "adversarial_loss", "discriminator_loss",
+           "feature_reconstruction_loss", "PBP_LOSSES"]
+
+
+def _sum_per_image(F, t):
+    # (N, ...) -> (N,)
+    return F.sum(F.reshape(t, (0, -1)), axis=1)
+
+
+def bce_from_logits(logits, target, F=nd):
+    """Binary cross-entropy from logits, elementwise: max(l,0) - l*t + log(1 + exp(-|l|))."""
+    return F.relu(logits) - logits * target + F.Activation(-F.abs(logits), act_type="softrelu")
+
+
+def pbp_loss(logits, x, kind="bce", F=nd):
+    """Pixel-by-pixel (PBP) reconstruction loss per image, summed over pixels.
+
+    logits: (N, C, H, W) decoder output before the sigmoid; x: (N, C, H, W) targets in [0, 1].
+    kind: ``"bce"`` (Bernoulli likelihood) or ``"l2"`` (squared error of sigmoid(logits), summed).
+    """
+    if kind == "bce":
+        return _sum_per_image(F, bce_from_logits(logits, x, F))
+    if kind == "l2":
+        return _sum_per_image(F, F.square(F.sigmoid(logits) - x))
+    raise ValueError(f"unknown pbp loss {kind!r}: use one of {sorted(PBP_LOSSES)}")
+
+
+PBP_LOSSES = ("bce", "l2")
+
+
+def kl_divergence(mu, logvar, F=nd):
+    """KL(q(z|x) || N(0, I)) per image, summed over latents: -0.5 * sum(1 + logvar - mu^2 - exp(logvar))."""
+    return -0.5 * F.sum(1 + logvar - F.square(mu) - F.exp(logvar), axis=1)
+
+
+def adversarial_loss(logits, target, F=nd):
+    """BCE of discriminator logits (N, 1) against a constant label ``target`` (1 = real), per image (N,).
+
+    ``target`` may be a float (0/1, or 0.9 for one-sided label smoothing) or an (N, 1) array of labels.
+    """
+    t = target if not isinstance(target, (int, float)) else F.ones_like(logits) * float(target)
+    return F.reshape(bce_from_logits(logits, t, F), (-1,))
+
+
+def discriminator_loss(real_logits, fake_logits, real_label=1.0, fake_label=0.0, F=nd):
+    """Discriminator loss per image: BCE(D(x), real) + BCE(D(x_hat), fake)."""
+    return adversarial_loss(real_logits, real_label, F) + adversarial_loss(fake_logits, fake_label, F)
+
+
+def feature_reconstruction_loss(feat_real, feat_fake, F=nd):
+    """Larsen et al. feature-space reconstruction: squared error between discriminator features, per image.
+
+    Up to constants, the negative Gaussian log-likelihood of D_l(x) under N(D_l(x_tilde), I).
+    """
+    return _sum_per_image(F, F.square(feat_real - feat_fake))

@@ -1,0 +1,76 @@
+"""Training configuration: one flat dataclass, the same names in the API, config.json, CSV and notebooks."""
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Optional
+
+from ..losses import PBP_LOSSES
+
+INITIALIZERS = ("xavier", "normal", "uniform", "msraprelu")
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of one training run (models and data are configured elsewhere).
+
+    The defaults are the original study's: Adam, lr 1e-3, Xavier, batch 64, BCE, weights 1.
+    """
+    scheme: str = "learnable_loss"     # which step function (see vaegan_gluon.train.schemes)
+    n_epochs: int = 50                 # total epochs, solo + combo
+    n_solo_epochs: int = 0             # the first epochs train the VAE alone
+    batch_size: int = 64
+    lr: float = 1e-3                   # Adam learning rate of the VAE
+    disc_lr: Optional[float] = None    # discriminator learning rate (None: same as lr)
+    beta1: float = 0.9
+    beta2: float = 0.999
+    initializer: str = "xavier"
+    pbp_loss: str = "bce"              # "bce" or "l2", from logits
+    pbp_weight: float = 1.0
+    pbp_decay: float = 1.0             # multiply pbp_weight by this ...
+    pbp_decay_every: int = 25          # ... every this many combo epochs
+    disc_weight: float = 1.0           # weight of the adversarial term in the VAE loss
+    max_disc_loss: Optional[float] = None  # gate: skip the adversarial term after an epoch whose mean disc loss exceeds this
+    real_label: float = 1.0            # 0.9 = one-sided label smoothing
+    seed: int = 0
+    hybridize: bool = True
+    log_interval: int = 50             # batches between host reads (progress bar, NaN check)
+    max_nan_events: int = 3            # this many non-finite epochs in a row stop the run
+    keep_checkpoints: int = 1          # complete checkpoints kept on disk (latest ones)
+    extra: dict = field(default_factory=dict)  # scheme-specific settings
+
+    def __post_init__(self):
+        if self.n_epochs < 1:
+            raise ValueError(f"n_epochs must be >= 1, got {self.n_epochs}")
+        if not 0 <= self.n_solo_epochs <= self.n_epochs:
+            raise ValueError(f"n_solo_epochs must be in [0, n_epochs={self.n_epochs}], got {self.n_solo_epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.pbp_loss not in PBP_LOSSES:
+            raise ValueError(f"pbp_loss {self.pbp_loss!r} unknown: use one of {list(PBP_LOSSES)}")
+        if self.initializer not in INITIALIZERS:
+            raise ValueError(f"initializer {self.initializer!r} unknown: use one of {list(INITIALIZERS)}")
+        for name in ("lr", "beta1", "beta2"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.disc_weight < 0:
+            raise ValueError(f"disc_weight must be >= 0, got {self.disc_weight}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; valid: {sorted(known)}")
+        return cls(**d)
+
+    @classmethod
+    def keys(cls):
+        return [f.name for f in fields(cls)]
+
+
+def make_initializer(name):
+    import mxnet as mx
+    return {"xavier": mx.init.Xavier(), "normal": mx.init.Normal(0.02), "uniform": mx.init.Uniform(0.07),
+            "msraprelu": mx.init.MSRAPrelu()}[name]

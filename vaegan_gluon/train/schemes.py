@@ -1,0 +1,131 @@
+"""Training schemes: one step function each.
+
+A scheme owns its optimisers and turns one batch into parameter updates and per-batch statistics. The
+:class:`~vaegan_gluon.train.trainer.Trainer` owns everything else (epochs, phases, schedules, callbacks,
+checkpoints, I/O). Adding a scheme = one class here (or in its own module) decorated with
+``@register_scheme``.
+
+``step`` returns a dict of *device* scalars holding sums over the batch (never read on the host per
+batch); the trainer accumulates them and divides by the number of images once per epoch.
+"""
+import abc
+
+from mxnet import autograd, gluon, nd
+
+from .. import losses
+
+SCHEMES = {}
+
+
+def register_scheme(cls):
+    SCHEMES[cls.name] = cls
+    return cls
+
+
+def get_scheme(name):
+    try:
+        return SCHEMES[name]
+    except KeyError:
+        raise ValueError(f"unknown training scheme {name!r}; valid: {sorted(SCHEMES)}") from None
+
+
+class Scheme(abc.ABC):
+    """Base class. Subclasses set ``name``, ``stat_keys`` and implement ``build_optimizers`` and ``step``."""
+    name = None
+    stat_keys = ()
+    needs_disc = False
+
+    def __init__(self, vae, disc, config, ctx, kvstore="device"):
+        self.vae, self.disc, self.config, self.ctx, self.kvstore = vae, disc, config, ctx, kvstore
+        if self.needs_disc and disc is None:
+            raise ValueError(f"scheme {self.name!r} needs a discriminator (disc=None given)")
+        self.optimizers = self.build_optimizers()
+
+    def adam(self, params, lr):
+        c = self.config
+        return gluon.Trainer(params, "adam", {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
+                             kvstore=self.kvstore)
+
+    @abc.abstractmethod
+    def build_optimizers(self):
+        """Return a dict name -> gluon.Trainer."""
+
+    @abc.abstractmethod
+    def step(self, xs, phase, weights):
+        """One batch. xs: list of (n_i, C, H, W) NDArrays, one per context. Returns dict of sums (device)."""
+
+    def _sum(self, per_ctx):
+        """Sum a list of per-context (n_i,) arrays into one device scalar on ctx[0]."""
+        total = None
+        for a in per_ctx:
+            s = a.sum().as_in_context(self.ctx[0])
+            total = s if total is None else total + s
+        return total
+
+
+@register_scheme
+class LearnableLoss(Scheme):
+    """The original study's scheme: a VAE trained against a discriminator as a learnable loss.
+
+    Solo phase: VAE loss = KL + pbp_weight * PBP.
+    Combo phase, per batch: (1) discriminator update on real images vs *detached* reconstructions;
+    (2) VAE update on KL + pbp_weight * PBP + disc_weight * BCE(D(x_hat), real) with the updated D.
+
+    Difference from the original: the VAE runs **once** per combo step. The original ran it two or three
+    times, once inside the discriminator's recorded graph (whose backward then flowed through the encoder
+    for nothing); with MXNet 1.9.1 + oneDNN a Conv2DTranspose used twice in one recorded graph segfaults
+    in backward, so the original loop crashes on every ConvVAE + discriminator run on CPU.
+    """
+    name = "learnable_loss"
+    stat_keys = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_correct_real",
+                 "disc_correct_fake")
+
+    def build_optimizers(self):
+        opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
+        if self.disc is not None:
+            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
+        return opts
+
+    def step(self, xs, phase, weights):
+        c = self.config
+        n = sum(x.shape[0] for x in xs)
+        pbp_w, disc_w = weights["pbp_weight"], weights["disc_weight"]
+        with autograd.record():
+            outs = []
+            for x in xs:
+                logits, mu, logvar = self.vae(x)
+                pbp = losses.pbp_loss(logits, x, c.pbp_loss)
+                kl = losses.kl_divergence(mu, logvar) if self.vae.variational else nd.zeros_like(pbp)
+                outs.append((x, logits, pbp, kl))
+        stats = {}
+        if phase == "combo":
+            # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
+            # x.detach() too: x is a node of the VAE's recorded graph, and a backward through D(x) without
+            # retain_graph would free x's autograd entry and break the VAE backward below.
+            with autograd.record():
+                d_real = [self.disc(x.detach()) for x, *_ in outs]
+                d_fake = [self.disc(nd.sigmoid(lg).detach()) for _, lg, *_ in outs]
+                d_loss = [losses.discriminator_loss(r, f, real_label=c.real_label) for r, f in zip(d_real, d_fake)]
+            autograd.backward(d_loss)
+            self.optimizers["disc"].step(n)
+            stats["disc_loss"] = self._sum(d_loss)
+            stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
+            stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
+        # (2) the VAE, continuing the graph recorded above (one VAE forward per step).
+        with autograd.record():
+            total, adv_all = [], []
+            for x, logits, pbp, kl in outs:
+                loss = kl + pbp_w * pbp
+                if phase == "combo" and disc_w > 0:
+                    adv = losses.adversarial_loss(self.disc(nd.sigmoid(logits)), 1.0)
+                    adv_all.append(adv)
+                    loss = loss + disc_w * adv
+                total.append(loss)
+        autograd.backward(total)
+        self.optimizers["vae"].step(n)
+        stats["vae_loss"] = self._sum(total)
+        stats["pbp_loss"] = self._sum([o[2] for o in outs])
+        stats["kl"] = self._sum([o[3] for o in outs])
+        if adv_all:
+            stats["adv_loss"] = self._sum(adv_all)
+        return stats

@@ -1,0 +1,288 @@
+"""The Trainer: epochs, phases (solo then combo), schedules, statistics, checkpoints, callbacks.
+
+What a step does is the scheme's business (:mod:`vaegan_gluon.train.schemes`); everything around it is
+here. Host reads happen once per ``log_interval`` batches and once per epoch, never per batch.
+"""
+import csv
+import io
+import math
+import os
+import time
+
+import numpy as np
+import mxnet as mx
+from mxnet import gluon, nd
+
+from ..schedules import DiscGate, PBPWeight
+from ..utils import atomic_write_bytes, parse_ctx, seed_everything, write_json
+from . import checkpoint as ckpt
+from .callbacks import ProgressBar
+from .config import TrainConfig, make_initializer
+from .schemes import get_scheme
+
+BASE_COLUMNS = ["epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real",
+                "disc_acc_fake", "pbp_weight", "disc_weight", "adv_on", "lr", "disc_lr", "seconds",
+                "images_per_s", "event"]
+TIMING_COLUMNS = ("seconds", "images_per_s")
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when ``max_nan_events`` epochs in a row produced a non-finite loss."""
+
+
+def epoch_seed(seed, epoch, rank=0):
+    """The seed of one epoch: resuming at epoch k replays exactly the random stream of an uninterrupted run.
+
+    MXNet has no API to read its RNG state, so instead of saving it we re-seed every epoch from
+    (run seed, epoch, worker rank).
+    """
+    return (int(seed) * 1_000_003 + int(epoch) * 7_919 + int(rank) * 104_729 + 17) % (2 ** 31 - 1)
+
+
+def _as_array(data):
+    images = getattr(data, "images", data)
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"training images must be (N, C, H, W), got shape {images.shape}")
+    if images.size and (images.min() < 0 or images.max() > 1):
+        raise ValueError("training images must be in [0, 1] (got range "
+                         f"[{images.min():.3g}, {images.max():.3g}]); divide uint8 images by 255")
+    return images
+
+
+class Trainer:
+    """Train a VAE, alone or against a discriminator, with the scheme named in ``config.scheme``.
+
+    Parameters
+    ----------
+    vae : HybridBlock following the VAE contract (``vae(x) -> (logits, mu, logvar)``, ``.variational``).
+    disc : HybridBlock discriminator (``disc(x) -> logits (N, 1)``) or None for solo-only training.
+    config : TrainConfig or dict.
+    ctx : "cpu", "gpu:0,1", a Context or a list; batches are split across contexts.
+    out_dir : results folder (checkpoints, CSV, config.json). None keeps everything in memory.
+    run_config : extra JSON-able description of the run (models, data) stored in config.json.
+    callbacks : objects with event hooks (see :mod:`vaegan_gluon.train.callbacks`).
+    progress : show a tqdm progress bar.
+    kvstore : gluon kvstore name ("device", "local", "dist_sync", ...).
+    """
+
+    def __init__(self, vae, disc=None, config=None, ctx="cpu", out_dir=None, run_config=None,
+                 callbacks=(), progress=True, kvstore="device"):
+        self.config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config or {})
+        self.vae, self.disc = vae, disc
+        self.ctx = parse_ctx(ctx)
+        self.out_dir = out_dir
+        self.run_config = dict(run_config or {})
+        self.callbacks = list(callbacks) + ([ProgressBar()] if progress else [])
+        self.kvstore = kvstore
+        self.history = []
+        self.running = {}
+        self.n_batches = 0
+        self.lr_scale = 1.0
+        self.nan_streak = 0
+        self.pbp_schedule = PBPWeight(self.config.pbp_weight, self.config.pbp_decay, self.config.pbp_decay_every)
+        self.gate = DiscGate(self.config.max_disc_loss)
+        self._prepared = False
+
+    # ------------------------------------------------------------------ set-up
+    def _prepare(self):
+        if self._prepared:
+            return
+        c = self.config
+        seed_everything(c.seed)
+        ctx0 = self.ctx[0]
+        dummy = nd.zeros((2,) + tuple(self.vae.image_shape), ctx=ctx0)
+        # Initialise and run one forward *now*, VAE first, so deferred shapes are resolved before any
+        # epoch is seeded: the VAE gets the same weights with or without a discriminator.
+        for net in (self.vae, self.disc):
+            if net is None:
+                continue
+            net.initialize(make_initializer(c.initializer), ctx=self.ctx)
+            if c.hybridize:
+                net.hybridize(static_alloc=True, static_shape=True)
+            net(dummy)
+        self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore)
+        self._base_lrs = {k: o.learning_rate for k, o in self.scheme.optimizers.items()}
+        self._prepared = True
+
+    @property
+    def networks(self):
+        return {"vae": self.vae, "disc": self.disc}
+
+    @property
+    def checkpoint_dir(self):
+        return os.path.join(self.out_dir, "checkpoints") if self.out_dir else None
+
+    def _set_lr_scale(self, scale):
+        self.lr_scale = scale
+        for k, opt in self.scheme.optimizers.items():
+            opt.set_learning_rate(self._base_lrs[k] * scale)
+
+    def _state(self):
+        return {"rows": self.history, "lr_scale": self.lr_scale, "nan_streak": self.nan_streak,
+                "schedules": {"pbp_weight": self.pbp_schedule.state_dict(), "gate": self.gate.state_dict()},
+                "seed": self.config.seed}
+
+    def _save_checkpoint(self, epoch):
+        if self.checkpoint_dir:
+            ckpt.save_checkpoint(self.checkpoint_dir, epoch, self.networks, self.scheme.optimizers,
+                                 self._state(), keep=self.config.keep_checkpoints)
+
+    def _restore(self, path):
+        state = ckpt.load_checkpoint(path, self.networks, self.scheme.optimizers, self.ctx)
+        self.pbp_schedule.load_state_dict(state["schedules"]["pbp_weight"])
+        self.gate.load_state_dict(state["schedules"]["gate"])
+        return state
+
+    # ------------------------------------------------------------------ I/O
+    def columns(self):
+        extra = [k for k in self.scheme.stat_keys
+                 if k not in BASE_COLUMNS and not k.startswith("disc_correct_")]
+        return BASE_COLUMNS[:-3] + extra + BASE_COLUMNS[-3:]
+
+    def _write_csv(self):
+        if not self.out_dir:
+            return
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=self.columns(), extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for row in self.history:
+            w.writerow({k: ("" if v is None or (isinstance(v, float) and math.isnan(v)) else v)
+                        for k, v in row.items()})
+        atomic_write_bytes(os.path.join(self.out_dir, "training_statistics.csv"), buf.getvalue().encode())
+
+    def _write_config(self):
+        if self.out_dir:
+            write_json(os.path.join(self.out_dir, "config.json"),
+                       dict(self.run_config, train=self.config.to_dict()))
+
+    def _call(self, hook, *args):
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn is not None:
+                fn(self, *args)
+
+    # ------------------------------------------------------------------ training
+    def phase_of(self, epoch):
+        return "solo" if (self.disc is None or epoch < self.config.n_solo_epochs) else "combo"
+
+    def weights_for(self, epoch):
+        """The weights in force in ``epoch`` (0-based), from the schedules and the last epoch's row."""
+        n_combo_done = max(0, epoch - self.config.n_solo_epochs)
+        last_disc = None
+        if self.history:
+            last = [r for r in self.history if not r.get("event")]
+            last_disc = last[-1].get("disc_loss") if last else None
+        adv_on = self.phase_of(epoch) == "combo" and self.gate.open(last_disc)
+        return {"pbp_weight": self.pbp_schedule.value(n_combo_done),
+                "disc_weight": self.config.disc_weight if adv_on else 0.0,
+                "adv_on": adv_on}
+
+    def fit(self, train, resume=False):
+        """Train on ``train`` (ImageSet or (N, C, H, W) array in [0, 1]); returns the list of epoch rows."""
+        c = self.config
+        images = _as_array(train)
+        if tuple(images.shape[1:]) != tuple(self.vae.image_shape):
+            raise ValueError(f"training images have shape {images.shape[1:]} but the VAE expects "
+                             f"{tuple(self.vae.image_shape)}: build the model with image_shape={images.shape[1:]}")
+        self._prepare()
+        start = 0
+        if self.out_dir:
+            os.makedirs(self.out_dir, exist_ok=True)
+            last = ckpt.latest_checkpoint(self.checkpoint_dir)
+            if resume and last:
+                state = self._restore(last)
+                self.history = state["rows"]
+                self.nan_streak = state["nan_streak"]
+                self._set_lr_scale(state["lr_scale"])
+                start = state["epoch"]
+            elif last and not resume:
+                raise FileExistsError(f"{self.out_dir} already holds checkpoints of a run: pass resume=True "
+                                      "(CLI: --resume) to continue it, or choose another results folder")
+            self._write_config()
+            if start == 0:
+                self._save_checkpoint(0)   # the state a NaN in the first epoch restores
+        data = nd.array(images, ctx=self.ctx[0])
+        n = data.shape[0]
+        bs = min(c.batch_size, n)
+        self.n_batches = int(math.ceil(n / bs))
+        self._call("train_begin")
+        epoch = start
+        while epoch < c.n_epochs:
+            row = self._run_epoch(epoch, data, n, bs)
+            if row.get("event"):
+                continue   # NaN: restored, lr halved; redo this epoch
+            epoch += 1
+        self._call("train_end")
+        return self.history
+
+    def _run_epoch(self, epoch, data, n, bs):
+        c = self.config
+        phase = self.phase_of(epoch)
+        weights = self.weights_for(epoch)
+        seed = epoch_seed(c.seed, epoch)
+        seed_everything(seed)
+        perm = nd.array(np.random.RandomState(seed).permutation(n), ctx=self.ctx[0], dtype="int64")
+        self._call("epoch_begin", epoch, phase)
+        sums, self.running = {}, {}
+        t0 = time.time()
+        seen, bad_batch = 0, None
+        for b in range(self.n_batches):
+            x = nd.take(data, perm[b * bs:(b + 1) * bs])
+            xs = gluon.utils.split_and_load(x, self.ctx, even_split=False) if len(self.ctx) > 1 else [x]
+            stats = self.scheme.step(xs, phase, weights)
+            for k, v in stats.items():
+                sums[k] = v if k not in sums else sums[k] + v
+            seen += x.shape[0]
+            if (b + 1) % c.log_interval == 0 or b + 1 == self.n_batches:
+                self.running = {k: float(v.asscalar()) / seen for k, v in sums.items()
+                                if not k.startswith("disc_correct_")}
+                if not all(math.isfinite(v) for v in self.running.values()):
+                    bad_batch = b
+                    self._call("batch_end", b, self.n_batches)
+                    break
+            self._call("batch_end", b, self.n_batches)
+        seconds = time.time() - t0
+        means = {k: float(v.asscalar()) / seen for k, v in sums.items()}
+        row = {"epoch": epoch + 1, "phase": phase, "pbp_weight": weights["pbp_weight"],
+               "disc_weight": weights["disc_weight"], "adv_on": weights["adv_on"],
+               "lr": self._base_lrs["vae"] * self.lr_scale,
+               "disc_lr": (self._base_lrs["disc"] * self.lr_scale) if "disc" in self._base_lrs else None,
+               "seconds": round(seconds, 3), "images_per_s": round(seen / max(seconds, 1e-9), 1), "event": ""}
+        for k in self.columns():
+            row.setdefault(k, float("nan"))
+        for k, v in means.items():
+            if k.startswith("disc_correct_"):
+                row["disc_acc_" + k[len("disc_correct_"):]] = v
+            else:
+                row[k] = v
+        if bad_batch is None and not all(math.isfinite(v) for v in means.values()):
+            bad_batch = self.n_batches - 1
+        if bad_batch is not None:
+            self._handle_nan(row, epoch, bad_batch)
+        else:
+            self.nan_streak = 0
+            self.history.append(row)
+            self._save_checkpoint(epoch + 1)
+            self._write_csv()
+        self._call("epoch_end", row)
+        return row
+
+    def _handle_nan(self, row, epoch, batch):
+        self.nan_streak += 1
+        row["event"] = (f"non-finite loss at batch {batch + 1}: restored the epoch-{epoch} checkpoint, "
+                        f"learning rates halved (event {self.nan_streak} of {self.config.max_nan_events})")
+        self.history.append(row)
+        self._write_csv()
+        if self.nan_streak >= self.config.max_nan_events:
+            raise TrainingDiverged(f"{self.nan_streak} epochs in a row produced non-finite losses (last: epoch "
+                                   f"{epoch + 1}, batch {batch + 1}); lower lr (now {row['lr']:.3g}) or check the data. "
+                                   + (f"Statistics: {self.out_dir}/training_statistics.csv" if self.out_dir else ""))
+        if self.checkpoint_dir and ckpt.latest_checkpoint(self.checkpoint_dir):
+            rows = self.history
+            self._restore(ckpt.latest_checkpoint(self.checkpoint_dir))
+            self.history = rows
+        else:
+            raise TrainingDiverged(f"non-finite loss at epoch {epoch + 1}, batch {batch + 1}, and no checkpoint to "
+                                   "restore (set out_dir to enable the NaN guard's restore)")
+        self._set_lr_scale(self.lr_scale * 0.5)
