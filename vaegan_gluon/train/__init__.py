@@ -1,8 +1,8 @@
 """Training: the Trainer (epochs, phases, schedules, I/O) and the schemes (one step function each)."""
-from .callbacks import Callback, History, ProgressBar
+from .callbacks import Callback, EvolutionFrames, History, ProgressBar
 from .config import TrainConfig
 from .schemes import SCHEMES, LearnableLoss, Scheme, get_scheme, register_scheme
 from .trainer import Trainer, TrainingDiverged, epoch_seed
 
-__all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "History", "ProgressBar", "Scheme",
+__all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "EvolutionFrames", "History", "ProgressBar", "Scheme",
            "LearnableLoss", "SCHEMES", "get_scheme", "register_scheme", "epoch_seed"]

@@ -64,3 +64,25 @@ class History(Callback):
 
     def epoch_end(self, trainer, row):
         self.rows.append(dict(row))
+
+
+class EvolutionFrames(Callback):
+    """After every epoch, reconstruct fixed validation images and keep the grid as a frame.
+
+    The frames end up in ``trainer.evolution_frames`` and, in a results folder, in ``images/evolution.gif``
+    (the TF studies showed this training-evolution animation).
+    """
+
+    def __init__(self, images, nrow=10):
+        self.images = images
+        self.nrow = nrow
+
+    def train_begin(self, trainer):
+        trainer.evolution_frames = []
+
+    def epoch_end(self, trainer, row):
+        from .. import metrics, viz
+        if row.get("event"):
+            return
+        recon = metrics.reconstruct(trainer.vae, self.images, ctx=trainer.ctx[0])
+        trainer.evolution_frames.append(viz.image_grid(recon, nrow=self.nrow))

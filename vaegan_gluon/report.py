@@ -1,0 +1,131 @@
+"""A run's results folder: final pictures, metrics.json and the README.md report that shows them.
+
+Layout (see DESIGN.md)::
+
+    <run>/config.json                 everything needed to rerun (models, data, training settings)
+    <run>/training_statistics.csv     one row an epoch
+    <run>/metrics.json                held-out numbers (see vaegan_gluon.metrics for units)
+    <run>/images/*.png, evolution.gif originals above reconstructions, samples, curves, interpolation
+    <run>/vae.params, disc.params     final parameters
+    <run>/checkpoints/                resumable state (latest complete epoch)
+    <run>/README.md                   the report
+"""
+import os
+
+import numpy as np
+import pandas as pd
+
+from . import metrics as M
+from . import viz
+from .utils import read_json, write_json
+
+N_SHOW = 10  # the study showed the first 10 validation images
+
+
+def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None):
+    """Evaluate on held-out ``val`` images, draw the pictures, write metrics.json and the report."""
+    from .models import count_parameters
+    os.makedirs(os.path.join(run_dir, "images"), exist_ok=True)
+    vae, disc, ctx = trainer.vae, trainer.disc, trainer.ctx[0]
+    images = np.asarray(getattr(val, "images", val), dtype=np.float32)
+    vae.save_parameters(os.path.join(run_dir, "vae.params"))
+    if disc is not None:
+        disc.save_parameters(os.path.join(run_dir, "disc.params"))
+
+    m = M.evaluate(vae, images, disc=disc, ctx=ctx, n_samples=n_samples, seed=trainer.config.seed)
+    rows = [r for r in trainer.history if not r.get("event")]
+    m["parameters"] = {"vae": count_parameters(vae)}
+    if disc is not None:
+        m["parameters"]["disc"] = count_parameters(disc)
+    m["train_seconds"] = float(sum(r["seconds"] for r in rows))
+    m["train_images_per_s"] = float(np.mean([r["images_per_s"] for r in rows])) if rows else None
+    m["n_val_images"] = int(len(images))
+    m["nan_events"] = sum(1 for r in trainer.history if r.get("event"))
+    if extra_metrics:
+        m.update(extra_metrics)
+    write_json(os.path.join(run_dir, "metrics.json"), m)
+
+    img = lambda name: os.path.join(run_dir, "images", name)  # noqa: E731
+    show = images[:N_SHOW]
+    recon = M.reconstruct(vae, show, ctx=ctx)
+    viz.originals_vs_reconstructions(show, recon, path=img("reconstructions.png"),
+                                     title="validation images (top) and reconstructions (bottom)")
+    rng = np.random.RandomState(trainer.config.seed + 2)
+    z = rng.standard_normal((min(n_samples, 40), vae.n_latent)).astype(np.float32)
+    viz.save_grid(M.decode_images(vae, z, ctx=ctx), img("samples.png"), nrow=10)
+    if rows:
+        viz.loss_curves(pd.DataFrame(trainer.history), path=img("loss_curves.png"))
+    if len(images) >= 2:
+        viz.interpolation(vae, images[0], images[1], steps=10, ctx=ctx, path=img("interpolation.png"))
+    frames = getattr(trainer, "evolution_frames", None)
+    if frames:
+        viz.evolution_gif(frames, img("evolution.gif"))
+    attrs = getattr(val, "attributes", None)
+    if attrs is not None and "smiling" in attrs.columns and len(images) >= 20:
+        try:
+            viz.attribute_arithmetic(vae, images, attrs, plus={"smiling": True}, minus={"smiling": False},
+                                     base={"smiling": False}, n_base=8, ctx=ctx, path=img("smiling_vector.png"),
+                                     title="neutral faces + s * (mean smiling - mean neutral latent)")
+        except ValueError as err:  # a group is empty in a tiny validation set: say so in the report
+            m["attribute_arithmetic"] = f"skipped: {err}"
+            write_json(os.path.join(run_dir, "metrics.json"), m)
+    write_report(run_dir)
+    return m
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def write_report(run_dir):
+    """(Re-)render ``<run_dir>/README.md`` from the files in the folder; returns its path."""
+    cfg = read_json(os.path.join(run_dir, "config.json"))
+    m_path = os.path.join(run_dir, "metrics.json")
+    m = read_json(m_path) if os.path.exists(m_path) else {}
+    csv_path = os.path.join(run_dir, "training_statistics.csv")
+    stats = pd.read_csv(csv_path) if os.path.exists(csv_path) else None
+    name = cfg.get("name", os.path.basename(os.path.normpath(run_dir)))
+    lines = [f"# {name}", ""]
+    if cfg.get("description"):
+        lines += [cfg["description"], ""]
+    data = cfg.get("data", {})
+    lines += [f"- data: `{data.get('source', '?')}`" + (f" ({data['note']})" if data.get("note") else ""),
+              f"- VAE: `{cfg.get('vae')}`", f"- discriminator: `{cfg.get('disc')}`",
+              f"- scale: `{cfg.get('scale', '?')}`", ""]
+    if cfg.get("command"):
+        lines += ["Reproduce:", "", "```", cfg["command"], "```", ""]
+    pics = [("reconstructions.png", "First validation images (top) and their reconstructions (bottom)"),
+            ("samples.png", "Samples from the prior"), ("loss_curves.png", "Training statistics"),
+            ("interpolation.png", "Latent interpolation between two validation images"),
+            ("evolution.gif", "Reconstructions of the fixed validation images, epoch by epoch"),
+            ("smiling_vector.png", "Attribute vector arithmetic")]
+    for fname, caption in pics:
+        if os.path.exists(os.path.join(run_dir, "images", fname)):
+            lines += [f"**{caption}**", "", f"![{caption}](images/{fname})", ""]
+    if m:
+        lines += ["## Metrics (held-out images)", "", "| metric | value |", "|---|---|"]
+        for k, v in m.items():
+            if k == "parameters":
+                for net, counts in v.items():
+                    lines.append(f"| parameters {net} (trainable / non-trainable) | "
+                                 f"{counts['trainable']:,} / {counts['non_trainable']:,} |")
+            elif not isinstance(v, (dict, list)):
+                lines.append(f"| {k} | {_fmt(v)} |")
+        lines += ["", "Units: see `vaegan_gluon.metrics` (recon_bce and neg_elbo in nats per image).", ""]
+    if stats is not None and len(stats):
+        lines += ["## Training statistics", ""]
+        cols = [c for c in ("epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss",
+                            "disc_acc_real", "disc_acc_fake", "pbp_weight", "disc_weight", "seconds", "event")
+                if c in stats.columns and stats[c].notna().any()]
+        show = stats if len(stats) <= 20 else pd.concat([stats.head(10), stats.tail(10)])
+        lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for _, r in show.iterrows():
+            lines.append("| " + " | ".join(_fmt(r[c]) if not (isinstance(r[c], float) and np.isnan(r[c])) else ""
+                                           for c in cols) + " |")
+        lines.append("")
+    path = os.path.join(run_dir, "README.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return path
