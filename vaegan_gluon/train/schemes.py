@@ -34,6 +34,7 @@ class Scheme(abc.ABC):
     name = None
     stat_keys = ()
     needs_disc = False
+    batch_scale = 1   # number of distributed workers: optimiser steps normalise by the global batch
 
     def __init__(self, vae, disc, config, ctx, kvstore="device"):
         self.vae, self.disc, self.config, self.ctx, self.kvstore = vae, disc, config, ctx, kvstore
@@ -107,7 +108,7 @@ class LearnableLoss(Scheme):
                 d_fake = [self.disc(nd.sigmoid(lg).detach()) for _, lg, *_ in outs]
                 d_loss = [losses.discriminator_loss(r, f, real_label=c.real_label) for r, f in zip(d_real, d_fake)]
             autograd.backward(d_loss)
-            self.optimizers["disc"].step(n)
+            self.optimizers["disc"].step(n * self.batch_scale)
             stats["disc_loss"] = self._sum(d_loss)
             stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
             stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
@@ -122,7 +123,7 @@ class LearnableLoss(Scheme):
                     loss = loss + disc_w * adv
                 total.append(loss)
         autograd.backward(total)
-        self.optimizers["vae"].step(n)
+        self.optimizers["vae"].step(n * self.batch_scale)
         stats["vae_loss"] = self._sum(total)
         stats["pbp_loss"] = self._sum([o[2] for o in outs])
         stats["kl"] = self._sum([o[3] for o in outs])

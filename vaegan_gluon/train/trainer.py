@@ -75,6 +75,12 @@ class Trainer:
         self.run_config = dict(run_config or {})
         self.callbacks = list(callbacks) + ([ProgressBar()] if progress else [])
         self.kvstore = kvstore
+        self.rank, self.num_workers = 0, 1
+        if isinstance(kvstore, str) and kvstore.startswith("dist"):
+            # MXNet's own parameter server (started by `vaegan launch`); data is sharded by rank and only
+            # rank 0 writes the results folder. batch_size stays the *global* batch.
+            self.kvstore = mx.kv.create(kvstore)
+            self.rank, self.num_workers = self.kvstore.rank, self.kvstore.num_workers
         self.history = []
         self.running = {}
         self.n_batches = 0
@@ -102,6 +108,7 @@ class Trainer:
                 net.hybridize(static_alloc=True, static_shape=True)
             net(dummy)
         self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore)
+        self.scheme.batch_scale = self.num_workers
         self._base_lrs = {k: o.learning_rate for k, o in self.scheme.optimizers.items()}
         self._prepared = True
 
@@ -123,8 +130,13 @@ class Trainer:
                 "schedules": {"pbp_weight": self.pbp_schedule.state_dict(), "gate": self.gate.state_dict()},
                 "seed": self.config.seed}
 
+    @property
+    def writer(self):
+        """Only one process writes the results folder (rank 0 of a distributed job)."""
+        return self.out_dir is not None and self.rank == 0
+
     def _save_checkpoint(self, epoch):
-        if self.checkpoint_dir:
+        if self.checkpoint_dir and self.writer:
             ckpt.save_checkpoint(self.checkpoint_dir, epoch, self.networks, self.scheme.optimizers,
                                  self._state(), keep=self.config.keep_checkpoints)
 
@@ -141,7 +153,7 @@ class Trainer:
         return BASE_COLUMNS[:-3] + extra + BASE_COLUMNS[-3:]
 
     def _write_csv(self):
-        if not self.out_dir:
+        if not self.writer:
             return
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=self.columns(), extrasaction="ignore", lineterminator="\n")
@@ -152,7 +164,7 @@ class Trainer:
         atomic_write_bytes(os.path.join(self.out_dir, "training_statistics.csv"), buf.getvalue().encode())
 
     def _write_config(self):
-        if self.out_dir:
+        if self.writer:
             write_json(os.path.join(self.out_dir, "config.json"),
                        dict(self.run_config, train=self.config.to_dict()))
 
@@ -186,9 +198,14 @@ class Trainer:
             raise ValueError(f"training images have shape {images.shape[1:]} but the VAE expects "
                              f"{tuple(self.vae.image_shape)}: build the model with image_shape={images.shape[1:]}")
         self._prepare()
+        if self.num_workers > 1:
+            # equal shards, so that every worker runs the same number of synchronous steps
+            per = len(images) // self.num_workers
+            images = images[self.rank * per:(self.rank + 1) * per]
         start = 0
         if self.out_dir:
-            os.makedirs(self.out_dir, exist_ok=True)
+            if self.writer:
+                os.makedirs(self.out_dir, exist_ok=True)
             last = ckpt.latest_checkpoint(self.checkpoint_dir)
             if resume and last:
                 state = self._restore(last)
@@ -204,7 +221,7 @@ class Trainer:
                 self._save_checkpoint(0)   # the state a NaN in the first epoch restores
         data = nd.array(images, ctx=self.ctx[0])
         n = data.shape[0]
-        bs = min(c.batch_size, n)
+        bs = min(max(1, c.batch_size // self.num_workers), n)
         self.n_batches = int(math.ceil(n / bs))
         self._call("train_begin")
         epoch = start
@@ -220,7 +237,7 @@ class Trainer:
         c = self.config
         phase = self.phase_of(epoch)
         weights = self.weights_for(epoch)
-        seed = epoch_seed(c.seed, epoch)
+        seed = epoch_seed(c.seed, epoch, self.rank)
         seed_everything(seed)
         perm = nd.array(np.random.RandomState(seed).permutation(n), ctx=self.ctx[0], dtype="int64")
         self._call("epoch_begin", epoch, phase)
@@ -248,7 +265,8 @@ class Trainer:
                "disc_weight": weights["disc_weight"], "adv_on": weights["adv_on"],
                "lr": self._base_lrs["vae"] * self.lr_scale,
                "disc_lr": (self._base_lrs["disc"] * self.lr_scale) if "disc" in self._base_lrs else None,
-               "seconds": round(seconds, 3), "images_per_s": round(seen / max(seconds, 1e-9), 1), "event": ""}
+               "seconds": round(seconds, 3), "event": "",
+               "images_per_s": round(seen * self.num_workers / max(seconds, 1e-9), 1)}  # over all workers
         for k in self.columns():
             row.setdefault(k, float("nan"))
         for k, v in means.items():

@@ -1,0 +1,206 @@
+"""Discriminators: images ``(N, C, H, W)`` float32 in [0, 1] -> logits ``(N, 1)``.
+
+Common options (all off by default, except ``bn_before_activation`` which keeps the original
+study's order):
+
+dropout : float
+    Dropout rate applied to the output of every hidden layer (conv block / hidden Dense; for
+    ResNetDisc only to the pooled features) and so to the input of the final Dense.
+minibatch_features : int
+    If > 0, a :class:`~.layers.MinibatchDiscrimination` layer with this many kernels (each
+    ``minibatch_kernel_dims`` wide) sits before the final Dense.
+instance_noise : bool
+    If True, an :class:`~.layers.InstanceNoise` input layer adds ``N(0, s**2)`` noise while
+    training; ``disc.set_noise_stddev(s)`` sets ``s`` (starts at 0).
+bn_before_activation : bool
+    ``Conv -> BatchNorm -> activation`` (True, the original study's order) or
+    ``Conv -> activation -> BatchNorm`` (False). Only where BatchNorm exists: DenseLogReg has none
+    (accepted and ignored); ResNetDisc's residual blocks fix the order (True only).
+feature_layer : int or None
+    If an int ``l``, the forward returns ``(logits, features)``: ``features`` is the output of the
+    ``l``-th feature layer of the *same* pass (counted from 1, after its normalisation and
+    activation, before dropout). Feature layers: DenseLogReg - the hidden Dense layers;
+    ConvDisc / DeepConvDisc - the conv blocks; ResNetDisc - 1 = stem (conv, BN, ReLU, max-pool),
+    2..5 = the four residual stages. The VAE/GAN paper (Larsen et al. 2016) uses the 4th conv
+    layer: ``DeepConvDisc(feature_layer=4)``.
+"""
+from mxnet.gluon import nn
+from mxnet.gluon.model_zoo.vision.resnet import BasicBlockV1
+
+from .layers import InstanceNoise, MinibatchDiscrimination
+
+__all__ = ["DenseLogReg", "ConvDisc", "DeepConvDisc", "ResNetDisc"]
+
+
+class _Discriminator(nn.HybridBlock):
+    """Input noise -> feature layers (with optional capture + dropout) -> head -> ``(N, 1)`` logits.
+
+    Subclasses fill ``self.layers`` (a HybridSequential of feature layers) and may add pooling
+    to ``self.head`` before calling :meth:`_finish_head`.
+    """
+
+    def __init__(self, dropout=0.0, minibatch_features=0, instance_noise=False, feature_layer=None,
+                 minibatch_kernel_dims=16, hidden_dropout=True, **kwargs):
+        super().__init__(**kwargs)
+        self.dropout = float(dropout)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.minibatch_features = int(minibatch_features)
+        self.minibatch_kernel_dims = int(minibatch_kernel_dims)
+        self.feature_layer = None if feature_layer is None else int(feature_layer)
+        self._hidden_dropout = hidden_dropout
+        with self.name_scope():
+            self.noise = InstanceNoise(prefix="noise_") if instance_noise else None
+            self.layers = nn.HybridSequential(prefix="")
+            self.head = nn.HybridSequential(prefix="head_")
+
+    def _finish_head(self):
+        n = len(self.layers)
+        if self.feature_layer is not None and not 1 <= self.feature_layer <= n:
+            raise ValueError(f"feature_layer={self.feature_layer} but {type(self).__name__} has "
+                             f"{n} feature layers: use 1..{n} (see the module docstring)")
+        with self.head.name_scope():
+            if self.dropout > 0 and not self._hidden_dropout:
+                self.head.add(nn.Dropout(self.dropout))
+            if self.minibatch_features > 0:
+                self.head.add(MinibatchDiscrimination(self.minibatch_features, self.minibatch_kernel_dims))
+            self.head.add(nn.Dense(1))
+
+    def set_noise_stddev(self, stddev):
+        """Set the instance-noise standard deviation (used only while training)."""
+        if self.noise is None:
+            raise ValueError(f"{type(self).__name__} was built without instance noise: "
+                             "pass instance_noise=True to use set_noise_stddev")
+        self.noise.set_stddev(stddev)
+
+    def hybrid_forward(self, F, x):
+        if self.noise is not None:
+            x = self.noise(x)
+        features = None
+        for i in range(len(self.layers)):
+            x = self.layers[i](x)
+            if i + 1 == self.feature_layer:
+                features = x
+            if self._hidden_dropout and self.dropout > 0:
+                x = F.Dropout(x, p=self.dropout)
+        logits = self.head(x)
+        if self.feature_layer is None:
+            return logits
+        return logits, features
+
+
+def _conv_block(channels, in_channels, norm_layer, norm_kwargs, bn_before_activation, slope=0.2):
+    block = nn.HybridSequential(prefix="")
+    block.add(nn.Conv2D(channels, 4, 2, 1, use_bias=False, in_channels=in_channels))
+    act = nn.LeakyReLU(slope)
+    if norm_layer is None:
+        block.add(act)
+    else:
+        norm = norm_layer(**(norm_kwargs or {}))
+        block.add(*((norm, act) if bn_before_activation else (act, norm)))
+    return block
+
+
+class DenseLogReg(_Discriminator):
+    """The original study's dense "logistic regressor" (``DenseLogisticRegressor``).
+
+    flatten -> ``n_hidden_layers`` x Dense(``n_hidden_units``, ReLU) -> Dense(1).
+    At 1x28x28, ``DenseLogReg(1, 200)`` has 157,201 parameters, as the original.
+    ``bn_before_activation`` is accepted and ignored (no BatchNorm here).
+    """
+
+    def __init__(self, n_hidden_layers=1, n_hidden_units=200, dropout=0.0, minibatch_features=0,
+                 instance_noise=False, bn_before_activation=True, feature_layer=None,
+                 minibatch_kernel_dims=16, **kwargs):
+        super().__init__(dropout, minibatch_features, instance_noise, feature_layer,
+                         minibatch_kernel_dims, **kwargs)
+        self.n_hidden_layers = int(n_hidden_layers)
+        self.n_hidden_units = int(n_hidden_units)
+        with self.layers.name_scope():
+            for _ in range(self.n_hidden_layers):
+                self.layers.add(nn.Dense(self.n_hidden_units, activation="relu", flatten=True))
+        self._finish_head()
+
+
+class ConvDisc(_Discriminator):
+    """The original study's ``ConvDisc_LeakyReLU``: three stride-2 4x4 conv blocks, Dense(1).
+
+    ``Conv(b) -> LeakyReLU(0.2)``, ``Conv(2b) -> BN -> LeakyReLU``, ``Conv(4b) -> BN ->
+    LeakyReLU`` (convs bias-free, padding 1: 64 -> 32 -> 16 -> 8), Dense(1) over ``4b*8*8``.
+    Same parameter count as the original. ``norm_layer`` (default ``nn.BatchNorm``; None for no
+    normalisation) and ``norm_kwargs`` replace the BatchNorm of blocks 2 and 3.
+    """
+
+    n_blocks = 3
+
+    def __init__(self, base_channels=32, dropout=0.0, minibatch_features=0, instance_noise=False,
+                 bn_before_activation=True, feature_layer=None, norm_layer=nn.BatchNorm,
+                 norm_kwargs=None, minibatch_kernel_dims=16, **kwargs):
+        super().__init__(dropout, minibatch_features, instance_noise, feature_layer,
+                         minibatch_kernel_dims, **kwargs)
+        self.base_channels = int(base_channels)
+        with self.layers.name_scope():
+            in_ch = 0
+            for i in range(self.n_blocks):
+                ch = self.base_channels * 2 ** i
+                self.layers.add(_conv_block(ch, in_ch, None if i == 0 else norm_layer, norm_kwargs,
+                                            bn_before_activation))
+                in_ch = ch
+        self._finish_head()
+
+
+class DeepConvDisc(ConvDisc):
+    """A deeper ConvDisc: four stride-2 4x4 conv blocks (``b, 2b, 4b, 8b``), Dense(1).
+
+    The DCGAN discriminator of the MXNet DCGAN tutorial (which the original study's DeepConvVAE
+    decoder cites), with the first block un-normalised and LeakyReLU(0.2). The original's
+    ``DeepConvDisc`` source was not available; at 3x64x64 this has the tutorial's final
+    ``Conv2D(1, 4)`` over the 4x4 map as a Dense over ``8b*4*4`` features (one extra bias), so
+    it works at every image size.
+    """
+
+    n_blocks = 4
+
+    def __init__(self, base_channels=64, **kwargs):
+        super().__init__(base_channels=base_channels, **kwargs)
+
+
+class ResNetDisc(_Discriminator):
+    """ResNet-18 discriminator with one logit (the original study's ``ResNet``), no pretrained weights.
+
+    Stem ``Conv 7x7/2 (64) -> BN -> ReLU -> MaxPool 3x3/2``, four stages of two
+    :class:`mxnet.gluon.model_zoo.vision.resnet.BasicBlockV1` at 64/128/256/512 channels (stride 2
+    from the second stage), global average pooling, Dense(1). 11,186,625 parameters with 3 input
+    channels.
+
+    Difference from the original: built from Gluon's model-zoo ``BasicBlockV1`` (bias-free convs
+    followed by BatchNorm, BatchNorm on the 1x1 projection shortcuts) instead of the d2l
+    ``Residual`` block the original used (biases in every conv, no BatchNorm on the shortcuts):
+    11,186,625 instead of 11,187,841 parameters (-4,800 conv biases, +3,584 shortcut BatchNorm).
+    ``dropout`` applies to the pooled features only; ``bn_before_activation`` must stay True.
+    """
+
+    def __init__(self, dropout=0.0, minibatch_features=0, instance_noise=False,
+                 bn_before_activation=True, feature_layer=None, minibatch_kernel_dims=16, **kwargs):
+        if not bn_before_activation:
+            raise ValueError("ResNetDisc: BasicBlockV1 fixes BatchNorm before ReLU; "
+                             "bn_before_activation=False is not supported")
+        super().__init__(dropout, minibatch_features, instance_noise, feature_layer,
+                         minibatch_kernel_dims, hidden_dropout=False, **kwargs)
+        with self.layers.name_scope():
+            stem = nn.HybridSequential(prefix="stem_")
+            stem.add(nn.Conv2D(64, 7, 2, 3, use_bias=False), nn.BatchNorm(in_channels=64),
+                     nn.Activation("relu"), nn.MaxPool2D(3, 2, 1))
+            self.layers.add(stem)
+            in_ch = 64
+            for i, ch in enumerate((64, 128, 256, 512)):
+                stage = nn.HybridSequential(prefix=f"stage{i + 1}_")
+                with stage.name_scope():
+                    stride = 1 if i == 0 else 2
+                    stage.add(BasicBlockV1(ch, stride, downsample=ch != in_ch, in_channels=in_ch),
+                              BasicBlockV1(ch, 1, downsample=False, in_channels=ch))
+                self.layers.add(stage)
+                in_ch = ch
+        with self.head.name_scope():
+            self.head.add(nn.GlobalAvgPool2D())
+        self._finish_head()
