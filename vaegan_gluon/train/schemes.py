@@ -35,6 +35,7 @@ class Scheme(abc.ABC):
     stat_keys = ()
     needs_disc = False
     batch_scale = 1   # number of distributed workers: optimiser steps normalise by the global batch
+    kvsync = None     # a train.kvsync.KVSync in a distributed run (set by the Trainer)
 
     def __init__(self, vae, disc, config, ctx, kvstore="device"):
         self.vae, self.disc, self.config, self.ctx, self.kvstore = vae, disc, config, ctx, kvstore
@@ -44,8 +45,17 @@ class Scheme(abc.ABC):
 
     def adam(self, params, lr):
         c = self.config
+        # distributed runs synchronise through KVSync (see kvsync.py), so Gluon gets no kvstore there
+        kv = self.kvstore if isinstance(self.kvstore, str) and not self.kvstore.startswith("dist") else None
         return gluon.Trainer(params, "adam", {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
-                             kvstore=self.kvstore)
+                             kvstore=kv)
+
+    def update(self, name, n):
+        """Apply optimiser ``name`` to gradients of a batch of ``n`` local images (summed over workers)."""
+        opt = self.optimizers[name]
+        if self.kvsync is not None:
+            self.kvsync.allreduce_grads(name, opt._params)
+        opt.step(n * self.batch_scale)
 
     @abc.abstractmethod
     def build_optimizers(self):
@@ -108,7 +118,7 @@ class LearnableLoss(Scheme):
                 d_fake = [self.disc(nd.sigmoid(lg).detach()) for _, lg, *_ in outs]
                 d_loss = [losses.discriminator_loss(r, f, real_label=c.real_label) for r, f in zip(d_real, d_fake)]
             autograd.backward(d_loss)
-            self.optimizers["disc"].step(n * self.batch_scale)
+            self.update("disc", n)
             stats["disc_loss"] = self._sum(d_loss)
             stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
             stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
@@ -123,7 +133,7 @@ class LearnableLoss(Scheme):
                     loss = loss + disc_w * adv
                 total.append(loss)
         autograd.backward(total)
-        self.optimizers["vae"].step(n * self.batch_scale)
+        self.update("vae", n)
         stats["vae_loss"] = self._sum(total)
         stats["pbp_loss"] = self._sum([o[2] for o in outs])
         stats["kl"] = self._sum([o[3] for o in outs])

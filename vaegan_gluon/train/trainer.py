@@ -16,6 +16,7 @@ from mxnet import gluon, nd
 from ..schedules import DiscGate, PBPWeight
 from ..utils import atomic_write_bytes, parse_ctx, seed_everything, write_json
 from . import checkpoint as ckpt
+from . import kvsync
 from .callbacks import ProgressBar
 from .config import TrainConfig, make_initializer
 from .schemes import get_scheme
@@ -75,12 +76,10 @@ class Trainer:
         self.run_config = dict(run_config or {})
         self.callbacks = list(callbacks) + ([ProgressBar()] if progress else [])
         self.kvstore = kvstore
-        self.rank, self.num_workers = 0, 1
-        if isinstance(kvstore, str) and kvstore.startswith("dist"):
-            # MXNet's own parameter server (started by `vaegan launch`); data is sharded by rank and only
-            # rank 0 writes the results folder. batch_size stays the *global* batch.
-            self.kvstore = mx.kv.create(kvstore)
-            self.rank, self.num_workers = self.kvstore.rank, self.kvstore.num_workers
+        # MXNet's own parameter server (started by `vaegan launch`): every worker takes its slice of each
+        # global batch and only rank 0 writes the results folder. batch_size stays the *global* batch.
+        self.kvsync = kvsync.create(kvstore)
+        self.rank, self.num_workers = (self.kvsync.rank, self.kvsync.num_workers) if self.kvsync else (0, 1)
         self.history = []
         self.running = {}
         self.n_batches = 0
@@ -109,6 +108,11 @@ class Trainer:
             net(dummy)
         self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore)
         self.scheme.batch_scale = self.num_workers
+        self.scheme.kvsync = self.kvsync
+        if self.kvsync:
+            for name, net in self.networks.items():
+                if net is not None:
+                    self.kvsync.broadcast_parameters(name, list(net.collect_params().values()))
         self._base_lrs = {k: o.learning_rate for k, o in self.scheme.optimizers.items()}
         self._prepared = True
 
@@ -198,10 +202,6 @@ class Trainer:
             raise ValueError(f"training images have shape {images.shape[1:]} but the VAE expects "
                              f"{tuple(self.vae.image_shape)}: build the model with image_shape={images.shape[1:]}")
         self._prepare()
-        if self.num_workers > 1:
-            # equal shards, so that every worker runs the same number of synchronous steps
-            per = len(images) // self.num_workers
-            images = images[self.rank * per:(self.rank + 1) * per]
         start = 0
         if self.out_dir:
             if self.writer:
@@ -221,8 +221,9 @@ class Trainer:
                 self._save_checkpoint(0)   # the state a NaN in the first epoch restores
         data = nd.array(images, ctx=self.ctx[0])
         n = data.shape[0]
-        bs = min(max(1, c.batch_size // self.num_workers), n)
-        self.n_batches = int(math.ceil(n / bs))
+        bs = min(c.batch_size, n)
+        # a distributed run drops the last short batch so that every worker gets a slice of each batch
+        self.n_batches = n // bs if self.num_workers > 1 else int(math.ceil(n / bs))
         self._call("train_begin")
         epoch = start
         while epoch < c.n_epochs:
@@ -237,36 +238,43 @@ class Trainer:
         c = self.config
         phase = self.phase_of(epoch)
         weights = self.weights_for(epoch)
-        seed = epoch_seed(c.seed, epoch, self.rank)
-        seed_everything(seed)
-        perm = nd.array(np.random.RandomState(seed).permutation(n), ctx=self.ctx[0], dtype="int64")
+        # The batch order is the same on every worker (seeded without the rank); each worker takes its
+        # slice of every global batch, so a distributed run sees the batches of a single-device run.
+        perm = nd.array(np.random.RandomState(epoch_seed(c.seed, epoch)).permutation(n), ctx=self.ctx[0],
+                        dtype="int64")
+        seed_everything(epoch_seed(c.seed, epoch, self.rank))
         self._call("epoch_begin", epoch, phase)
         sums, self.running = {}, {}
         t0 = time.time()
         seen, bad_batch = 0, None
         for b in range(self.n_batches):
-            x = nd.take(data, perm[b * bs:(b + 1) * bs])
+            idx = perm[b * bs:min(n, (b + 1) * bs)]
+            if self.num_workers > 1:
+                part = idx.shape[0] // self.num_workers
+                idx = idx[self.rank * part:(self.rank + 1) * part]
+            x = nd.take(data, idx)
             xs = gluon.utils.split_and_load(x, self.ctx, even_split=False) if len(self.ctx) > 1 else [x]
             stats = self.scheme.step(xs, phase, weights)
             for k, v in stats.items():
                 sums[k] = v if k not in sums else sums[k] + v
             seen += x.shape[0]
             if (b + 1) % c.log_interval == 0 or b + 1 == self.n_batches:
-                self.running = {k: float(v.asscalar()) / seen for k, v in sums.items()
-                                if not k.startswith("disc_correct_")}
+                totals, count = self._read(sums, seen)
+                self.running = {k: v / count for k, v in totals.items() if not k.startswith("disc_correct_")}
                 if not all(math.isfinite(v) for v in self.running.values()):
                     bad_batch = b
                     self._call("batch_end", b, self.n_batches)
                     break
             self._call("batch_end", b, self.n_batches)
         seconds = time.time() - t0
-        means = {k: float(v.asscalar()) / seen for k, v in sums.items()}
+        totals, count = self._read(sums, seen)
+        means = {k: v / count for k, v in totals.items()}
         row = {"epoch": epoch + 1, "phase": phase, "pbp_weight": weights["pbp_weight"],
                "disc_weight": weights["disc_weight"], "adv_on": weights["adv_on"],
                "lr": self._base_lrs["vae"] * self.lr_scale,
                "disc_lr": (self._base_lrs["disc"] * self.lr_scale) if "disc" in self._base_lrs else None,
                "seconds": round(seconds, 3), "event": "",
-               "images_per_s": round(seen * self.num_workers / max(seconds, 1e-9), 1)}  # over all workers
+               "images_per_s": round(count / max(seconds, 1e-9), 1)}  # over all workers
         for k in self.columns():
             row.setdefault(k, float("nan"))
         for k, v in means.items():
@@ -285,6 +293,14 @@ class Trainer:
             self._write_csv()
         self._call("epoch_end", row)
         return row
+
+    def _read(self, sums, seen):
+        """Host values of the device sums (one read), summed over workers in a distributed run."""
+        keys = sorted(sums)
+        values = [float(sums[k].asscalar()) for k in keys] + [float(seen)]
+        if self.kvsync is not None:   # every worker gets the same numbers, so all take the same decisions
+            values = self.kvsync.allreduce_values("epoch", values)
+        return dict(zip(keys, values[:-1])), values[-1]
 
     def _handle_nan(self, row, epoch, batch):
         self.nan_streak += 1

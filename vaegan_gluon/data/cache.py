@@ -1,0 +1,50 @@
+"""Where converted arrays are cached, and how they are written safely."""
+import os
+
+import numpy as np
+
+
+def default_cache_dir():
+    """``$VAEGAN_CACHE`` if set, else ``~/.cache/vaegan_gluon``. (Not created here.)"""
+    env = os.environ.get("VAEGAN_CACHE")
+    return os.path.abspath(os.path.expanduser(env)) if env else os.path.join(
+        os.path.expanduser("~"), ".cache", "vaegan_gluon")
+
+
+def resolve_cache_dir(cache_dir=None):
+    """``cache_dir`` (absolute) or the default."""
+    return os.path.abspath(os.path.expanduser(cache_dir)) if cache_dir else default_cache_dir()
+
+
+def save_npy_atomic(path, array):
+    """``np.save`` to a temporary name beside ``path`` then rename, so readers never see half a file."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}.npy"
+    try:
+        np.save(tmp, array)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_text_atomic(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_npy(path):
+    """The array at ``path``, or None if it is missing or unreadable (a corrupt cache is just a miss)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
