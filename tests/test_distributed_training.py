@@ -1,0 +1,105 @@
+"""The Trainer on MXNet's parameter-server kvstore and on several devices: same losses as one device."""
+import json
+import os
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vaegan_gluon  # noqa: F401
+from vaegan_gluon.distributed import launch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# A deterministic generator (no sampling noise, no BatchNorm) so that runs on 1 device, 2 devices and
+# 2 workers must agree to floating-point tolerance: any difference is a synchronisation bug.
+WORKER = textwrap.dedent("""
+    import json, os, sys
+    import numpy as np
+    import vaegan_gluon
+    import mxnet as mx
+    from mxnet.gluon import nn
+    from vaegan_gluon.data import load
+    from vaegan_gluon.models import get_model
+    from vaegan_gluon.train import Trainer
+
+    class DenseAE(nn.HybridBlock):
+        variational = False
+        def __init__(self):
+            super().__init__()
+            self.n_latent, self.image_shape = 8, (1, 28, 28)
+            with self.name_scope():
+                self.enc = nn.HybridSequential(); self.enc.add(nn.Dense(32, activation="relu"), nn.Dense(8))
+                self.dec = nn.HybridSequential(); self.dec.add(nn.Dense(32, activation="relu"), nn.Dense(784))
+        def hybrid_forward(self, F, x):
+            z = self.enc(x)
+            return F.reshape(self.dec(z), (-1, 1, 28, 28)), z, F.zeros_like(z)
+
+    out, kvstore, ctx = sys.argv[1], sys.argv[2], sys.argv[3]
+    x = load("mnist-5k", split="train").images[:512]
+    disc = get_model("DenseLogReg", n_hidden_layers=1, n_hidden_units=16)
+    t = Trainer(DenseAE(), disc, dict(n_epochs=3, n_solo_epochs=1, batch_size=64, seed=1),
+                ctx=ctx, out_dir=out, kvstore=kvstore, progress=False)
+    rows = t.fit(x)
+    params = {k.split("_", 1)[1]: v.data().asnumpy().tolist() for k, v in t.vae.collect_params().items()}
+    tag = f"rank{t.rank}" if t.num_workers > 1 else "single"
+    with open(os.path.join(os.path.dirname(out), f"params-{tag}.json"), "w") as f:
+        json.dump({"params": params, "rows": [{k: r[k] for k in ("vae_loss", "disc_loss")} for r in rows]}, f)
+""")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dist")
+    script = base / "worker.py"
+    script.write_text(WORKER)
+    env = {"PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
+    import subprocess
+    for name, ctx in (("single", "cpu"), ("twodev", "cpu:0,1")):
+        d = base / name
+        d.mkdir()
+        subprocess.run([sys.executable, str(script), str(d / "run"), "device", ctx], check=True, timeout=300,
+                       env=dict(os.environ, **env))
+    d = base / "dist"
+    d.mkdir()
+    rc = launch([sys.executable, str(script), str(d / "run"), "dist_sync", "cpu"], n_workers=2, n_servers=1,
+                timeout=240, env=env, log_dir=str(base / "logs"), verbose=False)
+    assert rc == 0
+    return base
+
+
+def _load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_dist_sync_workers_end_with_identical_parameters(runs):
+    a = _load(runs / "dist" / "params-rank0.json")["params"]
+    b = _load(runs / "dist" / "params-rank1.json")["params"]
+    for k in a:
+        np.testing.assert_array_equal(np.array(a[k]), np.array(b[k]), err_msg=k)
+
+
+def test_only_rank0_writes_results_and_loss_falls(runs):
+    run = runs / "dist" / "run"
+    assert (run / "training_statistics.csv").exists() and (run / "checkpoints" / "latest.json").exists()
+    df = pd.read_csv(run / "training_statistics.csv")
+    assert list(df.epoch) == [1, 2, 3]
+    assert df.vae_loss.iloc[-1] < df.vae_loss.iloc[0]
+    # images/s counts all workers' images: 512 // 64 = 8 full global batches of 64
+    assert (df.images_per_s * df.seconds).round().tolist() == pytest.approx([512] * 3, rel=0.02)
+    assert not any(p.name.startswith("run") and p != run for p in (runs / "dist").iterdir())
+
+
+def test_two_devices_and_dist_sync_match_one_device(runs):
+    single = _load(runs / "single" / "params-single.json")
+    for other in (runs / "twodev" / "params-single.json", runs / "dist" / "params-rank0.json"):
+        o = _load(other)
+        for r1, r2 in zip(single["rows"], o["rows"]):
+            assert r2["vae_loss"] == pytest.approx(r1["vae_loss"], rel=1e-4, nan_ok=True), other
+            assert r2["disc_loss"] == pytest.approx(r1["disc_loss"], rel=1e-4, nan_ok=True), other
+        for k in single["params"]:
+            np.testing.assert_allclose(np.array(o["params"][k]), np.array(single["params"][k]), rtol=1e-3,
+                                       atol=1e-4, err_msg=f"{other}: {k}")
