@@ -253,3 +253,13 @@ def test_onednn_conv_vae_with_discriminator_combo_step(tmp_path):
     out = subprocess.run([sys.executable, str(script)], env=env, timeout=300, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "OK" in out.stdout
+
+
+def test_resume_refuses_changed_settings_but_may_extend(mnist, tmp_path):
+    fit(mnist[:128], out_dir=str(tmp_path), n_epochs=1)
+    with pytest.raises(ValueError, match="lr: 0.001 -> 0.01"):
+        Trainer(small_vae(), small_disc(), dict(n_epochs=2, batch_size=64, seed=0, lr=1e-2), out_dir=str(tmp_path),
+                progress=False).fit(mnist[:128], resume=True)
+    t = Trainer(small_vae(), small_disc(), dict(n_epochs=2, batch_size=64, seed=0), out_dir=str(tmp_path),
+                progress=False)
+    assert [r["epoch"] for r in t.fit(mnist[:128], resume=True)] == [1, 2]

@@ -3,6 +3,9 @@ from .callbacks import Callback, EvolutionFrames, History, ProgressBar
 from .config import TrainConfig
 from .schemes import SCHEMES, LearnableLoss, Scheme, get_scheme, register_scheme
 from .trainer import Trainer, TrainingDiverged, epoch_seed
+from . import aegan, larsen, stabilisers  # noqa: E402,F401  (registers the "aegan" and "larsen" schemes)
+from .aegan import AEGAN
+from .larsen import LarsenVAEGAN
 
 __all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "EvolutionFrames", "History", "ProgressBar", "Scheme",
-           "LearnableLoss", "SCHEMES", "get_scheme", "register_scheme", "epoch_seed"]
+           "LearnableLoss", "LarsenVAEGAN", "AEGAN", "SCHEMES", "get_scheme", "register_scheme", "epoch_seed"]

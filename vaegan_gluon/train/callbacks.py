@@ -5,7 +5,10 @@ A callback is any object with some of these methods; the trainer calls the ones 
 ``epoch_end(trainer, row)``, ``train_end(trainer)``. ``row`` is the statistics row just written to the CSV
 (a dict). A notebook can plot live from ``epoch_end``.
 """
+import os
 import sys
+
+import numpy as np
 
 from tqdm.auto import tqdm
 
@@ -69,20 +72,37 @@ class History(Callback):
 class EvolutionFrames(Callback):
     """After every epoch, reconstruct fixed validation images and keep the grid as a frame.
 
-    The frames end up in ``trainer.evolution_frames`` and, in a results folder, in ``images/evolution.gif``
-    (the TF studies showed this training-evolution animation).
+    The frames end up in ``trainer.evolution_frames`` and, in a results folder, as
+    ``images/evolution/epoch-NNNN.png`` (so a resumed run keeps the frames of the epochs before the
+    crash) and ``images/evolution.gif`` (the TF studies showed this training-evolution animation).
     """
 
     def __init__(self, images, nrow=10):
         self.images = images
         self.nrow = nrow
 
+    def _folder(self, trainer):
+        return os.path.join(trainer.out_dir, "images", "evolution") if trainer.writer else None
+
     def train_begin(self, trainer):
         trainer.evolution_frames = []
+        folder = self._folder(trainer)
+        if folder and os.path.isdir(folder):   # resumed: keep the frames of the completed epochs
+            from PIL import Image
+            done = {r["epoch"] for r in trainer.history if not r.get("event")}
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".png") and int(name[6:10]) in done:
+                    trainer.evolution_frames.append(np.asarray(Image.open(os.path.join(folder, name))))
 
     def epoch_end(self, trainer, row):
         from .. import metrics, viz
         if row.get("event"):
             return
         recon = metrics.reconstruct(trainer.vae, self.images, ctx=trainer.ctx[0])
-        trainer.evolution_frames.append(viz.image_grid(recon, nrow=self.nrow))
+        frame = viz.image_grid(recon, nrow=self.nrow)
+        trainer.evolution_frames.append(frame)
+        folder = self._folder(trainer)
+        if folder:
+            from PIL import Image
+            os.makedirs(folder, exist_ok=True)
+            Image.fromarray(frame).save(os.path.join(folder, f"epoch-{row['epoch']:04d}.png"))

@@ -35,6 +35,7 @@ class TrainConfig:
     log_interval: int = 50             # batches between host reads (progress bar, NaN check)
     max_nan_events: int = 3            # this many non-finite epochs in a row stop the run
     keep_checkpoints: int = 1          # complete checkpoints kept on disk (latest ones)
+    lr_schedule: Optional[object] = None  # None = constant lr; a dict {"kind": "step"|"plateau"|...} or a name (vaegan_gluon.schedules.make_lr_schedule)
     extra: dict = field(default_factory=dict)  # scheme-specific settings
 
     def __post_init__(self):
@@ -53,6 +54,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.disc_weight < 0:
             raise ValueError(f"disc_weight must be >= 0, got {self.disc_weight}")
+        if self.lr_schedule is not None:
+            from ..schedules import make_lr_schedule
+            make_lr_schedule(self.lr_schedule, self.lr)   # raises ValueError on a bad spec
 
     def to_dict(self):
         return dataclasses.asdict(self)

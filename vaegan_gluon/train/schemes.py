@@ -13,6 +13,7 @@ import abc
 from mxnet import autograd, gluon, nd
 
 from .. import losses
+from . import stabilisers
 
 SCHEMES = {}
 
@@ -41,7 +42,19 @@ class Scheme(abc.ABC):
         self.vae, self.disc, self.config, self.ctx, self.kvstore = vae, disc, config, ctx, kvstore
         if self.needs_disc and disc is None:
             raise ValueError(f"scheme {self.name!r} needs a discriminator (disc=None given)")
+        # GAN stabilisers (all off by default; see vaegan_gluon.train.stabilisers for the extra keys)
+        self.labels = stabilisers.DiscLabels.from_config(config)
+        self.disc_batches = (config.extra or {}).get("disc_batches", "separate")
+        if self.disc_batches not in stabilisers.DISC_BATCHES:
+            raise ValueError(f"extra['disc_batches'] must be one of {stabilisers.DISC_BATCHES}, "
+                             f"got {self.disc_batches!r}")
+        self.instance_noise = stabilisers.InstanceNoiseSchedule.from_config(config)
         self.optimizers = self.build_optimizers()
+
+    def epoch_begin(self, epoch, phase):
+        """Called by the Trainer at each epoch begin: per-epoch stabilisers (instance-noise decay)."""
+        if self.instance_noise is not None:
+            self.instance_noise.apply(self.disc, epoch)
 
     def adam(self, params, lr):
         c = self.config
@@ -114,9 +127,15 @@ class LearnableLoss(Scheme):
             # x.detach() too: x is a node of the VAE's recorded graph, and a backward through D(x) without
             # retain_graph would free x's autograd entry and break the VAE backward below.
             with autograd.record():
-                d_real = [self.disc(x.detach()) for x, *_ in outs]
-                d_fake = [self.disc(nd.sigmoid(lg).detach()) for _, lg, *_ in outs]
-                d_loss = [losses.discriminator_loss(r, f, real_label=c.real_label) for r, f in zip(d_real, d_fake)]
+                if self.disc_batches == "joint":   # stabiliser option: one concatenated D call
+                    pairs = [stabilisers.disc_logits(self.disc, x.detach(), nd.sigmoid(lg).detach(), joint=True)
+                             for x, lg, *_ in outs]
+                    d_real, d_fake = [p[0] for p in pairs], [p[1] for p in pairs]
+                else:
+                    d_real = [self.disc(x.detach()) for x, *_ in outs]
+                    d_fake = [self.disc(nd.sigmoid(lg).detach()) for _, lg, *_ in outs]
+                d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
+            self.labels.observe(d_real, d_fake)
             autograd.backward(d_loss)
             self.update("disc", n)
             stats["disc_loss"] = self._sum(d_loss)

@@ -13,8 +13,8 @@ import numpy as np
 import mxnet as mx
 from mxnet import gluon, nd
 
-from ..schedules import DiscGate, PBPWeight
-from ..utils import atomic_write_bytes, parse_ctx, seed_everything, write_json
+from ..schedules import DiscGate, PBPWeight, make_lr_schedule
+from ..utils import atomic_write_bytes, parse_ctx, read_json, seed_everything, write_json
 from . import checkpoint as ckpt
 from . import kvsync
 from .callbacks import ProgressBar
@@ -87,6 +87,8 @@ class Trainer:
         self.nan_streak = 0
         self.pbp_schedule = PBPWeight(self.config.pbp_weight, self.config.pbp_decay, self.config.pbp_decay_every)
         self.gate = DiscGate(self.config.max_disc_loss)
+        self.lr_schedule = make_lr_schedule(self.config.lr_schedule, self.config.lr)
+        self.lr_factor = 1.0   # lr_schedule's lr / config.lr, multiplies the NaN guard's lr_scale
         self._prepared = False
 
     # ------------------------------------------------------------------ set-up
@@ -127,12 +129,28 @@ class Trainer:
     def _set_lr_scale(self, scale):
         self.lr_scale = scale
         for k, opt in self.scheme.optimizers.items():
-            opt.set_learning_rate(self._base_lrs[k] * scale)
+            opt.set_learning_rate(self._base_lrs[k] * self.lr_factor * scale)
+
+    def _lr_of(self, key):
+        return self._base_lrs[key] * self.lr_factor * self.lr_scale
+
+    def _apply_lr_schedule(self, epoch):
+        """Epoch begin: the lr schedule's value (relative to config.lr) times the NaN guard's lr_scale."""
+        if self.lr_schedule is None:
+            return
+        last = [r for r in self.history if not r.get("event")]
+        self.lr_factor = self.lr_schedule.begin_epoch(epoch, last[-1] if last else None) / self.config.lr
+        self._set_lr_scale(self.lr_scale)
 
     def _state(self):
-        return {"rows": self.history, "lr_scale": self.lr_scale, "nan_streak": self.nan_streak,
-                "schedules": {"pbp_weight": self.pbp_schedule.state_dict(), "gate": self.gate.state_dict()},
-                "seed": self.config.seed}
+        state = {"rows": self.history, "lr_scale": self.lr_scale, "nan_streak": self.nan_streak,
+                 "schedules": {"pbp_weight": self.pbp_schedule.state_dict(), "gate": self.gate.state_dict()},
+                 "seed": self.config.seed}
+        if self.lr_schedule is not None:
+            state["schedules"]["lr"] = self.lr_schedule.state_dict()
+        if hasattr(self.scheme, "state_dict"):
+            state["scheme"] = self.scheme.state_dict()
+        return state
 
     @property
     def writer(self):
@@ -148,6 +166,10 @@ class Trainer:
         state = ckpt.load_checkpoint(path, self.networks, self.scheme.optimizers, self.ctx)
         self.pbp_schedule.load_state_dict(state["schedules"]["pbp_weight"])
         self.gate.load_state_dict(state["schedules"]["gate"])
+        if self.lr_schedule is not None and "lr" in state["schedules"]:
+            self.lr_schedule.load_state_dict(state["schedules"]["lr"])
+        if "scheme" in state and hasattr(self.scheme, "load_state_dict"):
+            self.scheme.load_state_dict(state["scheme"])
         return state
 
     # ------------------------------------------------------------------ I/O
@@ -171,6 +193,21 @@ class Trainer:
         if self.writer:
             write_json(os.path.join(self.out_dir, "config.json"),
                        dict(self.run_config, train=self.config.to_dict()))
+
+    # settings a resumed run may change (extend the run, log more or less often)
+    RESUME_MAY_CHANGE = ("n_epochs", "log_interval", "keep_checkpoints", "max_nan_events")
+
+    def _check_resumable(self):
+        path = os.path.join(self.out_dir, "config.json")
+        if not os.path.exists(path):
+            return
+        saved = read_json(path).get("train", {})
+        now = self.config.to_dict()
+        diff = sorted(k for k in now if k in saved and saved[k] != now[k] and k not in self.RESUME_MAY_CHANGE)
+        if diff:
+            raise ValueError(f"cannot resume {self.out_dir}: training settings differ from the saved run "
+                             + ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in diff)
+                             + "; resume with the same settings or start a new results folder")
 
     def _call(self, hook, *args):
         for cb in self.callbacks:
@@ -208,6 +245,7 @@ class Trainer:
                 os.makedirs(self.out_dir, exist_ok=True)
             last = ckpt.latest_checkpoint(self.checkpoint_dir)
             if resume and last:
+                self._check_resumable()
                 state = self._restore(last)
                 self.history = state["rows"]
                 self.nan_streak = state["nan_streak"]
@@ -243,6 +281,9 @@ class Trainer:
         perm = nd.array(np.random.RandomState(epoch_seed(c.seed, epoch)).permutation(n), ctx=self.ctx[0],
                         dtype="int64")
         seed_everything(epoch_seed(c.seed, epoch, self.rank))
+        self._apply_lr_schedule(epoch)
+        if hasattr(self.scheme, "epoch_begin"):
+            self.scheme.epoch_begin(epoch, phase)
         self._call("epoch_begin", epoch, phase)
         sums, self.running = {}, {}
         t0 = time.time()
@@ -271,8 +312,8 @@ class Trainer:
         means = {k: v / count for k, v in totals.items()}
         row = {"epoch": epoch + 1, "phase": phase, "pbp_weight": weights["pbp_weight"],
                "disc_weight": weights["disc_weight"], "adv_on": weights["adv_on"],
-               "lr": self._base_lrs["vae"] * self.lr_scale,
-               "disc_lr": (self._base_lrs["disc"] * self.lr_scale) if "disc" in self._base_lrs else None,
+               "lr": self._lr_of(getattr(self.scheme, "main_optimizer", "vae")),
+               "disc_lr": self._lr_of("disc") if "disc" in self._base_lrs else None,
                "seconds": round(seconds, 3), "event": "",
                "images_per_s": round(count / max(seconds, 1e-9), 1)}  # over all workers
         for k in self.columns():

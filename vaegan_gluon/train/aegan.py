@@ -1,0 +1,128 @@
+"""The AE-GAN studies (TF/Keras): an autoencoder as the generator, weighted by alpha and beta.
+
+Scheme ``"aegan"`` (``TrainConfig(scheme="aegan")``), generator = the plain autoencoder
+(``get_model("AE", n_latent=100)``; any model of the VAE contract works, its KL is not used), batch 256
+in the study. Per batch:
+
+1. discriminator update on real images vs the *detached* reconstructions ``G(x)`` (through
+   :class:`~vaegan_gluon.train.stabilisers.DiscLabels`: every label trick applies);
+2. generator update on the policy's combination of, per image,
+   ``ae = MSE(x, G(x))`` (mean over pixels, Keras' ``MeanSquaredError``) and
+   ``gan = BCE(D(G(x)), real)`` with the updated discriminator.
+
+The policies (:mod:`vaegan_gluon.schedules`, ``extra["beta_policy"]``):
+
+- ``constant``: ``alpha * ae + beta * gan`` (alpha 1, beta 0.005);
+- ``inverse``: ``alpha * ae + beta * gan / (alpha * ae)`` (beta 0.0005);
+- ``derivative``: ``beta = min(1, |a / (d ae / d step)|)`` over a 50-batch window, ``a = 2e-7``, 0 before;
+- ``ceiling``: ``ae + min(ae, gan)``.
+
+The study's verification identities hold exactly (tests/test_schemes.py): alpha 1, beta 0 trains the
+autoencoder alone (``ae`` is computed as ``PBP_l2 * (1 / n_pixels)``, the same ops as LearnableLoss solo
+training with ``pbp_loss="l2", pbp_weight=1/n_pixels``); alpha 0, beta 1 is a plain GAN with an
+autoencoder-shaped generator (the same updates as LearnableLoss with ``pbp_weight=0``). "Pretrain the
+AE, then GAN" is ``n_solo_epochs``: solo epochs train ``alpha * ae`` only.
+
+``TrainConfig.extra`` keys
+--------------------------
+beta_policy : str, default "constant"
+    ``constant`` | ``inverse`` | ``derivative`` | ``ceiling``.
+alpha : float, default 1.0
+beta : float
+    Default per policy: constant 0.005, inverse 0.0005, ceiling 1.0 (not used by ``derivative``).
+derivative_a : float, default 2e-7
+derivative_window : int, default 50 (batches)
+Plus the stabiliser keys of :mod:`vaegan_gluon.train.stabilisers`. CSV columns: ``ae_loss``,
+``gan_loss`` (unweighted, per image), ``beta`` (the weight in force, averaged over the epoch's images;
+for ``inverse`` the effective ``beta / (alpha * ae)``), ``vae_loss`` (the generator loss).
+"""
+import math
+
+from mxnet import autograd, nd
+
+from .. import losses
+from ..schedules import make_beta_policy
+from . import stabilisers
+from .schemes import Scheme, register_scheme
+
+__all__ = ["AEGAN"]
+
+
+@register_scheme
+class AEGAN(Scheme):
+    """Autoencoder generator + discriminator with an alpha/beta policy (module docstring).
+    Notebook: 21_aegan_weighting."""
+    name = "aegan"
+    stat_keys = ("vae_loss", "ae_loss", "gan_loss", "beta", "disc_loss", "disc_correct_real", "disc_correct_fake")
+
+    def __init__(self, vae, disc, config, ctx, kvstore="device"):
+        e = dict(config.extra or {})
+        kind = e.get("beta_policy", "constant")
+        kwargs = {"alpha": float(e.get("alpha", 1.0))}
+        if kind == "derivative":
+            kwargs.update(a=float(e.get("derivative_a", 2e-7)), window=int(e.get("derivative_window", 50)))
+        elif "beta" in e:
+            kwargs["beta"] = float(e["beta"])
+        self.policy = make_beta_policy(kind, **kwargs)
+        self.n_pixels = int(math.prod(vae.image_shape))
+        super().__init__(vae, disc, config, ctx, kvstore)
+
+    def build_optimizers(self):
+        opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
+        if self.disc is not None:
+            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
+        return opts
+
+    def state_dict(self):
+        return {"policy": self.policy.state_dict()}
+
+    def load_state_dict(self, state):
+        self.policy.load_state_dict(state["policy"])
+
+    def step(self, xs, phase, weights):
+        n = sum(x.shape[0] for x in xs)
+        alpha = self.policy.alpha
+        with autograd.record():
+            outs = []
+            for x in xs:
+                logits, _, _ = self.vae(x)
+                # Keras MSE: mean over pixels; written as sum * (1/D) to match LearnableLoss(l2) op for op
+                ae = losses.pbp_loss(logits, x, "l2") * (1.0 / self.n_pixels)
+                outs.append((x, logits, ae))
+        stats = {}
+        combo = phase == "combo" and self.disc is not None
+        if combo:
+            with autograd.record():
+                if self.disc_batches == "joint":
+                    pairs = [stabilisers.disc_logits(self.disc, x.detach(), nd.sigmoid(lg).detach(), joint=True)
+                             for x, lg, _ in outs]
+                    d_real, d_fake = [p[0] for p in pairs], [p[1] for p in pairs]
+                else:
+                    d_real = [stabilisers.first(self.disc(x.detach())) for x, *_ in outs]
+                    d_fake = [stabilisers.first(self.disc(nd.sigmoid(lg).detach())) for _, lg, _ in outs]
+                d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
+            self.labels.observe(d_real, d_fake)
+            autograd.backward(d_loss)
+            self.optimizers["disc"].step(n * self.batch_scale)
+            stats["disc_loss"] = self._sum(d_loss)
+            stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
+            stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
+        with autograd.record():
+            total, gans, betas = [], [], []
+            for x, logits, ae in outs:
+                if combo:
+                    gan = losses.adversarial_loss(stabilisers.first(self.disc(nd.sigmoid(logits))), 1.0)
+                    loss, beta = self.policy.combine(ae, gan)
+                    gans.append(gan)
+                    betas.append(beta if isinstance(beta, nd.NDArray) else nd.full((1,), beta, ctx=x.context))
+                else:
+                    loss = alpha * ae
+                total.append(loss)
+        autograd.backward(total)
+        self.optimizers["vae"].step(n * self.batch_scale)
+        stats["vae_loss"] = self._sum(total)
+        stats["ae_loss"] = self._sum([o[2] for o in outs])
+        if combo:
+            stats["gan_loss"] = self._sum(gans)
+            stats["beta"] = self._sum([b.detach().reshape((1,)) * x.shape[0] for b, (x, _, _) in zip(betas, outs)])
+        return stats

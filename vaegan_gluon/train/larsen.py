@@ -1,0 +1,199 @@
+"""Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity metric": the VAE/GAN.
+
+Scheme ``"larsen"`` (``TrainConfig(scheme="larsen")``). Three optimisers (``encoder``, ``decoder``,
+``disc``) and three losses, per image (``gluon.Trainer.step(N)`` averages over the batch):
+
+- encoder: ``KL / n_latent + L_feat`` (so the batch mean is the paper's KL / (batch * latent)), where
+  ``L_feat = sum_j (D_l(x)_j - D_l(x_tilde)_j)**2`` is the Gaussian log-likelihood of the
+  discriminator's ``l``-th layer features up to constants (:func:`vaegan_gluon.losses.feature_reconstruction_loss`);
+- decoder: ``gamma * L_feat + BCE(D(x_tilde), real) + BCE(D(x_p), real)`` -- the GAN term on
+  reconstructions and on prior samples ``x_p = Dec(z_p)``, ``z_p ~ N(0, I)``, in the non-saturating form;
+- discriminator: ``BCE(D(x), real) + BCE(D(x_tilde), fake) + BCE(D(x_p), fake)`` (through
+  :class:`~vaegan_gluon.train.stabilisers.DiscLabels`, so every label trick applies).
+
+No GAN gradient reaches the encoder: each network's gradient comes from the backward pass of its own
+loss only. The layer ``l`` is the discriminator's ``feature_layer`` hyperparameter (the authors' code:
+the 4th conv layer, ``DeepConvDisc(feature_layer=4)``; our experiments name it).
+
+**One forward, three backward passes.** The encoded latents ``z`` and the prior latents ``z_p`` are
+decoded as **one concatenated batch** ``Dec([z; z_p])``: under oneDNN, MXNet 1.9.1 crashes when one
+Conv2DTranspose is applied twice inside one recorded graph, and a second, separately recorded decoder
+pass would cost a forward and a backward more. Consequence: the decoder's BatchNorm normalises
+reconstructions and prior samples with shared batch statistics (the authors' Theano code ran the two
+through separate expressions, so each had its own). The three losses are then back-propagated one at a
+time through the retained graph: ``L_dis`` (the discriminator's gradient is kept aside), ``L_enc`` (the
+encoder's), ``L_dec`` (the decoder's, last); the kept gradients are put back and the three optimisers
+step on the gradients of their own losses, all computed from the same parameters (as the authors' one
+Theano function did). ``x.detach()`` goes into D: ``x`` is an input node of the recorded VAE graph.
+
+**Equilibrium gate** (``extra["equilibrium_margin"]``, off by default; the authors used 0.35 with
+``equilibrium`` 0.68): :class:`~vaegan_gluon.schedules.EquilibriumGate` decides from the previous
+batch's discriminator costs on real images and on reconstructions whether to skip the discriminator's
+update (far ahead) or the decoder's (far behind), never both. This reads two numbers on the host per
+batch (one batch behind, so the engine keeps the current batch queued) -- only when the gate is on.
+
+Solo phase (``n_solo_epochs``, or no discriminator): the pixel VAE, ``KL + pbp_weight * PBP``.
+
+``TrainConfig.extra`` keys
+--------------------------
+gamma : float, default 5e-5
+    Weight of the feature reconstruction in the decoder loss (the authors: 1e-6 for CelebA; the TF2
+    project 1e-8 on its summed form).
+kl_weight : float, default 1.0
+    Multiplies ``KL / n_latent`` in the encoder loss.
+equilibrium_margin : float or None, default None
+    Equilibrium gate margin (0.35 in the authors' code); None = always update both.
+equilibrium : float, default 0.68
+    The gate's target discriminator cost (nats); ``ln 2 ~ 0.69`` is chance.
+Plus the stabiliser keys of :mod:`vaegan_gluon.train.stabilisers`.
+"""
+from mxnet import autograd, nd
+
+from .. import losses
+from ..schedules import EquilibriumGate
+from . import stabilisers
+from .schemes import Scheme, register_scheme
+
+__all__ = ["LarsenVAEGAN"]
+
+
+@register_scheme
+class LarsenVAEGAN(Scheme):
+    """The VAE/GAN of Larsen et al. 2016 (see the module docstring); ``vae`` must be variational with
+    ``encoder``/``decoder`` children, ``disc`` built with ``feature_layer=l``. Notebook: 20_larsen_vaegan."""
+    name = "larsen"
+    main_optimizer = "encoder"   # the CSV's lr column
+    stat_keys = ("vae_loss", "pbp_loss", "kl", "feature_loss", "adv_loss", "enc_loss", "dec_loss", "disc_loss",
+                 "disc_correct_real", "disc_correct_fake", "disc_trained", "dec_trained")
+
+    def __init__(self, vae, disc, config, ctx, kvstore="device"):
+        e = config.extra or {}
+        self.gamma = float(e.get("gamma", 5e-5))
+        self.kl_weight = float(e.get("kl_weight", 1.0))
+        if self.gamma < 0 or self.kl_weight < 0:
+            raise ValueError(f"gamma and kl_weight must be >= 0, got {self.gamma}, {self.kl_weight}")
+        self.gate = EquilibriumGate(e.get("equilibrium_margin"), e.get("equilibrium", 0.68))
+        for part in ("encoder", "decoder"):
+            if not hasattr(vae, part):
+                raise ValueError(f"scheme 'larsen' needs a VAE with .encoder and .decoder; "
+                                 f"{type(vae).__name__} has no .{part}")
+        if disc is not None and getattr(disc, "feature_layer", None) is None:
+            raise ValueError("scheme 'larsen' needs the discriminator's features: build it with feature_layer=l "
+                             "(the paper: DeepConvDisc(feature_layer=4); ConvDisc has layers 1..3)")
+        self._last_costs = None      # device (2,) [real cost, fake cost] of the previous batch (gate only)
+        super().__init__(vae, disc, config, ctx, kvstore)
+
+    def build_optimizers(self):
+        enc, dec = self.vae.encoder.collect_params(), self.vae.decoder.collect_params()
+        rest = sorted(set(self.vae.collect_params().keys()) - set(enc.keys()) - set(dec.keys()))
+        if rest:
+            raise ValueError(f"scheme 'larsen' splits the VAE into encoder and decoder, but {rest} belong to neither")
+        opts = {"encoder": self.adam(enc, self.config.lr), "decoder": self.adam(dec, self.config.lr)}
+        if self.disc is not None:
+            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
+        return opts
+
+    # ------------------------------------------------------------------ solo: the pixel VAE
+    def _solo_step(self, xs, weights):
+        c, n = self.config, sum(x.shape[0] for x in xs)
+        with autograd.record():
+            total, pbps, kls = [], [], []
+            for x in xs:
+                logits, mu, logvar = self.vae(x)
+                pbp = losses.pbp_loss(logits, x, c.pbp_loss)
+                kl = losses.kl_divergence(mu, logvar)
+                total.append(kl + weights["pbp_weight"] * pbp)
+                pbps.append(pbp)
+                kls.append(kl)
+        autograd.backward(total)
+        for k in ("encoder", "decoder"):
+            self.optimizers[k].step(n * self.batch_scale)
+        return {"vae_loss": self._sum(total), "pbp_loss": self._sum(pbps), "kl": self._sum(kls)}
+
+    # ------------------------------------------------------------------ combo: the VAE/GAN
+    def _gate(self):
+        if self.gate.margin is None or self._last_costs is None:
+            return True, True
+        real_cost, fake_cost = self._last_costs.asnumpy().tolist()
+        return self.gate.decide(real_cost, fake_cost)
+
+    def step(self, xs, phase, weights):
+        if phase != "combo" or self.disc is None:
+            return self._solo_step(xs, weights)
+        c, n = self.config, sum(x.shape[0] for x in xs)
+        train_disc, train_dec = self._gate()
+        joint = self.disc_batches == "joint"
+        per = []
+        with autograd.record():
+            for x in xs:
+                m = x.shape[0]
+                mu, logvar = self.vae.encode(x)
+                z = mu + nd.exp(0.5 * logvar) * nd.random.normal_like(mu)
+                z_p = nd.random.normal_like(mu)
+                logits = self.vae.decode(nd.concat(z, z_p, dim=0))          # one decoder pass (see docstring)
+                fake = nd.sigmoid(logits)            # [x_tilde; x_p], (2m, C, H, W)
+                if joint:
+                    out = self.disc(nd.concat(x.detach(), fake, dim=0))
+                    logit_all, feat_all = out
+                    l_real = nd.slice_axis(logit_all, axis=0, begin=0, end=m)
+                    l_fake = nd.slice_axis(logit_all, axis=0, begin=m, end=None)
+                    f_real = nd.slice_axis(feat_all, axis=0, begin=0, end=m)
+                    f_tilde = nd.slice_axis(feat_all, axis=0, begin=m, end=2 * m)
+                else:
+                    l_real, f_real = self.disc(x.detach())
+                    l_fake, f_fakes = self.disc(fake)
+                    f_tilde = nd.slice_axis(f_fakes, axis=0, begin=0, end=m)
+                l_tilde = nd.slice_axis(l_fake, axis=0, begin=0, end=m)
+                l_prior = nd.slice_axis(l_fake, axis=0, begin=m, end=None)
+                kl = losses.kl_divergence(mu, logvar)
+                feat = losses.feature_reconstruction_loss(f_real.detach(), f_tilde)
+                adv = losses.adversarial_loss(l_tilde, 1.0) + losses.adversarial_loss(l_prior, 1.0)
+                enc_loss = self.kl_weight * kl / mu.shape[1] + feat
+                dec_loss = self.gamma * feat + adv
+                d_real, d_fake = self.labels.terms(l_real, l_fake)
+                d_fake = nd.slice_axis(d_fake, axis=0, begin=0, end=m) + nd.slice_axis(d_fake, axis=0, begin=m, end=None)
+                per.append(dict(x=x, lg_tilde=nd.slice_axis(logits, axis=0, begin=0, end=m), kl=kl, feat=feat, adv=adv, enc=enc_loss, dec=dec_loss,
+                                dis=d_real + d_fake, l_real=l_real, l_tilde=l_tilde, l_prior=l_prior))
+        self.labels.observe([p["l_real"] for p in per], [p["l_tilde"] for p in per])
+        # three backward passes over the one graph; each network keeps the gradient of its own loss
+        disc_params = list(self.disc.collect_params().values())
+        enc_params = list(self.vae.encoder.collect_params().values())
+        autograd.backward([p["dis"] for p in per], retain_graph=True)
+        kept_disc = _copy_grads(disc_params)
+        autograd.backward([p["enc"] for p in per], retain_graph=True)
+        kept_enc = _copy_grads(enc_params)
+        autograd.backward([p["dec"] for p in per])
+        _put_grads(disc_params, kept_disc)
+        _put_grads(enc_params, kept_enc)
+        scale = n * self.batch_scale
+        self.optimizers["encoder"].step(scale)
+        if train_dec:
+            self.optimizers["decoder"].step(scale)
+        if train_disc:
+            self.optimizers["disc"].step(scale)
+
+        stats = {k: self._sum([p[src] for p in per]) for k, src in
+                 (("kl", "kl"), ("feature_loss", "feat"), ("adv_loss", "adv"), ("enc_loss", "enc"),
+                  ("dec_loss", "dec"), ("disc_loss", "dis"))}
+        stats["vae_loss"] = stats["enc_loss"]
+        stats["pbp_loss"] = self._sum([losses.pbp_loss(p["lg_tilde"].detach(), p["x"], c.pbp_loss) for p in per])
+        stats["disc_correct_real"] = self._sum([(p["l_real"] > 0) for p in per])
+        stats["disc_correct_fake"] = self._sum([0.5 * ((p["l_tilde"] <= 0) + (p["l_prior"] <= 0)) for p in per])
+        ctx0 = self.ctx[0]
+        stats["disc_trained"] = nd.array([n if train_disc else 0], ctx=ctx0).sum()
+        stats["dec_trained"] = nd.array([n if train_dec else 0], ctx=ctx0).sum()
+        if self.gate.margin is not None:
+            real_cost = self._sum([losses.adversarial_loss(p["l_real"], 1.0) for p in per]) / n
+            fake_cost = self._sum([losses.adversarial_loss(p["l_tilde"], 0.0) for p in per]) / n
+            self._last_costs = nd.concat(real_cost.reshape((1,)), fake_cost.reshape((1,)), dim=0).detach()
+        return stats
+
+
+def _copy_grads(params):
+    return [[g.copy() for g in p.list_grad()] for p in params if p.grad_req != "null"]
+
+
+def _put_grads(params, kept):
+    for p, grads in zip([p for p in params if p.grad_req != "null"], kept):
+        for g, k in zip(p.list_grad(), grads):
+            g[:] = k

@@ -1,0 +1,170 @@
+"""GAN stabilisers, each switchable, each off by default, usable by every scheme.
+
+The label tricks live in :class:`DiscLabels`, which every scheme's discriminator loss goes through
+(:class:`~vaegan_gluon.train.schemes.LearnableLoss`, ``larsen``, ``aegan``); the per-epoch ones
+(instance-noise decay) in :meth:`Scheme.epoch_begin`. All are configured by ``TrainConfig.extra`` keys
+(and ``TrainConfig.real_label`` for one-sided smoothing):
+
+========================  =========  ===================================================================
+key                       default    meaning
+========================  =========  ===================================================================
+(real_label field)        1.0        one-sided label smoothing: real target 0.9 or 0.99 (fake stays 0)
+``fake_label``            0.0        target of fakes in the discriminator loss
+``label_noise``           0.0        noisy labels: real target ``real_label - u * label_noise``, fake target
+                                     ``fake_label + u * label_noise``, ``u ~ U(0, 1)`` per image
+``label_flip_prob``       0.0        swap each image's real/fake target with this probability
+``flip_when_disc_acc``    None       if the batch accuracy of the discriminator (real and fake images
+                                     together, before its update) exceeds this, swap all targets for
+                                     the next ``flip_steps`` batches (the VAE-GAN blog's trick 4)
+``flip_steps``            0          see above; the counter lives on device (no host read per batch)
+``disc_batches``          separate   ``separate``: D sees real and fake images in two calls (the default
+                                     of every scheme, and the blog's trick 9 -- BatchNorm normalises
+                                     each kind by its own statistics); ``joint``: one concatenated call
+``instance_noise_stddev`` 0.0        instance noise on D's inputs, annealed linearly to 0 over
+``instance_noise_epochs`` 10         this many epochs (needs a discriminator built with
+                                     ``instance_noise=True``); set at each epoch begin
+========================  =========  ===================================================================
+
+Model-side stabilisers are discriminator hyperparameters (see :mod:`vaegan_gluon.models.discriminators`):
+``dropout``, ``minibatch_features`` (minibatch discrimination), ``instance_noise``,
+``bn_before_activation`` (the TF2 VAE-GAN project: BatchNorm must come before the activation).
+The generator-side "flip labels when training the generator" of the TF2 project is the
+non-saturating loss ``BCE(D(fake), real)`` that every scheme already uses.
+"""
+from mxnet import nd
+
+from .. import losses
+from ..schedules import LinearDecay
+
+__all__ = ["DiscLabels", "disc_logits", "first", "InstanceNoiseSchedule", "STABILISER_KEYS", "DISC_BATCHES"]
+
+DISC_BATCHES = ("separate", "joint")
+STABILISER_KEYS = ("fake_label", "label_noise", "label_flip_prob", "flip_when_disc_acc", "flip_steps",
+                   "disc_batches", "instance_noise_stddev", "instance_noise_epochs")
+
+
+def first(out):
+    """Logits of a discriminator output (a discriminator with ``feature_layer`` returns a tuple)."""
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def disc_logits(disc, real, fake, joint=False):
+    """``(D(real), D(fake))`` logits, from two calls (default) or one concatenated call (``joint``).
+
+    The two choices differ when D has BatchNorm (training-mode statistics over each batch or over the
+    mixed batch) or minibatch discrimination (which compares images within the batch).
+    """
+    if not joint:
+        return first(disc(real)), first(disc(fake))
+    n = real.shape[0]
+    out = first(disc(nd.concat(real, fake, dim=0)))
+    return nd.slice_axis(out, axis=0, begin=0, end=n), nd.slice_axis(out, axis=0, begin=n, end=None)
+
+
+class DiscLabels:
+    """The discriminator's targets with the label tricks; with the defaults, exactly
+    :func:`vaegan_gluon.losses.discriminator_loss` (same ops, no random numbers drawn)."""
+
+    def __init__(self, real_label=1.0, fake_label=0.0, label_noise=0.0, label_flip_prob=0.0,
+                 flip_when_disc_acc=None, flip_steps=0):
+        for name, v in (("real_label", real_label), ("fake_label", fake_label)):
+            if not 0 <= v <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {v!r}")
+        if not 0 <= label_noise <= 1:
+            raise ValueError(f"label_noise must be in [0, 1], got {label_noise!r}")
+        if not 0 <= label_flip_prob < 1:
+            raise ValueError(f"label_flip_prob must be in [0, 1), got {label_flip_prob!r}")
+        if flip_when_disc_acc is not None and (not 0 < flip_when_disc_acc < 1 or int(flip_steps) < 1):
+            raise ValueError("flip_when_disc_acc must be in (0, 1) and flip_steps >= 1, got "
+                             f"{flip_when_disc_acc!r}, {flip_steps!r}")
+        self.real_label, self.fake_label = float(real_label), float(fake_label)
+        self.label_noise, self.label_flip_prob = float(label_noise), float(label_flip_prob)
+        self.flip_when_disc_acc, self.flip_steps = flip_when_disc_acc, int(flip_steps)
+        self._counter = None   # device (1,) float: batches of flipped labels still to go
+
+    @classmethod
+    def from_config(cls, config):
+        e = config.extra or {}
+        return cls(real_label=config.real_label, fake_label=e.get("fake_label", 0.0),
+                   label_noise=e.get("label_noise", 0.0), label_flip_prob=e.get("label_flip_prob", 0.0),
+                   flip_when_disc_acc=e.get("flip_when_disc_acc"), flip_steps=e.get("flip_steps", 0))
+
+    @property
+    def plain(self):
+        """True when no random/stateful trick is on (constant targets)."""
+        return self.label_noise == 0 and self.label_flip_prob == 0 and self.flip_when_disc_acc is None
+
+    def targets(self, logits, real):
+        """Targets ``(N, 1)`` for a batch of ``logits`` ``(N, 1)`` of real (True) or fake images."""
+        own, other = (self.real_label, self.fake_label) if real else (self.fake_label, self.real_label)
+        if self.plain:
+            return own
+        ctx = logits.context
+        t = nd.ones_like(logits) * own
+        if self.label_noise > 0:
+            u = nd.random.uniform(0, self.label_noise, shape=logits.shape, ctx=ctx)
+            t = t - u if own > other else t + u
+        flip = None
+        if self.label_flip_prob > 0:
+            flip = nd.random.uniform(shape=logits.shape, ctx=ctx) < self.label_flip_prob
+        if self.flip_when_disc_acc is not None:
+            steps_on = (self._counter_on(ctx) > 0).reshape((1, 1))
+            flip = steps_on if flip is None else nd.broadcast_maximum(flip, steps_on)
+        if flip is not None:
+            t = nd.broadcast_add(nd.broadcast_mul(1 - flip, t), nd.broadcast_mul(flip, nd.ones_like(t) * other))
+        return t.detach()
+
+    def terms(self, real_logits, fake_logits):
+        """Per-image ``(BCE(D(real), real target) (N,), BCE(D(fake), fake target) (M,))``."""
+        return (losses.adversarial_loss(real_logits, self.targets(real_logits, True)),
+                losses.adversarial_loss(fake_logits, self.targets(fake_logits, False)))
+
+    def loss(self, real_logits, fake_logits):
+        """Per-image discriminator loss ``(N,)`` (real and fake batches of the same size)."""
+        if self.plain and self.fake_label == 0.0:
+            return losses.discriminator_loss(real_logits, fake_logits, real_label=self.real_label)
+        r, f = self.terms(real_logits, fake_logits)
+        return r + f
+
+    def _counter_on(self, ctx):
+        if self._counter is None:
+            self._counter = nd.zeros((1,), ctx=ctx)
+        return self._counter.as_in_context(ctx)
+
+    def observe(self, real_logits, fake_logits):
+        """After a discriminator step: arm the k-step flip if it was too accurate (device arithmetic only)."""
+        if self.flip_when_disc_acc is None:
+            return
+        reals = real_logits if isinstance(real_logits, (list, tuple)) else [real_logits]
+        fakes = fake_logits if isinstance(fake_logits, (list, tuple)) else [fake_logits]
+        ctx = self._counter_on(reals[0].context).context
+        correct = sum(((r > 0).sum().as_in_context(ctx) for r in reals), nd.zeros((1,), ctx=ctx))
+        correct = correct + sum(((f <= 0).sum().as_in_context(ctx) for f in fakes), nd.zeros((1,), ctx=ctx))
+        total = sum(r.shape[0] for r in reals) + sum(f.shape[0] for f in fakes)
+        strong = (correct / total > self.flip_when_disc_acc)
+        c = self._counter.as_in_context(ctx)
+        running = c > 0
+        self._counter = (running * (c - 1) + (1 - running) * strong * self.flip_steps).detach()
+
+    def state_dict(self):
+        return {"flip_counter": None if self._counter is None else float(self._counter.asscalar())}
+
+
+class InstanceNoiseSchedule:
+    """Set the discriminator's instance-noise stddev at each epoch begin: ``s0 * max(0, 1 - e / E)``."""
+
+    def __init__(self, stddev, epochs=10):
+        self.decay = LinearDecay(stddev, epochs)
+
+    @classmethod
+    def from_config(cls, config):
+        e = config.extra or {}
+        s = float(e.get("instance_noise_stddev", 0.0))
+        return cls(s, int(e.get("instance_noise_epochs", 10))) if s > 0 else None
+
+    def apply(self, disc, epoch):
+        if disc is None:
+            return None
+        s = self.decay.value(epoch)
+        disc.set_noise_stddev(s)
+        return s
