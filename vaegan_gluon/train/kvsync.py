@@ -64,5 +64,8 @@ class KVSync:
 def create(kvstore):
     """A KVSync for a distributed kvstore name, or None for local ones ("device", "local", None)."""
     if isinstance(kvstore, str) and kvstore.startswith("dist"):
-        return KVSync(mx.kv.create(kvstore))
+        from ..distributed import kvstore_info
+        kv = mx.kv.create(kvstore)
+        kvstore_info(kv)   # reports the rank to `vaegan launch` and makes a raising worker exit at once
+        return KVSync(kv)
     return None
