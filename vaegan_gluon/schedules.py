@@ -5,7 +5,9 @@ Adding a schedule touches only this file (and the config key that names it).
 """
 import math
 
-__all__ = ["PBPWeight", "DiscGate", "Schedule"]
+__all__ = ["PBPWeight", "DiscGate", "Schedule", "ConstantLR", "StepLR", "PlateauLR", "make_lr_schedule",
+           "TF2_LR_SCHEDULES", "EquilibriumGate", "BetaPolicy", "ConstantBeta", "InverseAEBeta",
+           "DerivativeBeta", "CeilingBeta", "make_beta_policy", "BETA_POLICIES", "LinearDecay"]
 
 
 class Schedule:
@@ -61,3 +63,347 @@ class DiscGate(Schedule):
         if self.max_disc_loss is None or last_disc_loss is None or math.isnan(last_disc_loss):
             return True
         return last_disc_loss <= self.max_disc_loss
+
+
+# ----------------------------------------------------------------------------------- learning rates
+class ConstantLR(Schedule):
+    """``lr`` at every epoch (the TF2 VAE-GAN project's schedule 1: 5e-4)."""
+    kind = "constant"
+
+    def __init__(self, lr):
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        self.lr = float(lr)
+
+    def begin_epoch(self, epoch, last_row=None):
+        """The learning rate of ``epoch`` (0-based); ``last_row`` is the previous epoch's CSV row or None."""
+        return self.lr
+
+
+class StepLR(Schedule):
+    """Multiply the lr by ``factor`` every ``step`` epochs (an int) or after each epoch listed in ``step``.
+
+    A thin wrapper of MXNet's own :class:`mx.lr_scheduler.FactorScheduler` (int step; ``min_lr`` is its
+    ``stop_factor_lr``) / :class:`~mx.lr_scheduler.MultiFactorScheduler` (list of epochs), counted in
+    epochs: the lr of epoch ``e`` (0-based) has been decayed once for every boundary ``<= e``.
+
+    >>> s = StepLR(1.0, step=2, factor=0.5)
+    >>> [s.begin_epoch(e) for e in range(5)]
+    [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    kind = "step"
+
+    def __init__(self, lr, step, factor=0.1, min_lr=1e-8):
+        import mxnet as mx  # noqa: F401  (checked here so a bad config fails at construction)
+        if isinstance(step, (list, tuple)):
+            step = [int(s) for s in step]
+            if not step or any(b <= a for a, b in zip(step, step[1:])) or step[0] < 1:
+                raise ValueError(f"step epochs must be increasing ints >= 1, got {step!r}")
+        elif int(step) < 1:
+            raise ValueError(f"step must be >= 1 epoch, got {step!r}")
+        else:
+            step = int(step)
+        if not 0 < factor <= 1:
+            raise ValueError(f"factor must be in (0, 1], got {factor!r}")
+        self.lr, self.step, self.factor, self.min_lr = float(lr), step, float(factor), float(min_lr)
+
+    def begin_epoch(self, epoch, last_row=None):
+        import mxnet as mx
+        # a fresh scheduler per call: MXNet's are stateful counters, this keeps resume trivially exact.
+        # MXNet decays when num_update > boundary, so epoch e is update e + 1.
+        if isinstance(self.step, list):
+            sched = mx.lr_scheduler.MultiFactorScheduler(step=self.step, factor=self.factor, base_lr=self.lr)
+            return max(sched(int(epoch) + 1), self.min_lr)
+        sched = mx.lr_scheduler.FactorScheduler(step=self.step, factor=self.factor, base_lr=self.lr,
+                                                stop_factor_lr=self.min_lr)
+        return sched(int(epoch) + 1)
+
+
+class PlateauLR(Schedule):
+    """Decay the lr when the monitored loss stops improving (the TF2 VAE-GAN project's schedules 2-4).
+
+    After each epoch, the epoch's ``monitor`` value (a CSV column) is compared with the buffer of the
+    last ``patience`` values: once the buffer is full, a value not lower than the buffer's minimum
+    multiplies the lr by ``decay`` (never below ``min_lr``). Then the buffer is cleared
+    (``keep_buffer=False``, schedules 2 and 3, so the next decay waits ``patience`` epochs again) or kept
+    (``keep_buffer=True``, schedule 4, so the lr keeps decaying every epoch until the loss improves).
+    The value is appended to the buffer either way (the newest ``patience`` values are kept).
+
+    Difference from the project: it monitored its validation loss; the Trainer has no per-epoch
+    validation pass, so this monitors a training statistic (default ``vae_loss``).
+
+    >>> s = PlateauLR(1.0, decay=0.5, min_lr=0.1, patience=2)
+    >>> [s.begin_epoch(e, {"vae_loss": v} if v else None) for e, v in enumerate([None, 3, 2, 2, 2, 2])]
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    kind = "plateau"
+
+    def __init__(self, lr, decay=0.85, min_lr=1e-4, patience=10, keep_buffer=False, monitor="vae_loss"):
+        if not 0 < decay < 1:
+            raise ValueError(f"decay must be in (0, 1), got {decay!r}")
+        if int(patience) < 1:
+            raise ValueError(f"patience must be >= 1 epoch, got {patience!r}")
+        if not 0 <= min_lr <= lr:
+            raise ValueError(f"min_lr must be in [0, lr={lr}], got {min_lr!r}")
+        self.initial, self.decay, self.min_lr = float(lr), float(decay), float(min_lr)
+        self.patience, self.keep_buffer, self.monitor = int(patience), bool(keep_buffer), str(monitor)
+        self.lr = self.initial
+        self.buffer = []
+        self.last_epoch = -1     # begin_epoch is idempotent per epoch (a NaN redo calls it again)
+        self.n_decays = 0
+
+    def begin_epoch(self, epoch, last_row=None):
+        epoch = int(epoch)
+        if epoch <= self.last_epoch:
+            return self.lr
+        self.last_epoch = epoch
+        value = None if last_row is None else last_row.get(self.monitor)
+        if value is None:
+            return self.lr
+        value = float(value)
+        if not math.isfinite(value):
+            return self.lr
+        if len(self.buffer) >= self.patience and value >= min(self.buffer):
+            self.lr = max(self.min_lr, self.lr * self.decay)
+            self.n_decays += 1
+            if not self.keep_buffer:
+                self.buffer = []
+        self.buffer = (self.buffer + [value])[-self.patience:]
+        return self.lr
+
+
+LR_SCHEDULES = {c.kind: c for c in (ConstantLR, StepLR, PlateauLR)}
+
+#: The TF2 VAE-GAN project's four schedules, as ``TrainConfig(lr=5e-4, lr_schedule=...)`` values.
+TF2_LR_SCHEDULES = {
+    "constant": {"kind": "constant"},
+    "plateau-0.85": {"kind": "plateau", "decay": 0.85, "min_lr": 1e-4, "patience": 10},
+    "plateau-0.75": {"kind": "plateau", "decay": 0.75, "min_lr": 5e-6, "patience": 6},
+    "plateau-0.6-keep": {"kind": "plateau", "decay": 0.6, "min_lr": 5e-6, "patience": 6, "keep_buffer": True},
+}
+
+
+def make_lr_schedule(spec, lr):
+    """Build the schedule of ``TrainConfig.lr_schedule`` (``None`` -> None = constant ``lr``).
+
+    ``spec`` is a dict ``{"kind": "constant" | "step" | "plateau", ...keyword arguments...}`` or a name of
+    :data:`TF2_LR_SCHEDULES`; the initial lr is always ``TrainConfig.lr``. The Trainer multiplies every
+    optimiser's base lr by ``schedule_lr / lr`` at each epoch begin.
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if spec not in TF2_LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {spec!r}; named ones: {sorted(TF2_LR_SCHEDULES)}, "
+                             f"or a dict with kind in {sorted(LR_SCHEDULES)}")
+        spec = TF2_LR_SCHEDULES[spec]
+    if not isinstance(spec, dict) or spec.get("kind") not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be None, a name in {sorted(TF2_LR_SCHEDULES)} or a dict with "
+                         f"'kind' in {sorted(LR_SCHEDULES)}; got {spec!r}")
+    kwargs = {k: v for k, v in spec.items() if k != "kind"}
+    try:
+        return LR_SCHEDULES[spec["kind"]](lr, **kwargs)
+    except TypeError as err:
+        raise ValueError(f"bad lr_schedule {spec!r}: {err}") from None
+
+
+class LinearDecay(Schedule):
+    """``initial * max(0, 1 - epoch / epochs)``: e.g. the instance-noise stddev, annealed to 0.
+
+    >>> [LinearDecay(0.2, 4).value(e) for e in range(6)]
+    [0.2, 0.15, 0.1, 0.05, 0.0, 0.0]
+    """
+
+    def __init__(self, initial, epochs):
+        if initial < 0 or int(epochs) < 1:
+            raise ValueError(f"need initial >= 0 and epochs >= 1, got {initial!r}, {epochs!r}")
+        self.initial, self.epochs = float(initial), int(epochs)
+
+    def value(self, epoch):
+        return round(self.initial * max(0.0, 1.0 - int(epoch) / self.epochs), 12)
+
+
+# -------------------------------------------------------------------------- Larsen equilibrium gate
+class EquilibriumGate(Schedule):
+    """The VAE/GAN authors' equilibrium rule (autoencoding_beyond_pixels): margin 0.35, equilibrium 0.68.
+
+    Given the discriminator's mean BCE on real images and on fakes (nats), skip the discriminator's
+    update when it is far ahead (either cost below ``equilibrium - margin``) and the decoder's update
+    when it is far behind (either cost above ``equilibrium + margin``); if both would be skipped, both
+    train. ``margin=None`` disables the gate.
+
+    >>> EquilibriumGate().decide(0.1, 0.2)     # discriminator far ahead
+    (False, True)
+    >>> EquilibriumGate().decide(1.5, 1.2)     # discriminator far behind
+    (True, False)
+    """
+
+    def __init__(self, margin=0.35, equilibrium=0.68):
+        if margin is not None and not margin > 0:
+            raise ValueError(f"margin must be > 0 or None, got {margin!r}")
+        self.margin, self.equilibrium = margin, float(equilibrium)
+
+    def decide(self, real_cost, fake_cost):
+        """``(train_disc, train_dec)`` for one batch."""
+        if self.margin is None:
+            return True, True
+        lo, hi = self.equilibrium - self.margin, self.equilibrium + self.margin
+        train_disc = not (real_cost < lo or fake_cost < lo)
+        train_dec = not (real_cost > hi or fake_cost > hi)
+        if not (train_disc or train_dec):
+            return True, True
+        return train_disc, train_dec
+
+
+# ----------------------------------------------------------------------------- AE-GAN beta policies
+class BetaPolicy(Schedule):
+    """How the AE-GAN generator loss combines ``ae`` (per-image MSE) and ``gan`` (per-image BCE).
+
+    ``combine(ae, gan)`` takes two ``(N,)`` NDArrays of the batch (recorded, with gradients) and returns
+    ``(loss (N,), beta_in_force)`` where ``loss.mean()`` is the study's batch-level generator loss (so
+    that ``gluon.Trainer.step(N)`` gives exactly its gradient) and ``beta_in_force`` a float or a device
+    scalar (for the CSV column ``beta``). Policies never read values on the host per batch.
+    """
+    kind = None
+
+    def __init__(self, alpha=1.0, beta=0.005):
+        if alpha < 0 or beta < 0:
+            raise ValueError(f"alpha and beta must be >= 0, got alpha={alpha!r}, beta={beta!r}")
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    def combine(self, ae, gan):
+        raise NotImplementedError
+
+
+class ConstantBeta(BetaPolicy):
+    """``alpha * ae + beta * gan`` (the study's first runs: alpha 1, beta 0.005)."""
+    kind = "constant"
+
+    def combine(self, ae, gan):
+        return self.alpha * ae + self.beta * gan, self.beta
+
+
+class InverseAEBeta(BetaPolicy):
+    """``alpha * ae + beta * gan / (alpha * ae)`` with batch means (AE-GAN v1: beta 0.0005).
+
+    The GAN term grows as the reconstruction improves. ``ae`` in the denominator is the batch mean and
+    stays in the graph (as in the study's TF code, its gradient flows too). Per context when a batch is
+    split over devices.
+    """
+    kind = "inverse"
+
+    def __init__(self, alpha=1.0, beta=0.0005):
+        super().__init__(alpha, beta)
+        if alpha == 0:
+            raise ValueError("the inverse policy divides by alpha * ae: alpha must be > 0")
+
+    def combine(self, ae, gan):
+        from mxnet import nd
+        scale = self.beta / (self.alpha * nd.mean(ae) + 1e-12)
+        return self.alpha * ae + nd.broadcast_mul(gan, scale.reshape((1,))), scale
+
+
+class CeilingBeta(BetaPolicy):
+    """``alpha * ae + min(alpha * ae, beta * gan)`` with batch means: the GAN term never dominates.
+
+    The minimum is taken on the batch means (on device); its gradient follows the smaller branch.
+    """
+    kind = "ceiling"
+
+    def __init__(self, alpha=1.0, beta=1.0):
+        super().__init__(alpha, beta)
+
+    def combine(self, ae, gan):
+        from mxnet import nd
+        use_gan = (self.beta * nd.mean(gan) < self.alpha * nd.mean(ae)).detach().reshape((1,))
+        second = nd.broadcast_mul(gan, use_gan * self.beta) + nd.broadcast_mul(ae, (1 - use_gan) * self.alpha)
+        return self.alpha * ae + second, use_gan * self.beta
+
+
+class DerivativeBeta(BetaPolicy):
+    """``beta = min(1, |a / (d ae / d step)|)`` over the last ``window`` batches; 0 before that.
+
+    The slope is the least-squares slope of the last ``window`` batch-mean ``ae`` values against the
+    batch index. The history lives **on device** in a ring buffer (``window`` floats); the slope is a
+    dot product with a precomputed, rotated regression-weight vector (one ``(window, window)`` device
+    table), so no per-batch host read is needed -- the study wrote every batch's losses to a CSV file
+    and read it back with pandas. A flat window (slope 0) gives beta 1. The buffer is read on the host
+    only for a checkpoint (once an epoch).
+    """
+    kind = "derivative"
+
+    def __init__(self, alpha=1.0, a=2e-7, window=50):
+        super().__init__(alpha, 0.0)
+        if int(window) < 2:
+            raise ValueError(f"window must be >= 2 batches, got {window!r}")
+        if not a > 0:
+            raise ValueError(f"a must be > 0, got {a!r}")
+        self.a, self.window = float(a), int(window)
+        self.n_seen = 0            # batches observed so far (host counter)
+        self.history = None        # filled by state_dict (host copy of the ring buffer)
+        self._buf, self._weights = None, None
+
+    @staticmethod
+    def regression_weights(window):
+        """``W[k] @ buf`` = least-squares slope when the newest value sits in slot ``k``."""
+        import numpy as np
+        t = np.arange(window, dtype=np.float64)
+        w = (t - t.mean()) / ((t - t.mean()) ** 2).sum()          # slope weights for oldest..newest
+        table = np.empty((window, window), np.float64)
+        for k in range(window):                                     # newest at slot k, oldest at k + 1
+            order = [(k + 1 + i) % window for i in range(window)]
+            table[k, order] = w
+        return table.astype(np.float32)
+
+    def _ensure(self, ctx):
+        from mxnet import nd
+        if self._buf is None or self._buf.context != ctx:
+            hist = self.history if self.history is not None else [0.0] * self.window
+            self._buf = nd.array(hist, ctx=ctx)
+            self._weights = nd.array(self.regression_weights(self.window), ctx=ctx)
+
+    def current_beta(self, ctx):
+        """Device scalar (1,): beta from the window before this batch."""
+        from mxnet import nd
+        self._ensure(ctx)
+        if self.n_seen < self.window:
+            return nd.zeros((1,), ctx=ctx)
+        k = (self.n_seen - 1) % self.window
+        slope = nd.dot(self._weights[k], self._buf).reshape((1,))
+        return nd.minimum(nd.ones_like(slope), self.a / nd.maximum(nd.abs(slope), 1e-30))
+
+    def observe(self, ae_mean):
+        """Push this batch's mean ae (device scalar) into the ring buffer."""
+        self._ensure(ae_mean.context)
+        k = self.n_seen % self.window
+        self._buf[k:k + 1] = ae_mean.detach().reshape((1,)).as_in_context(self._buf.context)
+        self.n_seen += 1
+
+    def combine(self, ae, gan):
+        """With a batch split over devices, each device's sub-batch counts as one step of the window."""
+        from mxnet import autograd, nd
+        with autograd.pause():   # buffer arithmetic and the in-place ring write stay out of the graph
+            beta = self.current_beta(ae.context)
+            self.observe(nd.mean(ae.detach()))
+        return self.alpha * ae + nd.broadcast_mul(gan, beta), beta
+
+    def state_dict(self):
+        hist = self._buf.asnumpy().tolist() if self._buf is not None else self.history
+        return {"alpha": self.alpha, "a": self.a, "window": self.window, "n_seen": self.n_seen, "history": hist}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self._buf = None   # rebuilt from history on the next batch
+
+
+BETA_POLICIES = {c.kind: c for c in (ConstantBeta, InverseAEBeta, DerivativeBeta, CeilingBeta)}
+
+
+def make_beta_policy(kind="constant", **kwargs):
+    """``make_beta_policy("inverse", alpha=1, beta=5e-4)``; kinds: constant, inverse, derivative, ceiling."""
+    if kind not in BETA_POLICIES:
+        raise ValueError(f"unknown beta policy {kind!r}; valid: {sorted(BETA_POLICIES)}")
+    try:
+        return BETA_POLICIES[kind](**kwargs)
+    except TypeError as err:
+        raise ValueError(f"bad settings for beta policy {kind!r}: {err}") from None

@@ -117,43 +117,49 @@ class LarsenVAEGAN(Scheme):
         real_cost, fake_cost = self._last_costs.asnumpy().tolist()
         return self.gate.decide(real_cost, fake_cost)
 
+    def forward_losses(self, xs):
+        """The combo forward (call under ``autograd.record()``): per context a dict of per-image losses
+        ``enc``, ``dec``, ``dis`` (N,) and their parts; one decoder and two discriminator calls."""
+        joint = self.disc_batches == "joint"
+        per = []
+        for x in xs:
+            m = x.shape[0]
+            mu, logvar = self.vae.encode(x)
+            z = mu + nd.exp(0.5 * logvar) * nd.random.normal_like(mu)
+            z_p = nd.random.normal_like(mu)
+            logits = self.vae.decode(nd.concat(z, z_p, dim=0))   # one decoder pass (see the docstring)
+            fake = nd.sigmoid(logits)                             # [x_tilde; x_p], (2m, C, H, W)
+            if joint:
+                logit_all, feat_all = self.disc(nd.concat(x.detach(), fake, dim=0))
+                l_real = nd.slice_axis(logit_all, axis=0, begin=0, end=m)
+                l_fake = nd.slice_axis(logit_all, axis=0, begin=m, end=None)
+                f_real = nd.slice_axis(feat_all, axis=0, begin=0, end=m)
+                f_tilde = nd.slice_axis(feat_all, axis=0, begin=m, end=2 * m)
+            else:
+                l_real, f_real = self.disc(x.detach())
+                l_fake, f_fakes = self.disc(fake)
+                f_tilde = nd.slice_axis(f_fakes, axis=0, begin=0, end=m)
+            l_tilde = nd.slice_axis(l_fake, axis=0, begin=0, end=m)
+            l_prior = nd.slice_axis(l_fake, axis=0, begin=m, end=None)
+            kl = losses.kl_divergence(mu, logvar)
+            feat = losses.feature_reconstruction_loss(f_real.detach(), f_tilde)
+            adv = losses.adversarial_loss(l_tilde, 1.0) + losses.adversarial_loss(l_prior, 1.0)
+            enc_loss = self.kl_weight * kl / mu.shape[1] + feat
+            dec_loss = self.gamma * feat + adv
+            d_real, d_fake = self.labels.terms(l_real, l_fake)
+            d_fake = nd.slice_axis(d_fake, axis=0, begin=0, end=m) + nd.slice_axis(d_fake, axis=0, begin=m, end=None)
+            per.append(dict(x=x, lg_tilde=nd.slice_axis(logits, axis=0, begin=0, end=m), kl=kl, feat=feat, adv=adv,
+                            enc=enc_loss, dec=dec_loss, dis=d_real + d_fake, l_real=l_real, l_tilde=l_tilde,
+                            l_prior=l_prior))
+        return per
+
     def step(self, xs, phase, weights):
         if phase != "combo" or self.disc is None:
             return self._solo_step(xs, weights)
         c, n = self.config, sum(x.shape[0] for x in xs)
         train_disc, train_dec = self._gate()
-        joint = self.disc_batches == "joint"
-        per = []
         with autograd.record():
-            for x in xs:
-                m = x.shape[0]
-                mu, logvar = self.vae.encode(x)
-                z = mu + nd.exp(0.5 * logvar) * nd.random.normal_like(mu)
-                z_p = nd.random.normal_like(mu)
-                logits = self.vae.decode(nd.concat(z, z_p, dim=0))          # one decoder pass (see docstring)
-                fake = nd.sigmoid(logits)            # [x_tilde; x_p], (2m, C, H, W)
-                if joint:
-                    out = self.disc(nd.concat(x.detach(), fake, dim=0))
-                    logit_all, feat_all = out
-                    l_real = nd.slice_axis(logit_all, axis=0, begin=0, end=m)
-                    l_fake = nd.slice_axis(logit_all, axis=0, begin=m, end=None)
-                    f_real = nd.slice_axis(feat_all, axis=0, begin=0, end=m)
-                    f_tilde = nd.slice_axis(feat_all, axis=0, begin=m, end=2 * m)
-                else:
-                    l_real, f_real = self.disc(x.detach())
-                    l_fake, f_fakes = self.disc(fake)
-                    f_tilde = nd.slice_axis(f_fakes, axis=0, begin=0, end=m)
-                l_tilde = nd.slice_axis(l_fake, axis=0, begin=0, end=m)
-                l_prior = nd.slice_axis(l_fake, axis=0, begin=m, end=None)
-                kl = losses.kl_divergence(mu, logvar)
-                feat = losses.feature_reconstruction_loss(f_real.detach(), f_tilde)
-                adv = losses.adversarial_loss(l_tilde, 1.0) + losses.adversarial_loss(l_prior, 1.0)
-                enc_loss = self.kl_weight * kl / mu.shape[1] + feat
-                dec_loss = self.gamma * feat + adv
-                d_real, d_fake = self.labels.terms(l_real, l_fake)
-                d_fake = nd.slice_axis(d_fake, axis=0, begin=0, end=m) + nd.slice_axis(d_fake, axis=0, begin=m, end=None)
-                per.append(dict(x=x, lg_tilde=nd.slice_axis(logits, axis=0, begin=0, end=m), kl=kl, feat=feat, adv=adv, enc=enc_loss, dec=dec_loss,
-                                dis=d_real + d_fake, l_real=l_real, l_tilde=l_tilde, l_prior=l_prior))
+            per = self.forward_losses(xs)
         self.labels.observe([p["l_real"] for p in per], [p["l_tilde"] for p in per])
         # three backward passes over the one graph; each network keeps the gradient of its own loss
         disc_params = list(self.disc.collect_params().values())
