@@ -9,7 +9,7 @@ reconstruction are on the same scale); trainers call ``loss.backward()`` on the 
 from mxnet import nd
 
 __all__ = ["bce_from_logits", "pbp_loss", "kl_divergence", "adversarial_loss", "discriminator_loss",
-           "feature_reconstruction_loss", "PBP_LOSSES"]
+           "feature_reconstruction_loss", "attribute_loss", "attribute_accuracy", "PBP_LOSSES"]
 
 
 def _sum_per_image(F, t):
@@ -63,3 +63,23 @@ def feature_reconstruction_loss(feat_real, feat_fake, F=nd):
     Up to constants, the negative Gaussian log-likelihood of D_l(x) under N(D_l(x_tilde), I).
     """
     return _sum_per_image(F, F.square(feat_real - feat_fake))
+
+
+def attribute_loss(attr_logits, targets, F=nd):
+    """Auxiliary attribute loss per image (N,): sigmoid BCE **averaged** over the K attributes.
+
+    attr_logits: (N, K) the discriminator's attribute head (see ``n_attributes`` in
+    :mod:`vaegan_gluon.models.discriminators`); targets: (N, K) in [0, 1] (binary attributes, e.g.
+    CelebA's 40 mapped -1/1 -> 0/1, or :func:`vaegan_gluon.data.attributes_targets.attribute_targets`).
+
+    The mean, not the sum, is deliberate: the VAE-GAN blog (seed 003, Dec. 2019) summed the 40 CelebA
+    attribute BCEs, so with a weight ``lambda`` chosen for a mean-sized loss the auxiliary term was 40x the
+    GAN loss at base and overwhelmed it (the fix was ``lambda / 40``). Averaged, the term is on the scale
+    of one BCE whatever K is, so one ``attribute_weight`` means the same thing for 4 or 40 attributes.
+    """
+    return F.mean(bce_from_logits(attr_logits, targets, F), axis=1)
+
+
+def attribute_accuracy(attr_logits, targets, F=nd):
+    """Per image (N,): the fraction of the K attributes predicted right (logit > 0 <=> target > 0.5)."""
+    return F.mean((attr_logits > 0) == (targets > 0.5), axis=1)

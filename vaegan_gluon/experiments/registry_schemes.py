@@ -1,4 +1,5 @@
-"""Named experiments of the other studies' schemes: Larsen VAE/GAN, AE-GAN alpha/beta, GAN stabilisers.
+"""Named experiments of the other studies' schemes: Larsen VAE/GAN, AE-GAN alpha/beta, GAN stabilisers,
+the auxiliary attribute head.
 
 Same format as :mod:`.registry` (``_exp(description, family, base, vae, disc, train, scales, notebook)``,
 scales ``quick`` / ``medium`` / ``full`` as dotted overrides). Importing this module adds
@@ -41,6 +42,26 @@ _AE_SCALES = {"medium": {"data.options.n": 1280, "data.n_train": 1024, "data.n_v
 def _aegan(policy, **extra):
     # the study: batch 256, lr 2e-4 (later 1e-4), 50,000 faces
     return {"scheme": "aegan", "batch_size": 256, "lr": 2e-4, "extra": {"beta_policy": policy, **extra}}
+
+
+# ------------------------------------------------------------------ auxiliary attribute head
+# The VAE-GAN blog's auxiliary discriminator output predicting the images' attributes (CelebA's 40),
+# its loss averaged over attributes (the blog summed: 40x too strong). synthetic-faces: 6 categoricals
+# one-hot (30) + 4 booleans = 34 targets (vaegan_gluon.data.attributes_targets). For CelebA:
+# --set data.source=image-folder --set data.options.path=DIR --set data.options.attributes=list_attr_celeba.txt
+# --set disc.n_attributes=40. Settings: vaegan_gluon.train.schemes.LearnableLoss; the blog's conditional
+# push on the VAE: --set train.extra.attribute_vae_weight=1 (an override, so that it gets its own results
+# folder: run_dir_for does not name train.extra, so a separate experiment would share this one's).
+N_FACE_ATTRIBUTES = 34
+_ATTR_VAE = {"model": "ConvVAE", "n_latent": 512, "base_channels": 32}
+_ATTR_DISC = {"model": "ConvDisc", "base_channels": 32, "n_attributes": N_FACE_ATTRIBUTES}
+_ATTR_SCALES = {"quick": {"vae.n_latent": 32, "vae.base_channels": 8, "disc.base_channels": 8, "train.n_epochs": 10,
+                          "note": "smoke test: 32x32 images, 128 training images, 10 epochs (2 batches each: "
+                                  "the head needs ~8 to beat the majority-class rate), narrower models"}}
+
+
+def _attr(**extra):
+    return {"disc_weight": 10.0, "extra": {"attribute_weight": 1.0, **extra}}
 
 
 # -------------------------------------------------------------------------------- stabilisers
@@ -111,6 +132,11 @@ SCHEME_EXPERIMENTS = {
         {**_aegan("constant", alpha=1.0, beta=0.005), "n_solo_epochs": 25},
         {"medium": {**_AE_SCALES["medium"], "train.n_solo_epochs": 4},
          "quick": {**_AE_SCALES["quick"], "train.n_solo_epochs": 1}}, NB_AEGAN),
+    # auxiliary attribute head (VAE-GAN blog) --------------------------------------------
+    "faces-conv-vae-convdisc-attr": _exp(
+        "ConvVAE(512, 32) against ConvDisc(32) with an auxiliary attribute head (34 synthetic-face attributes, "
+        "loss averaged over attributes, weight 1, reals only), disc_weight 10", "anime", _ANIME_BASE,
+        dict(_ATTR_VAE), dict(_ATTR_DISC), _attr(), dict(_ATTR_SCALES), "05_conv_discriminators.ipynb"),
     # GAN stabilisers on the MNIST VAE/GAN (mode coverage) ---------------------------------
     "mnist-stab-none": _stab("Larsen VAE/GAN on MNIST without stabilisers (the comparison's baseline)"),
     "mnist-stab-smooth": _stab("... + one-sided label smoothing (real target 0.9)", real_label=0.9),

@@ -23,6 +23,19 @@ feature_layer : int or None
     ConvDisc / DeepConvDisc - the conv blocks; ResNetDisc - 1 = stem (conv, BN, ReLU, max-pool),
     2..5 = the four residual stages. The VAE/GAN paper (Larsen et al. 2016) uses the 4th conv
     layer: ``DeepConvDisc(feature_layer=4)``.
+n_attributes : int
+    If > 0, an auxiliary attribute head: a Dense(``n_attributes``) on the *penultimate* features (the
+    input of the final Dense(1), after ResNetDisc's pooling and the head dropout, before minibatch
+    discrimination, whose batch statistics describe the batch rather than the image) returns
+    attribute logits ``(N, n_attributes)`` from the same pass (the VAE-GAN blog's auxiliary output
+    predicting CelebA's 40 attributes; loss: :func:`vaegan_gluon.losses.attribute_loss`). Its
+    parameters are named ``<disc prefix>attr_weight`` / ``attr_bias``; with 0 (the default) nothing is
+    added and the discriminator is unchanged.
+
+Output order: ``logits``; ``(logits, features)`` with ``feature_layer``; ``(logits, attr_logits)``
+with ``n_attributes``; ``(logits, features, attr_logits)`` with both. The logits always come first and
+the features second, so code that reads ``out[0]`` / ``out[1]`` keeps working; the attribute logits are
+always last (``out[-1]``).
 """
 from mxnet.gluon import nn
 from mxnet.gluon.model_zoo.vision.resnet import BasicBlockV1
@@ -40,8 +53,11 @@ class _Discriminator(nn.HybridBlock):
     """
 
     def __init__(self, dropout=0.0, minibatch_features=0, instance_noise=False, feature_layer=None,
-                 minibatch_kernel_dims=16, hidden_dropout=True, **kwargs):
+                 minibatch_kernel_dims=16, hidden_dropout=True, n_attributes=0, **kwargs):
         super().__init__(**kwargs)
+        self.n_attributes = int(n_attributes)
+        if self.n_attributes < 0:
+            raise ValueError(f"n_attributes must be >= 0, got {n_attributes}")
         self.dropout = float(dropout)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
@@ -53,6 +69,8 @@ class _Discriminator(nn.HybridBlock):
             self.noise = InstanceNoise(prefix="noise_") if instance_noise else None
             self.layers = nn.HybridSequential(prefix="")
             self.head = nn.HybridSequential(prefix="head_")
+            # the auxiliary attribute head exists only when asked for (default: parameters unchanged)
+            self.attr_head = nn.Dense(self.n_attributes, prefix="attr_") if self.n_attributes > 0 else None
 
     def _finish_head(self):
         n = len(self.layers)
@@ -83,10 +101,21 @@ class _Discriminator(nn.HybridBlock):
                 features = x
             if self._hidden_dropout and self.dropout > 0:
                 x = F.Dropout(x, p=self.dropout)
-        logits = self.head(x)
-        if self.feature_layer is None:
-            return logits
-        return logits, features
+        if self.attr_head is None:
+            logits = self.head(x)
+            attr = None
+        else:
+            # the head's blocks one by one: the attribute head reads the input of the final Dense(1)
+            # (or of minibatch discrimination, if any)
+            attr, last = None, len(self.head) - 1
+            for i in range(len(self.head)):
+                block = self.head[i]
+                if attr is None and (i == last or isinstance(block, MinibatchDiscrimination)):
+                    attr = self.attr_head(x)
+                x = block(x)
+            logits = x
+        out = (logits,) + (() if self.feature_layer is None else (features,)) + (() if attr is None else (attr,))
+        return out[0] if len(out) == 1 else out
 
 
 def _conv_block(channels, in_channels, norm_layer, norm_kwargs, bn_before_activation, slope=0.2):

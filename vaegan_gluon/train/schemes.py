@@ -37,6 +37,8 @@ class Scheme(abc.ABC):
     needs_disc = False
     batch_scale = 1   # number of distributed workers: optimiser steps normalise by the global batch
     kvsync = None     # a train.kvsync.KVSync in a distributed run (set by the Trainer)
+    supports_attributes = False   # True: uses the discriminator's attribute head (extra["attribute_weight"])
+    batch_targets = None  # attribute head: the batch's (n_i, K) targets per context, set by the Trainer before step
 
     def __init__(self, vae, disc, config, ctx, kvstore="device"):
         self.vae, self.disc, self.config, self.ctx, self.kvstore = vae, disc, config, ctx, kvstore
@@ -99,10 +101,76 @@ class LearnableLoss(Scheme):
     times, once inside the discriminator's recorded graph (whose backward then flowed through the encoder
     for nothing); with MXNet 1.9.1 + oneDNN a Conv2DTranspose used twice in one recorded graph segfaults
     in backward, so the original loop crashes on every ConvVAE + discriminator run on CPU.
+
+    **Auxiliary attribute head** (the VAE-GAN blog; off by default). ``TrainConfig.extra`` keys:
+
+    attribute_weight : float, default 0
+        If > 0 the discriminator (built with ``n_attributes=K``) also learns to predict the real images'
+        binary attributes: its loss becomes ``BCE_adv + attribute_weight * attribute_loss(D_attr(x), t)``,
+        :func:`~vaegan_gluon.losses.attribute_loss` being the BCE *averaged* over the K attributes (the
+        blog summed and its weight was 40x too strong). Reals only: reconstructions have no labels. The
+        Trainer takes the targets from the training ImageSet's attribute table and sets
+        ``batch_targets`` before each step. The ``disc_loss`` column stays the adversarial part alone
+        (so ``max_disc_loss`` gates on what it always did); extra columns ``attr_loss`` (mean per-image
+        attribute BCE on reals, unweighted) and ``attr_acc`` (mean per-attribute accuracy on reals).
+    attribute_columns : list of str, default None
+        Attribute-table columns used as targets (None: all boolean / binary / categorical ones; see
+        :func:`vaegan_gluon.data.attributes_targets.attribute_targets`).
+    attribute_vae_weight : float, default 0
+        The blog's conditional push, off by default (so the head alone is an auxiliary task that shapes
+        the discriminator's features): if > 0 the VAE loss gains ``attribute_vae_weight *
+        attribute_loss(D_attr(x_hat), t)``, pushing each reconstruction to keep its input's attributes as
+        the discriminator reads them. It reuses the D(x_hat) call of the adversarial term (no extra pass),
+        applies in every combo epoch (also while ``max_disc_loss`` closes the adversarial term), and adds
+        the column ``attr_vae_loss``. Needs ``attribute_weight > 0``.
     """
     name = "learnable_loss"
+    supports_attributes = True
     stat_keys = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_correct_real",
                  "disc_correct_fake")
+
+    def __init__(self, vae, disc, config, ctx, kvstore="device"):
+        e = config.extra or {}
+        self.attribute_weight = float(e.get("attribute_weight", 0.0) or 0.0)
+        self.attribute_vae_weight = float(e.get("attribute_vae_weight", 0.0) or 0.0)
+        if self.attribute_weight < 0 or self.attribute_vae_weight < 0:
+            raise ValueError("extra['attribute_weight'] and extra['attribute_vae_weight'] must be >= 0, got "
+                             f"{self.attribute_weight}, {self.attribute_vae_weight}")
+        if self.attribute_vae_weight > 0 and not self.attribute_weight > 0:
+            raise ValueError("extra['attribute_vae_weight'] > 0 needs extra['attribute_weight'] > 0 "
+                             "(an untrained attribute head cannot push the VAE)")
+        if self.attribute_weight > 0:
+            if disc is None or getattr(disc, "n_attributes", 0) < 1:
+                raise ValueError("extra['attribute_weight'] > 0 needs a discriminator built with "
+                                 "n_attributes=K (the number of attribute targets)")
+            self.stat_keys = type(self).stat_keys + ("attr_loss", "attr_acc") + (
+                ("attr_vae_loss",) if self.attribute_vae_weight > 0 else ())
+        super().__init__(vae, disc, config, ctx, kvstore)
+
+    def _targets(self):
+        if self.batch_targets is None:
+            raise RuntimeError("extra['attribute_weight'] > 0 but no attribute targets for this batch: the "
+                               "Trainer sets scheme.batch_targets (train on an ImageSet with attributes)")
+        return self.batch_targets
+
+    def _disc_with_attributes(self, outs):
+        """``(d_real, d_fake, attr_real)`` per context (recorded): logits and the reals' attribute logits."""
+        d_real, d_fake, a_real = [], [], []
+        for x, lg, *_ in outs:
+            real, fake = x.detach(), nd.sigmoid(lg).detach()
+            if self.disc_batches == "joint":
+                m = real.shape[0]
+                o = self.disc(nd.concat(real, fake, dim=0))
+                logit, attr = stabilisers.first(o), o[-1]
+                d_real.append(nd.slice_axis(logit, axis=0, begin=0, end=m))
+                d_fake.append(nd.slice_axis(logit, axis=0, begin=m, end=None))
+                a_real.append(nd.slice_axis(attr, axis=0, begin=0, end=m))
+            else:
+                o = self.disc(real)
+                d_real.append(stabilisers.first(o))
+                a_real.append(o[-1])
+                d_fake.append(stabilisers.first(self.disc(fake)))
+        return d_real, d_fake, a_real
 
     def build_optimizers(self):
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
@@ -126,30 +194,47 @@ class LearnableLoss(Scheme):
             # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
             # x.detach() too: x is a node of the VAE's recorded graph, and a backward through D(x) without
             # retain_graph would free x's autograd entry and break the VAE backward below.
+            attr_on = self.attribute_weight > 0
             with autograd.record():
-                if self.disc_batches == "joint":   # stabiliser option: one concatenated D call
+                if attr_on:   # auxiliary attribute head: BCE_adv + attribute_weight * attribute loss on reals
+                    d_real, d_fake, a_real = self._disc_with_attributes(outs)
+                    attr = [losses.attribute_loss(a, t) for a, t in zip(a_real, self._targets())]
+                elif self.disc_batches == "joint":   # stabiliser option: one concatenated D call
                     pairs = [stabilisers.disc_logits(self.disc, x.detach(), nd.sigmoid(lg).detach(), joint=True)
                              for x, lg, *_ in outs]
                     d_real, d_fake = [p[0] for p in pairs], [p[1] for p in pairs]
                 else:
-                    d_real = [self.disc(x.detach()) for x, *_ in outs]
-                    d_fake = [self.disc(nd.sigmoid(lg).detach()) for _, lg, *_ in outs]
+                    d_real = [stabilisers.first(self.disc(x.detach())) for x, *_ in outs]
+                    d_fake = [stabilisers.first(self.disc(nd.sigmoid(lg).detach())) for _, lg, *_ in outs]
                 d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
+                d_total = ([d + self.attribute_weight * a for d, a in zip(d_loss, attr)] if attr_on else d_loss)
             self.labels.observe(d_real, d_fake)
-            autograd.backward(d_loss)
+            autograd.backward(d_total)
             self.update("disc", n)
             stats["disc_loss"] = self._sum(d_loss)
+            if attr_on:
+                stats["attr_loss"] = self._sum(attr)
+                stats["attr_acc"] = self._sum([losses.attribute_accuracy(a.detach(), t)
+                                               for a, t in zip(a_real, self._targets())])
             stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
             stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
         # (2) the VAE, continuing the graph recorded above (one VAE forward per step).
+        push = phase == "combo" and self.attribute_vae_weight > 0   # the blog's conditional push (off by default)
+        targets = self._targets() if push else [None] * len(outs)
         with autograd.record():
-            total, adv_all = [], []
-            for x, logits, pbp, kl in outs:
+            total, adv_all, push_all = [], [], []
+            for (x, logits, pbp, kl), t in zip(outs, targets):
                 loss = kl + pbp_w * pbp
-                if phase == "combo" and disc_w > 0:
-                    adv = losses.adversarial_loss(self.disc(nd.sigmoid(logits)), 1.0)
-                    adv_all.append(adv)
-                    loss = loss + disc_w * adv
+                if phase == "combo" and (disc_w > 0 or push):
+                    o = self.disc(nd.sigmoid(logits))
+                    if disc_w > 0:
+                        adv = losses.adversarial_loss(stabilisers.first(o), 1.0)
+                        adv_all.append(adv)
+                        loss = loss + disc_w * adv
+                    if push:
+                        a = losses.attribute_loss(o[-1], t)
+                        push_all.append(a)
+                        loss = loss + self.attribute_vae_weight * a
                 total.append(loss)
         autograd.backward(total)
         self.update("vae", n)
@@ -158,4 +243,6 @@ class LearnableLoss(Scheme):
         stats["kl"] = self._sum([o[3] for o in outs])
         if adv_all:
             stats["adv_loss"] = self._sum(adv_all)
+        if push_all:
+            stats["attr_vae_loss"] = self._sum(push_all)
         return stats

@@ -90,6 +90,8 @@ class Trainer:
         self.lr_schedule = make_lr_schedule(self.config.lr_schedule, self.config.lr)
         self.lr_factor = 1.0   # lr_schedule's lr / config.lr, multiplies the NaN guard's lr_scale
         self._prepared = False
+        self._targets = None         # device (N, K) attribute targets (extra["attribute_weight"] > 0)
+        self.attribute_names = None  # their K column names
 
     # ------------------------------------------------------------------ set-up
     def _prepare(self):
@@ -231,14 +233,45 @@ class Trainer:
                 "disc_weight": self.config.disc_weight if adv_on else 0.0,
                 "adv_on": adv_on}
 
+    def _attribute_targets(self, train, n):
+        """The (n, K) float32 numpy attribute targets when ``extra["attribute_weight"] > 0``, else None.
+
+        From ``train.attributes`` (:func:`~vaegan_gluon.data.attributes_targets.attribute_targets`, columns
+        ``extra["attribute_columns"]`` or all binary/categorical ones); the discriminator must have been
+        built with ``n_attributes=K`` and the scheme must support the attribute head.
+        """
+        extra = self.config.extra or {}
+        if not float(extra.get("attribute_weight", 0.0) or 0.0) > 0:
+            return None
+        from ..data.attributes_targets import attribute_targets
+        if not getattr(self.scheme, "supports_attributes", False):
+            raise ValueError(f"extra['attribute_weight'] > 0 but scheme {self.config.scheme!r} has no "
+                             "attribute head support (use scheme 'learnable_loss')")
+        targets, names = attribute_targets(train, extra.get("attribute_columns"))
+        k = getattr(self.disc, "n_attributes", 0) if self.disc is not None else 0
+        if k != targets.shape[1]:
+            raise ValueError(f"the attribute targets have {targets.shape[1]} columns ({', '.join(names[:6])}"
+                             f"{', ...' if len(names) > 6 else ''}) but the discriminator has n_attributes={k}: "
+                             f"build it with n_attributes={targets.shape[1]}")
+        if targets.shape[0] != n:
+            raise ValueError(f"{targets.shape[0]} attribute rows for {n} images")
+        self.attribute_names = names
+        return targets
+
     def fit(self, train, resume=False):
-        """Train on ``train`` (ImageSet or (N, C, H, W) array in [0, 1]); returns the list of epoch rows."""
+        """Train on ``train`` (ImageSet or (N, C, H, W) array in [0, 1]); returns the list of epoch rows.
+
+        With ``extra["attribute_weight"] > 0``, ``train`` must be an ImageSet with an attribute table: its
+        target matrix stays on device beside the images and each batch's rows reach the scheme as
+        ``scheme.batch_targets`` (one array per context), set before every ``step``.
+        """
         c = self.config
         images = _as_array(train)
         if tuple(images.shape[1:]) != tuple(self.vae.image_shape):
             raise ValueError(f"training images have shape {images.shape[1:]} but the VAE expects "
                              f"{tuple(self.vae.image_shape)}: build the model with image_shape={images.shape[1:]}")
         self._prepare()
+        targets = self._attribute_targets(train, images.shape[0])   # checked before the folder is touched
         start = 0
         if self.out_dir:
             if self.writer:
@@ -259,6 +292,7 @@ class Trainer:
                 self._save_checkpoint(0)   # the state a NaN in the first epoch restores
         data = nd.array(images, ctx=self.ctx[0])
         n = data.shape[0]
+        self._targets = None if targets is None else nd.array(targets, ctx=self.ctx[0])
         bs = min(c.batch_size, n)
         # a distributed run drops the last short batch so that every worker gets a slice of each batch
         self.n_batches = n // bs if self.num_workers > 1 else int(math.ceil(n / bs))
@@ -295,6 +329,10 @@ class Trainer:
                 idx = idx[self.rank * part:(self.rank + 1) * part]
             x = nd.take(data, idx)
             xs = gluon.utils.split_and_load(x, self.ctx, even_split=False) if len(self.ctx) > 1 else [x]
+            if self._targets is not None:   # the batch's attribute targets, split like the images
+                t = nd.take(self._targets, idx)
+                self.scheme.batch_targets = (gluon.utils.split_and_load(t, self.ctx, even_split=False)
+                                             if len(self.ctx) > 1 else [t])
             stats = self.scheme.step(xs, phase, weights)
             for k, v in stats.items():
                 sums[k] = v if k not in sums else sums[k] + v
