@@ -118,9 +118,31 @@ def test_conv_vae_parameter_count():
     # Shapes are known at construction, so no (0.9 GB) initialization is needed to count.
     # Original ConvVAE(512, 32) at 3x64x64: 223,291,648, of which Dense(64*58*58 -> 1024) 220,464,128.
     assert count_parameters(ConvVAE(512, 32, original_head=True))["total"] == 223_291_648
-    # Ours drops the BatchNorm(1024) (gamma, beta, running mean, running var) after the latent
-    # Dense, which forced mu >= 0 and logvar >= 0: 4 * 1024 = 4,096 fewer.
-    assert count_parameters(ConvVAE(512, 32))["total"] == 223_291_648 - 4 * 1024
+    # Ours keeps the BatchNorm after the latent Dense and drops only the ReLU (which forced
+    # mu >= 0 and logvar >= 0): same count.
+    assert count_parameters(ConvVAE(512, 32))["total"] == 223_291_648
+
+
+def test_conv_vae_head_allows_negative_mu_and_logvar_and_survives_adam():
+    """The original's ReLU head forced mu, logvar >= 0; a head without BatchNorm overflowed the KL
+    after one Adam step at lr 1e-3 (the Dense reads ~(H-6)^2 * 2b features)."""
+    import mxnet as mx
+    from mxnet import autograd, gluon, nd
+    from vaegan_gluon import losses
+    mx.random.seed(0)
+    vae = ConvVAE(64, 16, image_shape=(3, 64, 64))
+    vae.initialize(mx.init.Xavier())
+    x = nd.random.uniform(shape=(16, 3, 64, 64))
+    tr = gluon.Trainer(vae.collect_params(), "adam", {"learning_rate": 1e-3})
+    for _ in range(3):
+        with autograd.record():
+            lg, mu, lv = vae(x)
+            loss = losses.kl_divergence(mu, lv) + losses.pbp_loss(lg, x)
+        loss.backward()
+        tr.step(16)
+    mu, lv = vae.encode(x)
+    assert mu.min().asscalar() < 0 and lv.min().asscalar() < 0
+    assert np.isfinite(loss.asnumpy()).all() and np.abs(lv.asnumpy()).max() < 20
 
 
 def test_deep_conv_vae_parameter_count_and_scaling():
@@ -128,7 +150,7 @@ def test_deep_conv_vae_parameter_count_and_scaling():
     assert count_parameters(original)["total"] == 452_119_168
     # Our decoder uses 2 * base_channels, equal to the original's hard-coded 64 at base_channels=32.
     assert count_parameters(DeepConvVAE(1024, 32, original_head=True))["total"] == 452_119_168
-    assert count_parameters(DeepConvVAE(1024, 32))["total"] == 452_119_168 - 4 * 2048
+    assert count_parameters(DeepConvVAE(1024, 32))["total"] == 452_119_168
     small = DeepConvVAE(8, 4, image_shape=(1, 28, 28))
     hard = DeepConvVAE(8, 4, image_shape=(1, 28, 28), original_decoder_channels=True)
     assert count_parameters(small)["total"] < count_parameters(hard)["total"]

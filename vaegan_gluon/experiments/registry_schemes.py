@@ -129,7 +129,7 @@ SCHEME_EXPERIMENTS = {
     "faces-aegan-pretrained": _exp(
         "AE-GAN with a pre-trained AE: half the epochs AE alone, then ae + 0.005 * gan",
         "anime", _ANIME_BASE, dict(_AE), dict(_AE_DISC),
-        {**_aegan("constant", alpha=1.0, beta=0.005), "n_solo_epochs": 25},
+        {**_aegan("constant", alpha=1.0, beta=0.005), "n_solo_epochs": 100},
         {"medium": {**_AE_SCALES["medium"], "train.n_solo_epochs": 4},
          "quick": {**_AE_SCALES["quick"], "train.n_solo_epochs": 1}}, NB_AEGAN),
     # auxiliary attribute head (VAE-GAN blog) --------------------------------------------

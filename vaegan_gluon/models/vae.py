@@ -85,10 +85,17 @@ class _VAEBase(nn.HybridBlock):
 
 
 def _conv_stats_head(n_out, in_units, original_head):
+    """Dense -> BatchNorm (-> ReLU only with ``original_head``) giving ``[mu, logvar]``.
+
+    The BatchNorm stays: the Dense reads ~215 k features (ConvVAE at 64x64), and Adam moves every
+    weight by about ``lr`` on its first step, so without a normalisation the first step at lr 1e-3
+    shifts logvar by ~100 and the KL overflows (measured: inf at step 2, NaN after). The ReLU goes:
+    it forced mu >= 0 and logvar >= 0 (variance >= 1).
+    """
     head = nn.HybridSequential(prefix="")
-    head.add(nn.Dense(n_out, in_units=in_units))
+    head.add(nn.Dense(n_out, in_units=in_units), nn.BatchNorm(in_channels=n_out))
     if original_head:
-        head.add(nn.BatchNorm(in_channels=n_out), nn.Activation("relu"))
+        head.add(nn.Activation("relu"))
     return head
 
 
@@ -151,7 +158,7 @@ class _DenseDecoder(nn.HybridBlock):
 class _UnpaddedConvEncoder(nn.HybridBlock):
     """The original ConvVAE/DeepConvVAE encoder: two unpadded 4x4 stride-1 convs
     (``Conv(no bias) -> BatchNorm -> ReLU``, ``b`` then ``2b`` channels; H -> H-3 -> H-6), flatten,
-    Dense to ``2 * n_latent`` (+ BatchNorm + ReLU only with ``original_head``)."""
+    Dense to ``2 * n_latent`` -> BatchNorm (+ ReLU only with ``original_head``)."""
 
     def __init__(self, n_latent, base_channels, image_shape, original_head, **kwargs):
         super().__init__(**kwargs)
@@ -175,16 +182,16 @@ class ConvVAE(_VAEBase):
     """Convolutional VAE: the original study's ``ConvVAE`` (anime faces: ``ConvVAE(512, 32)``).
 
     Encoder: ``Conv 4x4 (b) -> BN -> ReLU -> Conv 4x4 (2b) -> BN -> ReLU`` (no padding, stride 1:
-    64 -> 61 -> 58), flatten, Dense(2 * n_latent). Decoder: :class:`~.layers.DCGANDecoder`
+    64 -> 61 -> 58), flatten, Dense(2 * n_latent) -> BatchNorm. Decoder: :class:`~.layers.DCGANDecoder`
     (``8b, 4b, 2b, b`` channels at 64x64). The Dense over ``2b*(H-6)*(W-6)`` features dominates:
     at 3x64x64 with ``b=32`` it holds 220.5 M of the model's 223.3 M parameters (0.9 GB float32).
     :class:`StridedConvVAE` is the memory-sane variant.
 
-    Difference from the original: mu and logvar come from a plain Dense head; the original passed
-    them through BatchNorm + ReLU, which forces ``mu >= 0`` and ``logvar >= 0`` (variance >= 1).
-    That removes 4 * 2 * n_latent BatchNorm parameters (223,291,648 -> 223,287,552 at
-    ``ConvVAE(512, 32)``, 3x64x64); ``original_head=True`` rebuilds the original head for
-    parameter-count comparisons only.
+    Difference from the original: mu and logvar come from Dense -> BatchNorm without the ReLU;
+    the original's ReLU forced ``mu >= 0`` and ``logvar >= 0`` (variance >= 1). The BatchNorm is
+    kept because without it the first Adam step at lr 1e-3 overflows the KL (see
+    ``_conv_stats_head``). Parameter count unchanged: 223,291,648 at ``ConvVAE(512, 32)``, 3x64x64;
+    ``original_head=True`` rebuilds the original head, ReLU included.
     Difference from the original: the decoder returns logits (the original ended in a sigmoid).
 
     Parameters
@@ -220,9 +227,9 @@ class DeepConvVAE(_VAEBase):
     Difference from the original: the decoder width scales with ``base_channels``; the original
     hard-coded 512/256/128/64 whatever ``base_channels`` was. ``original_decoder_channels=True``
     restores the hard-coded widths. Same count at ``base_channels=32``.
-    Difference from the original: plain Dense latent head instead of Dense -> BatchNorm -> ReLU
-    (see :class:`ConvVAE`; ``original_head=True`` restores it; -4 * 2 * n_latent parameters),
-    and logits instead of a sigmoid output.
+    Difference from the original: Dense -> BatchNorm latent head without the ReLU (see
+    :class:`ConvVAE`; ``original_head=True`` restores it; same parameter count), and logits
+    instead of a sigmoid output.
     """
 
     def __init__(self, n_latent=1024, base_channels=32, image_shape=(3, 64, 64),

@@ -1,0 +1,188 @@
+"""The experiment registry: every name x scale builds a valid config (no training); naming; overrides;
+one cheap sweep end to end."""
+import os
+
+import pandas as pd
+import pytest
+
+from vaegan_gluon.experiments import (EXPERIMENTS, SCALES, SWEEPS, get_config, list_experiments, parse_overrides,
+                                      parse_value, run_dir_for, run_sweep, sweep_configs)
+from vaegan_gluon.experiments.registry import default_scale, resolve_key, sweep_runs
+from vaegan_gluon.train import TrainConfig
+
+STUDY = ["mnist-vae-bce", "mnist-vae-l2", "mnist-vae-logreg", "anime-dense-vae", "anime-dense-vae-logreg",
+         "anime-conv-vae", "anime-conv-vae-convdisc", "anime-conv-vae1024-convdisc64", "anime-conv-vae-resnet",
+         "anime-conv-vae1024-resnet-decay", "anime-conv-vae1024-resnet-lr2e-4", "anime-deepconv",
+         "sweep-disc-weight", "sweep-pbp-weight", "sweep-solo-combo"]
+
+
+def test_every_study_experiment_is_listed():
+    names = list_experiments()
+    assert set(STUDY) <= set(names)
+    assert all(isinstance(d, str) and d for d in names.values())
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_config_valid_without_training(name, scale):
+    cfg = get_config(name, scale)
+    assert {"name", "data", "vae", "disc", "train", "eval", "scale", "description"} <= set(cfg)
+    assert cfg["name"] == name and cfg["scale"] == scale
+    tc = TrainConfig.from_dict(cfg["train"])
+    if scale != "quick":   # the AE-GAN studies used 256; the others the original's 64
+        assert tc.batch_size == (256 if tc.scheme == "aegan" else 64)
+    assert 0 <= tc.n_solo_epochs < tc.n_epochs
+    run_dir = run_dir_for(cfg, "results")
+    assert run_dir.startswith(os.path.join("results", cfg["vae"]["model"]))
+    assert run_dir.endswith("" if scale == "full" else "_" + scale)
+    if scale != "full":
+        assert cfg["note"], "a reduced scale says what it changed"
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_sweep_configs_valid(name, scale):
+    runs = sweep_configs(name, scale)
+    assert len(runs) == {"sweep-pbp-weight": 6}.get(name, 4)
+    for label, cfg in runs:
+        TrainConfig.from_dict(cfg["train"])
+        assert cfg["vae"] == get_config(SWEEPS[name]["base"], scale)["vae"]
+    dirs = [run_dir_for(c) for _, c in runs]
+    assert len(set(dirs)) == len(dirs), "every run of a sweep has its own folder"
+
+
+def test_full_scale_is_the_study():
+    cfg = get_config("anime-conv-vae-resnet", "full")
+    assert cfg["data"]["options"]["size"] == 64 and cfg["data"]["n_train"] is None
+    assert (cfg["train"]["n_epochs"], cfg["train"]["disc_weight"], cfg["train"]["pbp_weight"]) == (200, 10.0, 1.0)
+    assert run_dir_for(cfg) == os.path.join("results", "ConvVAE_ResNet_on_synthetic-faces", "512_32_200_10_1")
+    d = get_config("anime-conv-vae1024-resnet-decay", "full")["train"]
+    assert (d["n_solo_epochs"], d["pbp_decay"], d["pbp_decay_every"]) == (100, 0.95, 25)
+    assert get_config("anime-conv-vae1024-resnet-lr2e-4", "full")["train"]["lr"] == 2e-4
+    m = get_config("mnist-vae-logreg", "full")
+    assert m["train"]["n_epochs"] == 50 and m["disc"] == {"model": "DenseLogReg", "n_hidden_layers": 1,
+                                                          "n_hidden_units": 200}
+    assert get_config("mnist-vae-l2", "full")["train"]["pbp_loss"] == "l2"
+    assert run_dir_for(get_config("mnist-vae-bce", "full")) == os.path.join("results", "DenseVAE_on_MNIST-5k",
+                                                                              "5_3_400_50")
+    dw = [c["train"]["disc_weight"] for _, c in sweep_configs("sweep-disc-weight", "full")]
+    assert dw == [1, 10, 20, 50]
+    solo = [c["train"]["n_solo_epochs"] for _, c in sweep_configs("sweep-solo-combo", "full")]
+    assert solo == [0, 50, 100, 150]
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_medium_keeps_models_and_weights(name):
+    full, med = get_config(name, "full"), get_config(name, "medium")
+    assert med["vae"] == full["vae"] and med["disc"] == full["disc"]
+    for k in ("disc_weight", "pbp_weight", "pbp_decay", "lr", "pbp_loss"):
+        assert med["train"].get(k) == full["train"].get(k)
+    # solo/combo shape scaled with the epochs
+    f, m = full["train"], med["train"]
+    assert f.get("n_solo_epochs", 0) / f["n_epochs"] == m.get("n_solo_epochs", 0) / m["n_epochs"]
+
+
+def test_overrides_and_errors():
+    cfg = get_config("mnist-vae-logreg", "quick", {"train.lr": 2e-4, "vae.n_latent": 8, "data.n_train": 100,
+                                                   "disc_weight": 3})
+    assert cfg["train"]["lr"] == 2e-4 and cfg["vae"]["n_latent"] == 8 and cfg["data"]["n_train"] == 100
+    assert cfg["train"]["disc_weight"] == 3
+    assert "lr0.0002" in run_dir_for(cfg) and "n_train100" in run_dir_for(cfg)
+    assert get_config("mnist-vae-logreg", "quick", {"disc": None})["disc"] is None
+    assert get_config("anime-conv-vae", "quick", {"disc.model": "ResNetDisc"})["disc"] == {"model": "ResNetDisc"}
+    anime = get_config("anime-conv-vae", "quick")
+    assert resolve_key("lr", anime) == "train.lr" and resolve_key("data.size", anime) == "data.options.size"
+    assert get_config("anime-conv-vae", "quick", {"data.size": 48})["data"]["options"]["size"] == 48
+    with pytest.raises(ValueError, match="valid names: .*mnist-vae-bce"):
+        get_config("nope")
+    with pytest.raises(ValueError, match="valid scales"):
+        get_config("mnist-vae-bce", "huge")
+    with pytest.raises(ValueError, match="train.lr"):
+        get_config("mnist-vae-bce", "quick", {"train.lrr": 1})
+    with pytest.raises(ValueError, match="vae.n_hidden_units"):
+        get_config("mnist-vae-bce", "quick", {"vae.width": 1})
+    with pytest.raises(ValueError, match="must be float"):
+        get_config("mnist-vae-bce", "quick", {"train.lr": "fast"})
+    with pytest.raises(ValueError, match="pbp_loss"):
+        get_config("mnist-vae-bce", "quick", {"train.pbp_loss": "l1"})
+    with pytest.raises(ValueError, match="valid: .*ResNetDisc"):
+        get_config("mnist-vae-bce", "quick", {"disc.model": "Nope"})
+    with pytest.raises(ValueError, match="no discriminator"):
+        get_config("mnist-vae-bce", "quick", {"disc.n_hidden_units": 3})
+    with pytest.raises(ValueError, match="data.options"):
+        get_config("mnist-vae-bce", "quick", {"data.options.size": 3})
+    with pytest.raises(ValueError, match="is a sweep"):
+        get_config("sweep-disc-weight")
+
+
+def test_parse_values():
+    assert parse_value("2e-4") == 2e-4 and parse_value("3") == 3 and isinstance(parse_value("3"), int)
+    assert parse_value("true") is True and parse_value("False") is False
+    assert parse_value("null") is None and parse_value("None") is None
+    assert parse_value("bce") == "bce" and parse_value("[1, 2]") == [1, 2]
+    assert parse_overrides(["train.lr=1e-3", "vae.model=ConvVAE"]) == {"train.lr": 1e-3, "vae.model": "ConvVAE"}
+    with pytest.raises(ValueError, match="key=value"):
+        parse_overrides(["train.lr"])
+
+
+def test_default_scale(monkeypatch):
+    monkeypatch.delenv("VAEGAN_SCALE", raising=False)
+    assert default_scale() == "medium"
+    monkeypatch.setenv("VAEGAN_SCALE", "quick")
+    assert default_scale() == "quick"
+    monkeypatch.setenv("VAEGAN_SCALE", "tiny")
+    with pytest.raises(ValueError, match="valid scales"):
+        default_scale()
+
+
+def test_sweep_scales_its_values():
+    runs, spec = sweep_runs("sweep-solo-combo", "medium")
+    assert [o["train.n_solo_epochs"] for _, o in runs] == [0, 2, 4, 6]
+    runs, _ = sweep_runs("sweep-pbp-weight", "quick")
+    assert runs[-1][1]["train.pbp_decay"] == 0.9
+    with pytest.raises(ValueError, match="give a parameter"):
+        sweep_runs("mnist-vae-bce", "quick")
+
+
+def test_solo_combo_sweep_summary(tmp_path, monkeypatch):
+    """The sweep's table (our time ratios beside the study's), overlay plot and README, with the training
+    replaced by a stub that writes a results folder (the notebooks run real sweeps)."""
+    import json
+    from vaegan_gluon.experiments import RunResult, sweep as sweep_mod
+
+    def fake_run(name, scale, overrides, results_root, **kw):
+        cfg = get_config(name, scale, overrides)
+        d = run_dir_for(cfg, results_root)
+        os.makedirs(d, exist_ok=True)
+        n, solo = cfg["train"]["n_epochs"], cfg["train"]["n_solo_epochs"]
+        rows = [{"epoch": e + 1, "phase": "solo" if e < solo else "combo", "pbp_loss": 100.0 / (e + 1),
+                 "seconds": 1.0 if e < solo else 2.0} for e in range(n)]
+        pd.DataFrame(rows).to_csv(os.path.join(d, "training_statistics.csv"), index=False)
+        m = {"recon_bce": 1.0, "train_seconds": sum(r["seconds"] for r in rows), "wall_seconds": 9.0}
+        with open(os.path.join(d, "metrics.json"), "w") as f:
+            json.dump(m, f)
+        assert kw["command"].startswith("vaegan sweep sweep-solo-combo --scale quick")
+        return RunResult(d, rows, m, None)
+
+    monkeypatch.setattr(sweep_mod, "run_experiment", fake_run)
+    summary, plot = run_sweep("sweep-solo-combo", scale="quick", progress=False, results_root=str(tmp_path))
+    assert isinstance(summary, pd.DataFrame) and len(summary) == 4
+    assert list(summary["train.n_solo_epochs"]) == [0, 1, 2, 3]
+    assert list(summary["train_seconds"]) == [8, 7, 6, 5]
+    assert list(summary["ratio_to_first"]) == [1.0, 0.875, 0.75, 0.625]
+    assert list(summary["study seconds (GPU)"]) == [6782.88, 5515.20, 4325.86, 3120.53]
+    assert summary["study_ratio_to_first"].iloc[3] == round(3120.53 / 6782.88, 3)
+    assert os.path.exists(plot) and plot.endswith("pbp_loss.png")
+    sweep_dir = os.path.dirname(plot)
+    assert os.path.basename(sweep_dir) == "sweep-solo-combo_quick"
+    assert len(pd.read_csv(os.path.join(sweep_dir, "summary.csv"))) == 4
+    readme = open(os.path.join(sweep_dir, "README.md")).read()
+    assert "vaegan sweep sweep-solo-combo --scale quick" in readme and "pbp_loss.png" in readme
+
+
+def test_custom_sweep_end_to_end(tmp_path):
+    """A real (tiny) sweep over any experiment's setting."""
+    summary, plot = run_sweep("mnist-vae-bce", "lr", ["1e-3", "2e-3"], scale="quick", progress=False,
+                              results_root=str(tmp_path), overrides={"data.n_train": 128, "train.n_epochs": 2})
+    assert list(summary["train.lr"]) == [1e-3, 2e-3] and summary["recon_bce"].notna().all()
+    assert os.path.basename(os.path.dirname(plot)) == "sweep-mnist-vae-bce-lr_quick"

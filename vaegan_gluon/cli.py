@@ -1,0 +1,201 @@
+"""The ``vaegan`` command line.
+
+::
+
+    vaegan list                                   every experiment and sweep, with the scales
+    vaegan run NAME [--scale quick|medium|full] [--set key=value ...] [--data PATH]
+                    [--ctx cpu|gpu:0,1] [--resume | --overwrite] [--results DIR]
+    vaegan sweep NAME [PARAM v1 v2 ...] [same options as run]
+    vaegan report RESULTS_DIR                     re-render a results folder's README.md
+    vaegan bench ...                              python -m benchmarks ...
+    vaegan launch -n 2 -s 1 -- vaegan run ...     MXNet parameter-server job (vaegan_gluon.distributed)
+
+Values of ``--set`` follow JSON rules (``2e-4``, ``true``, ``null``, ``[1, 2]``); anything else is a
+string. Unknown names, keys or values exit with status 2 and a message listing what is valid.
+"""
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+
+from .experiments.registry import (DEFAULT_CLI_SCALE, EXPERIMENTS, SCALES, SWEEPS, list_experiments,
+                                   parse_overrides)
+
+USAGE_ERROR = 2
+
+
+class CLIError(Exception):
+    """A user error: printed as ``vaegan: error: ...`` with exit status 2, no traceback."""
+
+
+def _add_run_options(p):
+    p.add_argument("--scale", default=DEFAULT_CLI_SCALE, choices=SCALES,
+                   help=f"quick (CI, seconds), medium (a notebook, minutes), full (the study's settings); "
+                        f"default {DEFAULT_CLI_SCALE}")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting, e.g. --set train.lr=2e-4 --set vae.n_latent=8 "
+                        "--set data.n_train=100 (repeatable)")
+    p.add_argument("--data", default=None, metavar="PATH",
+                   help="train on this folder of images instead of the configured source")
+    p.add_argument("--ctx", default="cpu", help="cpu, gpu, gpu:0,1 (default cpu)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true", help="continue from the folder's latest checkpoint")
+    g.add_argument("--overwrite", action="store_true", help="delete an existing results folder first")
+    p.add_argument("--results", default="results", metavar="DIR", help="results root (default results/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-checkpoints", action="store_true", help="delete checkpoints/ when done")
+    p.add_argument("--kvstore", default="device", help="device (default) or dist_sync under `vaegan launch`")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="vaegan", description="VAEs trained against discriminators: the "
+                                "experiments of the learnable-loss VAE-GAN study, by name.")
+    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,bench,launch}")
+    sub.required = True
+    sub.add_parser("list", help="list experiments and sweeps")
+    r = sub.add_parser("run", help="run one experiment", description="Run one named experiment.")
+    r.add_argument("name", help="experiment name (vaegan list)")
+    _add_run_options(r)
+    s = sub.add_parser("sweep", help="run a sweep over one hyperparameter",
+                       description="Run a named sweep (vaegan sweep sweep-disc-weight) or any experiment over "
+                                   "values of one setting (vaegan sweep anime-conv-vae-resnet train.disc_weight 1 10).")
+    s.add_argument("name", help="sweep or experiment name")
+    s.add_argument("param", nargs="?", default=None, help="dotted key, e.g. train.disc_weight")
+    s.add_argument("values", nargs="*", help="values of PARAM")
+    s.add_argument("--column", default=None, help="training statistic overlaid across runs (default pbp_loss)")
+    _add_run_options(s)
+    rep = sub.add_parser("report", help="re-render a results folder's README.md")
+    rep.add_argument("run_dir", metavar="RESULTS_DIR")
+    sub.add_parser("bench", help="throughput/memory benchmarks (python -m benchmarks)", add_help=False)
+    sub.add_parser("launch", help="run a command as MXNet parameter-server workers", add_help=False)
+    return p
+
+
+def cmd_list(args):
+    exps = list_experiments(include_sweeps=False)
+    width = max(map(len, list(exps) + list(SWEEPS)))
+    print("Experiments (vaegan run NAME [--scale quick|medium|full]):")
+    for name, desc in exps.items():
+        print(f"  {name:<{width}}  {desc}")
+    print("\nSweeps (vaegan sweep NAME):")
+    for name, spec in SWEEPS.items():
+        print(f"  {name:<{width}}  {spec['description']}")
+    print(f"\nScales: {', '.join(SCALES)} (default {DEFAULT_CLI_SCALE}); notebooks read VAEGAN_SCALE (default medium).")
+    return 0
+
+
+def _overrides(args):
+    try:
+        return parse_overrides(args.overrides)
+    except ValueError as err:
+        raise CLIError(str(err)) from None
+
+
+def cmd_run(args):
+    from .experiments import run_experiment
+    if args.name in SWEEPS:
+        print(f"{args.name} is a sweep: running `vaegan sweep {args.name}`", flush=True)
+        args.param, args.values, args.column = None, [], None
+        return cmd_sweep(args)
+    if args.name not in EXPERIMENTS:
+        raise CLIError(f"unknown experiment {args.name!r}; valid names: "
+                       f"{', '.join(list(EXPERIMENTS) + list(SWEEPS))}")
+    result = run_experiment(args.name, args.scale, _overrides(args), data_path=args.data, ctx=args.ctx,
+                            resume=args.resume, overwrite=args.overwrite, results_root=args.results,
+                            progress=not args.no_progress, keep_checkpoints=not args.no_checkpoints,
+                            kvstore=args.kvstore)
+    _print_metrics(result.metrics)
+    print(f"results: {result.run_dir}")
+    print(f"report:  {os.path.join(result.run_dir, 'README.md')}")
+    return 0
+
+
+def _print_metrics(m):
+    keys = ("recon_bce", "recon_mse", "neg_elbo", "blur_recon", "blur_samples", "disc_acc_real", "disc_acc_fake",
+            "train_seconds", "train_images_per_s")
+    parts = [f"{k}={m[k]:.4g}" for k in keys if isinstance(m.get(k), (int, float))]
+    print("metrics: " + ", ".join(parts))
+
+
+def cmd_sweep(args):
+    from .experiments.sweep import run_sweep
+    if args.name not in SWEEPS and args.name not in EXPERIMENTS:
+        raise CLIError(f"unknown sweep or experiment {args.name!r}; sweeps: {', '.join(SWEEPS)}; "
+                       f"experiments: {', '.join(EXPERIMENTS)}")
+    if args.param is not None and not args.values:
+        raise CLIError(f"give values after the parameter, e.g. vaegan sweep {args.name} {args.param} 1 10")
+    summary, plot = run_sweep(args.name, args.param, args.values or None, scale=args.scale,
+                              overrides=_overrides(args), data_path=args.data, ctx=args.ctx, resume=args.resume,
+                              overwrite=args.overwrite, results_root=args.results,
+                              progress=not args.no_progress, column=args.column,
+                              keep_checkpoints=not args.no_checkpoints)
+    import pandas as pd
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(summary.drop(columns=["run_dir"]).to_string(index=False))
+    print(f"sweep:   {os.path.dirname(plot)}")
+    print(f"overlay: {plot}")
+    return 0
+
+
+def cmd_report(args):
+    from .report import write_report
+    if not os.path.exists(os.path.join(args.run_dir, "config.json")):
+        raise CLIError(f"{args.run_dir} is not a results folder (no config.json)")
+    path = write_report(args.run_dir)
+    print(f"report: {path}")
+    return 0
+
+
+def _benchmarks_location():
+    """(cwd or None) from which ``python -m benchmarks`` works: installed, or the repository checkout."""
+    if importlib.util.find_spec("benchmarks") is not None:
+        return None
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.exists(os.path.join(repo, "benchmarks", "__main__.py")):
+        return repo
+    raise CLIError("the benchmarks package is not available: it ships in the repository checkout "
+                   "(benchmarks/), not in the wheel; run `vaegan bench` from a clone")
+
+
+def cmd_bench(argv):
+    repo = _benchmarks_location()
+    env = dict(os.environ)
+    if repo:
+        env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.call([sys.executable, "-m", "benchmarks"] + list(argv), env=env)
+
+
+def cmd_launch(argv):
+    try:
+        from .distributed import launch_main
+    except ImportError as err:
+        raise CLIError(f"vaegan launch is not available: {err}") from None
+    return launch_main(list(argv))
+
+
+def main(argv=None):
+    """Entry point of the ``vaegan`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        # bench and launch pass everything after their name to their own parsers
+        if argv and argv[0] in ("bench", "launch"):
+            return (cmd_bench if argv[0] == "bench" else cmd_launch)(argv[1:])
+        args = build_parser().parse_args(argv)
+        return {"list": cmd_list, "run": cmd_run, "sweep": cmd_sweep, "report": cmd_report}[args.command](args)
+    except (CLIError, ValueError) as err:
+        print(f"vaegan: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except FileExistsError as err:
+        print(f"vaegan: error: {err} (or pass --overwrite)", file=sys.stderr)
+        return USAGE_ERROR
+    except RuntimeError as err:  # TrainingDiverged, no GPU, ...: a message, not a traceback
+        print(f"vaegan: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vaegan: interrupted (continue with --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Sweeps: the same experiment over several values of one hyperparameter, summarised in one table and
+one overlay plot under ``results/<sweep name>[_<scale>]/`` (summary.csv, <column>.png, README.md).
+
+>>> summary, plot = run_sweep("sweep-disc-weight", scale="quick")
+>>> summary, plot = run_sweep("anime-conv-vae-resnet", "train.disc_weight", [1, 10], scale="quick")
+"""
+import os
+
+import pandas as pd
+
+from .. import viz
+from . import _flat_metrics, reproduce_command, run_experiment
+from .registry import default_scale, parse_value, sweep_runs
+
+SUMMARY_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "blur_recon", "blur_samples", "disc_acc_real",
+                   "disc_acc_fake", "train_seconds", "wall_seconds", "train_images_per_s")
+
+
+def run_sweep(name_or_base, param=None, values=None, scale=None, overrides=None, data_path=None, ctx="cpu",
+              resume=False, overwrite=False, results_root="results", progress=True, column=None,
+              keep_checkpoints=True):
+    """Run every configuration of a sweep; return ``(summary DataFrame, overlay plot path)``.
+
+    Parameters
+    ----------
+    name_or_base : a named sweep (``sweep-disc-weight``, ``sweep-pbp-weight``, ``sweep-solo-combo``) or
+        any experiment name with ``param`` and ``values``.
+    param : dotted key (``train.disc_weight``; a bare training setting ``disc_weight`` works).
+    values : the values of ``param`` (strings are parsed by JSON rules); a named sweep's own by default.
+    scale : None -> env ``VAEGAN_SCALE``, else ``medium``.
+    column : the training-statistics column overlaid across runs (default: the sweep's, ``pbp_loss``).
+    The other arguments are :func:`~vaegan_gluon.experiments.run_experiment`'s.
+
+    The summary has one row per run: ``label``, the swept value, the held-out metrics, ``train_seconds``
+    and ``wall_seconds``, ``run_dir``; a named sweep with reference numbers (``sweep-solo-combo``) adds
+    our time ratio to the first run beside the study's.
+    """
+    scale = scale or default_scale()
+    if values is not None:
+        values = [parse_value(v) for v in values]
+    runs, spec = sweep_runs(name_or_base, scale, param, values, overrides)
+    column = column or spec.get("column", "pbp_loss")
+    sweep_dir = os.path.join(results_root, spec["name"] + ("" if scale == "full" else f"_{scale}"))
+    os.makedirs(sweep_dir, exist_ok=True)
+    sweep_words = [name_or_base] + ([param or spec["param"]] + list(values or spec["values"])
+                                    if (param or values) else [])
+    command = reproduce_command(None, scale, overrides, data_path, ctx, sweep=sweep_words)
+    rows, stats = [], {}
+    for label, over in runs:
+        result = run_experiment(spec["base"], scale, over, data_path=data_path, ctx=ctx, resume=resume,
+                                results_root=results_root, progress=progress, overwrite=overwrite,
+                                keep_checkpoints=keep_checkpoints, command=command)
+        row = {"label": label, spec["param"]: over.get(spec["param"])}
+        row.update({k: v for k, v in _flat_metrics(result.metrics, SUMMARY_COLUMNS).items()
+                    if not k.endswith("_parameters")})
+        row["run_dir"] = result.run_dir
+        rows.append(row)
+        stats[label] = os.path.join(result.run_dir, "training_statistics.csv")
+    summary = pd.DataFrame(rows)
+    ref = spec.get("reference")
+    if ref and len(spec["values"]) == len(ref["values"]) and ref["column"] in summary:
+        n = len(ref["values"])
+        ours = summary[ref["column"]].iloc[:n].astype(float)
+        summary.loc[:n - 1, "ratio_to_first"] = (ours / ours.iloc[0]).round(3).values
+        summary.loc[:n - 1, ref["label"]] = ref["values"]
+        summary.loc[:n - 1, "study_ratio_to_first"] = [round(v / ref["values"][0], 3) for v in ref["values"]]
+    summary.to_csv(os.path.join(sweep_dir, "summary.csv"), index=False)
+    plot_path = os.path.join(sweep_dir, f"{column}.png")
+    viz.overlay_curves(stats, column, path=plot_path, title=f"{spec['name']} ({scale}): {column}")
+    _write_readme(sweep_dir, spec, scale, summary, plot_path, command)
+    return summary, plot_path
+
+
+def _md_cell(v):
+    if isinstance(v, float):
+        return "" if v != v else f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def _write_readme(sweep_dir, spec, scale, summary, plot_path, command):
+    lines = [f"# {spec['name']} ({scale} scale)", "", spec.get("description", ""), "",
+             "Reproduce:", "", "```", command, "```", "",
+             f"![{os.path.basename(plot_path)}]({os.path.basename(plot_path)})", "",
+             "| " + " | ".join(summary.columns) + " |", "|" + "---|" * len(summary.columns)]
+    for _, r in summary.iterrows():
+        cells = []
+        for c in summary.columns:
+            v = r[c]
+            if c == "run_dir":
+                v = f"[{os.path.basename(v)}]({os.path.relpath(v, sweep_dir)}/README.md)"
+            cells.append(_md_cell(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Metrics on held-out images; units in `vaegan_gluon.metrics`.", ""]
+    with open(os.path.join(sweep_dir, "README.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+__all__ = ["run_sweep", "SUMMARY_COLUMNS"]
