@@ -103,3 +103,26 @@ def test_two_devices_and_dist_sync_match_one_device(runs):
         for k in single["params"]:
             np.testing.assert_allclose(np.array(o["params"][k]), np.array(single["params"][k]), rtol=1e-3,
                                        atol=1e-4, err_msg=f"{other}: {k}")
+
+
+def test_vaegan_run_under_vaegan_launch(tmp_path):
+    """The CLI path of the issue: `vaegan launch -n 2 -s 1 -- vaegan run NAME --kvstore dist_sync`."""
+    from vaegan_gluon.distributed import launch_main
+    logs = tmp_path / "logs"
+    rc = launch_main(["-n", "2", "-s", "1", "--timeout", "240", "--log-dir", str(logs), "-q", "--",
+                      sys.executable, "-m", "vaegan_gluon", "run", "mnist-vae-logreg", "--scale", "quick",
+                      "--kvstore", "dist_sync", "--results", str(tmp_path / "results"), "--no-progress"])
+    assert rc == 0
+    runs = list((tmp_path / "results").glob("*/*"))
+    assert len(runs) == 1
+    run = runs[0]
+    for f in ("config.json", "training_statistics.csv", "metrics.json", "README.md", "vae.params",
+              "images/reconstructions.png"):
+        assert (run / f).exists(), f
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["workers"] == 2
+    worker_logs = sorted(logs.glob("worker-*.log"))
+    assert len(worker_logs) == 2
+    assert sum("results:" in p.read_text() for p in worker_logs) == 1   # only rank 0 reports
+    df = pd.read_csv(run / "training_statistics.csv")
+    assert df.vae_loss.iloc[-1] < df.vae_loss.iloc[0]

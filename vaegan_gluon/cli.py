@@ -105,6 +105,8 @@ def cmd_run(args):
                             resume=args.resume, overwrite=args.overwrite, results_root=args.results,
                             progress=not args.no_progress, keep_checkpoints=not args.no_checkpoints,
                             kvstore=args.kvstore)
+    if result.metrics is None:   # distributed worker other than rank 0
+        return 0
     _print_metrics(result.metrics)
     print(f"results: {result.run_dir}")
     print(f"report:  {os.path.join(result.run_dir, 'README.md')}")

@@ -87,12 +87,14 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     config = get_config(name, scale, overrides)
     config["command"] = command or reproduce_command(name, scale, overrides, data_path, ctx)
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
-    if overwrite and not resume and os.path.isdir(run_dir):
+    from ..distributed import kvstore_info
+    first_process = kvstore_info()[0] == 0   # under `vaegan launch`, one worker cleans up
+    if overwrite and not resume and os.path.isdir(run_dir) and first_process:
         if not _looks_like_run_dir(run_dir):
             raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
         shutil.rmtree(run_dir)
     result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path, kvstore=kvstore)
-    if not keep_checkpoints:
+    if not keep_checkpoints and result.trainer.writer:
         shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
     return result
 

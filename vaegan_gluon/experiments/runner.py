@@ -26,7 +26,7 @@ from ..train import EvolutionFrames, TrainConfig, Trainer
 class RunResult:
     run_dir: str
     history: list
-    metrics: dict
+    metrics: dict      # None on distributed workers other than rank 0
     trainer: object
 
 
@@ -74,7 +74,10 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     trainer = Trainer(vae, disc, tcfg, ctx=ctx, out_dir=out_dir, run_config=config, callbacks=cbs,
                       progress=progress, kvstore=kvstore)
     history = trainer.fit(train, resume=resume)
+    if not trainer.writer:   # a distributed worker other than rank 0: rank 0 evaluates and reports
+        return RunResult(out_dir, history, None, trainer)
     eval_cfg = config.get("eval") or {}
     m = finalize(trainer, val, out_dir, n_samples=eval_cfg.get("n_samples", 64),
-                 extra_metrics={"wall_seconds": round(time.time() - t0, 2), "n_train_images": len(train)})
+                 extra_metrics={"wall_seconds": round(time.time() - t0, 2), "n_train_images": len(train),
+                                "workers": trainer.num_workers})
     return RunResult(out_dir, history, m, trainer)
