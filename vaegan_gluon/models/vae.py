@@ -90,10 +90,12 @@ def _conv_stats_head(n_out, in_units, original_head):
     The BatchNorm stays: the Dense reads ~215 k features (ConvVAE at 64x64), and Adam moves every
     weight by about ``lr`` on its first step, so without a normalisation the first step at lr 1e-3
     shifts logvar by ~100 and the KL overflows (measured: inf at step 2, NaN after). The ReLU goes:
-    it forced mu >= 0 and logvar >= 0 (variance >= 1).
+    it forced mu >= 0 and logvar >= 0 (variance >= 1). The Dense has no bias (BatchNorm's beta is
+    the bias; a bias before BatchNorm gets a zero gradient, and Adam turns its rounding noise into
+    lr-sized steps); ``original_head`` keeps the original's bias for exact parameter counts.
     """
     head = nn.HybridSequential(prefix="")
-    head.add(nn.Dense(n_out, in_units=in_units), nn.BatchNorm(in_channels=n_out))
+    head.add(nn.Dense(n_out, in_units=in_units, use_bias=bool(original_head)), nn.BatchNorm(in_channels=n_out))
     if original_head:
         head.add(nn.Activation("relu"))
     return head
@@ -189,9 +191,9 @@ class ConvVAE(_VAEBase):
 
     Difference from the original: mu and logvar come from Dense -> BatchNorm without the ReLU;
     the original's ReLU forced ``mu >= 0`` and ``logvar >= 0`` (variance >= 1). The BatchNorm is
-    kept because without it the first Adam step at lr 1e-3 overflows the KL (see
-    ``_conv_stats_head``). Parameter count unchanged: 223,291,648 at ``ConvVAE(512, 32)``, 3x64x64;
-    ``original_head=True`` rebuilds the original head, ReLU included.
+    kept because without it the first Adam step at lr 1e-3 overflows the KL, and the Dense before it
+    loses its redundant bias (see ``_conv_stats_head``): 223,291,648 -> 223,290,624 parameters at
+    ``ConvVAE(512, 32)``, 3x64x64; ``original_head=True`` rebuilds the original head exactly.
     Difference from the original: the decoder returns logits (the original ended in a sigmoid).
 
     Parameters
@@ -228,8 +230,8 @@ class DeepConvVAE(_VAEBase):
     hard-coded 512/256/128/64 whatever ``base_channels`` was. ``original_decoder_channels=True``
     restores the hard-coded widths. Same count at ``base_channels=32``.
     Difference from the original: Dense -> BatchNorm latent head without the ReLU (see
-    :class:`ConvVAE`; ``original_head=True`` restores it; same parameter count), and logits
-    instead of a sigmoid output.
+    :class:`ConvVAE`; ``original_head=True`` restores it; -2 * n_latent parameters: no bias before
+    the BatchNorm), and logits instead of a sigmoid output.
     """
 
     def __init__(self, n_latent=1024, base_channels=32, image_shape=(3, 64, 64),

@@ -13,6 +13,7 @@ import abc
 from mxnet import autograd, gluon, nd
 
 from .. import losses
+from . import optim  # noqa: F401  (registers the fused "multiadam" optimiser)
 from . import stabilisers
 
 SCHEMES = {}
@@ -62,7 +63,9 @@ class Scheme(abc.ABC):
         c = self.config
         # distributed runs synchronise through KVSync (see kvsync.py), so Gluon gets no kvstore there
         kv = self.kvstore if isinstance(self.kvstore, str) and not self.kvstore.startswith("dist") else None
-        return gluon.Trainer(params, "adam", {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
+        # "multiadam" = Adam with one fused multi-tensor update per ~45 parameters (train/optim.py);
+        # same numbers as stock "adam" (tests/test_optim.py)
+        return gluon.Trainer(params, "multiadam", {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
                              kvstore=kv)
 
     def update(self, name, n):
@@ -87,6 +90,26 @@ class Scheme(abc.ABC):
             s = a.sum().as_in_context(self.ctx[0])
             total = s if total is None else total + s
         return total
+
+
+class VAEWithLoss(gluon.HybridBlock):
+    """The VAE forward and its per-image PBP and KL losses as one hybridized graph.
+
+    ``forward(x) -> (logits, pbp, kl)``, each loss of shape (N,). One cached graph instead of a dozen
+    imperative operator calls (each recorded by autograd) per step; the parameters are the VAE's own.
+    """
+
+    def __init__(self, vae, pbp_kind):
+        super().__init__(prefix=vae.prefix + "withloss_")
+        self.vae = vae
+        self.pbp_kind = pbp_kind
+        self.variational = vae.variational
+
+    def hybrid_forward(self, F, x):
+        logits, mu, logvar = self.vae(x)
+        pbp = losses.pbp_loss(logits, x, self.pbp_kind, F=F)
+        kl = losses.kl_divergence(mu, logvar, F=F) if self.variational else F.zeros_like(pbp)
+        return logits, pbp, kl
 
 
 @register_scheme
@@ -173,21 +196,21 @@ class LearnableLoss(Scheme):
         return d_real, d_fake, a_real
 
     def build_optimizers(self):
+        self.vae_with_loss = VAEWithLoss(self.vae, self.config.pbp_loss)
+        if self.config.hybridize:
+            self.vae_with_loss.hybridize(static_alloc=True, static_shape=True)
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
         if self.disc is not None:
             opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
         return opts
 
     def step(self, xs, phase, weights):
-        c = self.config
         n = sum(x.shape[0] for x in xs)
         pbp_w, disc_w = weights["pbp_weight"], weights["disc_weight"]
         with autograd.record():
             outs = []
             for x in xs:
-                logits, mu, logvar = self.vae(x)
-                pbp = losses.pbp_loss(logits, x, c.pbp_loss)
-                kl = losses.kl_divergence(mu, logvar) if self.vae.variational else nd.zeros_like(pbp)
+                logits, pbp, kl = self.vae_with_loss(x)
                 outs.append((x, logits, pbp, kl))
         stats = {}
         if phase == "combo":

@@ -1,0 +1,343 @@
+"""Throughput / memory benchmarks of the training step, against an imperative reference.
+
+``python -m benchmarks [--configs a,b,...] [--repeats 3] [--warmup 1] [--steps N] [--quick]``
+
+For every config (a)-(f) two sides are measured, each in its **own subprocess** (so the peak RSS is
+that side's, of that config):
+
+- **ours**: the package's real path - a :class:`vaegan_gluon.train.Trainer` is built and prepared
+  (hybridized with ``static_alloc/static_shape``), then a thin loop calls ``trainer.scheme.step``
+  on batches already on the device, accumulating the statistics on the device as the Trainer does;
+  ``nd.waitall()`` ends each timed repeat.
+- **reference**: :class:`benchmarks.reference.ReferenceStep` - unhybridized, host sync per batch,
+  the VAE three times per combo step (see that module).
+
+Per side: ``warmup`` untimed repeats, then ``repeats`` timed repeats of ``steps`` steps (batch 64);
+images/s median/min/max, achieved GFLOP/s (analytic FLOPs of the step that actually ran, from
+:mod:`benchmarks.flops`) and the child's peak RSS (``ru_maxrss``). The headline is ours / reference.
+Results: ``benchmarks/results/<timestamp>.json`` and a markdown table printed and written to
+``benchmarks/results/latest.md``. Throughput on a shared 2-core machine is noisy: look at min/max.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results")
+BATCH = 64
+
+MNIST = (1, 28, 28)
+FACES = (3, 64, 64)
+
+# name -> (description, vae (name, kwargs), disc (name, kwargs) or None, image shape, goal img/s,
+#          issue's original img/s (None = segfaults), default steps per repeat, rss goal MB or None)
+CONFIGS = {
+    "a": dict(desc="DenseVAE(5,3,400) + DenseLogReg(1,200) combo, 1x28x28",
+              vae=("DenseVAE", dict(n_latent=5, n_hidden_layers=3, n_hidden_units=400)),
+              disc=("DenseLogReg", dict(n_hidden_layers=1, n_hidden_units=200)),
+              shape=MNIST, goal=6000, original=2649, steps=60),
+    "b": dict(desc="DenseVAE(5,3,400) solo, 1x28x28",
+              vae=("DenseVAE", dict(n_latent=5, n_hidden_layers=3, n_hidden_units=400)),
+              disc=None, shape=MNIST, goal=12000, original=7938, steps=100),
+    "c": dict(desc="ConvVAE(512,32) solo, 3x64x64",
+              vae=("ConvVAE", dict(n_latent=512, base_channels=32)),
+              disc=None, shape=FACES, goal=90, original=59.1, steps=3),
+    "d": dict(desc="ConvVAE(512,32) + ResNetDisc combo, 3x64x64",
+              vae=("ConvVAE", dict(n_latent=512, base_channels=32)),
+              disc=("ResNetDisc", {}), shape=FACES, goal=30, original=17.5, steps=2),
+    "e": dict(desc="ConvVAE(512,32) + ConvDisc(32) combo, 3x64x64",
+              vae=("ConvVAE", dict(n_latent=512, base_channels=32)),
+              disc=("ConvDisc", dict(base_channels=32)), shape=FACES, goal=35, original=20.8, steps=3),
+    "f": dict(desc="DeepConvVAE(1024,32) + DeepConvDisc(64) combo, 3x64x64",
+              vae=("DeepConvVAE", dict(n_latent=1024, base_channels=32)),
+              disc=("DeepConvDisc", dict(base_channels=64)), shape=FACES, goal=18, original=10.8, steps=2,
+              rss_goal_mb=6144),
+}
+SIDES = ("ours", "reference")
+
+
+# ---------------------------------------------------------------------------------------------- child
+def _build(cfg):
+    from vaegan_gluon.models import get_model
+    vae = get_model(cfg["vae"][0], image_shape=cfg["shape"], **cfg["vae"][1])
+    disc = get_model(cfg["disc"][0], **cfg["disc"][1]) if cfg["disc"] else None
+    return vae, disc
+
+
+def step_flops(cfg, side):
+    """Analytic FLOPs of one step (batch 64) of ``side`` for config ``cfg``: (total, vae fwd, disc fwd)."""
+    from vaegan_gluon.models import get_model
+    from .flops import FWD_BWD, forward_flops
+    shape = (BATCH,) + tuple(cfg["shape"])
+    vae_f = forward_flops(lambda: get_model(cfg["vae"][0], image_shape=cfg["shape"], **cfg["vae"][1]), shape)
+    disc_f = forward_flops(lambda: get_model(cfg["disc"][0], **cfg["disc"][1]), shape) if cfg["disc"] else 0
+    if cfg["disc"] is None:
+        n_vae, n_disc = 1, 0
+    elif side == "ours":
+        n_vae, n_disc = 1, 3     # VAE once; D(x), D(x_hat) for D's update, D(x_hat) for the adversarial term
+    else:
+        n_vae, n_disc = 3, 3     # VAE inside D's graph + two VAE passes for the split VAE update
+    return FWD_BWD * (n_vae * vae_f + n_disc * disc_f), vae_f, disc_f
+
+
+def _patch_optimizer(name):
+    """Make the schemes build their Adam with optimiser ``name`` (benchmark-only override)."""
+    from mxnet import gluon
+    from vaegan_gluon.train import optim  # noqa: F401  (registers "multiadam")
+    from vaegan_gluon.train import schemes
+
+    def adam(self, params, lr):
+        c = self.config
+        return gluon.Trainer(params, name, {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
+                             kvstore=self.kvstore)
+    schemes.Scheme.adam = adam
+
+
+def _ours(cfg, batches, opts):
+    from mxnet import nd
+    from vaegan_gluon.train import Trainer
+    if opts.get("optimizer", "package") != "package":
+        _patch_optimizer(opts["optimizer"])
+    vae, disc = _build(cfg)
+    phase = "combo" if disc is not None else "solo"
+    trainer = Trainer(vae, disc, config={"n_epochs": 1, "batch_size": BATCH, "seed": 0}, progress=False)
+    trainer._prepare()
+    weights = {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": phase == "combo"}
+    step = trainer.scheme.step
+    sums = {}
+
+    def run(n_steps):
+        for i in range(n_steps):
+            stats = step([batches[i % len(batches)]], phase, weights)
+            for k, v in stats.items():
+                sums[k] = v if k not in sums else sums[k] + v
+        nd.waitall()
+        return {k: float(v.asscalar()) for k, v in sums.items()}   # one host read per repeat
+    return run, {"optimizer": type(next(iter(trainer.scheme.optimizers.values()))._optimizer).__name__}
+
+
+def _reference(cfg, batches, opts):
+    from mxnet import nd
+    import mxnet as mx
+    from .reference import ReferenceStep
+    vae, disc = _build(cfg)
+    for net in (vae, disc):
+        if net is not None:
+            net.initialize(mx.init.Xavier())
+            net(nd.zeros((2,) + tuple(cfg["shape"])))
+    ref = ReferenceStep(vae, disc)
+    phase = "combo" if disc is not None else "solo"
+    last = {}
+
+    def run(n_steps):
+        for i in range(n_steps):
+            last.update(ref.step(batches[i % len(batches)], phase))
+        nd.waitall()
+        return dict(last)
+    return run, {"optimizer": "Adam"}
+
+
+def run_child(name, side, steps, repeats, warmup, opts):
+    """Measure one side of one config in this process; returns a JSON-able dict."""
+    import numpy as np
+    import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
+    import mxnet as mx
+    from mxnet import nd
+    cfg = CONFIGS[name]
+    if opts.get("bf16"):
+        from mxnet.contrib import amp
+        amp.init(target_dtype="bfloat16")
+    t0 = time.time()
+    mx.random.seed(0)
+    rs = np.random.RandomState(0)
+    batches = [nd.array(rs.rand(BATCH, *cfg["shape"]).astype(np.float32)) for _ in range(4)]
+    run, info = (_ours if side == "ours" else _reference)(cfg, batches, opts)
+    build_s = time.time() - t0
+    for _ in range(warmup):
+        run(steps)
+    times, last = [], {}
+    for _ in range(repeats):
+        t = time.perf_counter()
+        last = run(steps)
+        times.append(time.perf_counter() - t)
+    ips = [steps * BATCH / t for t in times]
+    flops, vae_f, disc_f = step_flops(cfg, side)
+    med = statistics.median(ips)
+    return dict(info, images_per_s={"median": med, "min": min(ips), "max": max(ips), "all": ips},
+                seconds_per_step=statistics.median(times) / steps, steps=steps, repeats=repeats,
+                warmup=warmup, build_seconds=build_s, gflop_per_step=flops / 1e9,
+                gflop_per_s=flops / 1e9 * med / BATCH,
+                vae_forward_gflop=vae_f / 1e9, disc_forward_gflop=disc_f / 1e9,
+                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                final_stats={k: float(v) for k, v in last.items()},
+                omp_num_threads=os.environ.get("OMP_NUM_THREADS"), bf16=bool(opts.get("bf16")))
+
+
+# --------------------------------------------------------------------------------------------- parent
+def _spawn(name, side, steps, repeats, warmup, opts, timeout):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-m", "benchmarks", "--_child", f"{name}:{side}", "--steps", str(steps),
+           "--repeats", str(repeats), "--warmup", str(warmup), "--optimizer", opts["optimizer"]]
+    if opts.get("bf16"):
+        cmd.append("--bf16")
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    if p.returncode != 0:
+        tail = (p.stderr or "").strip().splitlines()[-6:]
+        return {"error": f"exit code {p.returncode}" + (" (segfault)" if p.returncode == -11 else ""),
+                "stderr_tail": tail, "wall_seconds": time.time() - t0}
+    for line in reversed(p.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            out = json.loads(line)
+            out["wall_seconds"] = time.time() - t0
+            return out
+    return {"error": "no result line", "stdout_tail": p.stdout.strip().splitlines()[-6:]}
+
+
+def _machine():
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+        for line in text.splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        flags = set(text.split())
+        info["bf16_flags"] = sorted(f for f in flags if "bf16" in f or f.startswith("amx"))
+    except OSError:
+        pass
+    try:
+        import mxnet as mx
+        info["mxnet"] = mx.__version__
+        info["mkldnn"] = bool(mx.runtime.Features().is_enabled("MKLDNN"))
+    except Exception:  # pragma: no cover
+        pass
+    info["loadavg_start"] = os.getloadavg()
+    return info
+
+
+def _fmt(x, nd=1):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.{nd}f}"
+
+
+def markdown(result):
+    s = result["settings"]
+    lines = [f"# Benchmark {result['timestamp']}", "",
+             f"`{result['command']}`  ", f"batch {BATCH}, {s['repeats']} timed repeats after {s['warmup']} "
+             f"warm-up, optimizer override: {s['optimizer']}, bf16: {s['bf16']}; "
+             f"{result['machine'].get('cpu', '?')}, {result['machine'].get('cpus')} CPUs, "
+             f"OMP_NUM_THREADS={result['machine'].get('omp_num_threads')}, load avg at start "
+             f"{', '.join(f'{v:.1f}' for v in result['machine']['loadavg_start'])}", "",
+             "| cfg | model | ours img/s (min-max) | reference img/s (min-max) | ratio | goal | issue's original | "
+             "ours GFLOP/step | ours GFLOP/s | ref GFLOP/s | RSS ours / ref (MB) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in result["configs"].items():
+        o, f = r.get("ours", {}), r.get("reference", {})
+
+        def ips(side):
+            if "error" in side:
+                return side["error"]
+            i = side["images_per_s"]
+            return f"**{_fmt(i['median'])}** ({_fmt(i['min'])}-{_fmt(i['max'])})"
+        ratio = f"**{r['ratio']:.2f}x**" if r.get("ratio") else "-"
+        goal = f"{_fmt(r['goal'])} {'met' if r.get('meets_goal') else 'missed'}"
+        if r.get("rss_goal_mb"):
+            goal += f"; RSS <= {r['rss_goal_mb']:.0f} MB {'met' if r.get('meets_rss_goal') else 'missed'}"
+        lines.append(f"| {name} | {r['desc']} | {ips(o)} | {ips(f)} | {ratio} | {goal} | {_fmt(r['original'])} | "
+                     f"{_fmt(o.get('gflop_per_step'), 2)} | {_fmt(o.get('gflop_per_s'))} | "
+                     f"{_fmt(f.get('gflop_per_s'))} | {_fmt(o.get('peak_rss_mb'))} / {_fmt(f.get('peak_rss_mb'))} |")
+    lines += ["", "ratio = ours / reference (median img/s), measured in the same invocation. Reference = "
+              "unhybridized blocks, stock Adam, host sync per batch, VAE 3x per combo step with the split "
+              "backward (benchmarks/reference.py). GFLOP counted analytically (benchmarks/flops.py), "
+              "fwd+bwd = 3x fwd; ours counts the VAE once per step, the reference three times."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset of " + ",".join(CONFIGS))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=None,
+                    help="steps per repeat (default per config: dense 60-100, conv 2-3)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
+    ap.add_argument("--sides", default="ours,reference", help="ours,reference (default both)")
+    ap.add_argument("--optimizer", default="package",
+                    help="'package' (what the schemes build), or an optimizer name for ours: adam, multiadam")
+    ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")
+    ap.add_argument("--out", default=RESULTS, help="results folder")
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds per side per config")
+    ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    opts = {"optimizer": a.optimizer, "bf16": a.bf16}
+    if a.quick:
+        a.repeats, a.warmup, a.steps = 1, 1, a.steps or 3
+    if a._child:
+        name, side = a._child.split(":")
+        steps = a.steps or CONFIGS[name]["steps"]
+        out = run_child(name, side, steps, a.repeats, a.warmup,
+                        dict(opts, bf16=a.bf16 and side == "ours"))
+        print(json.dumps(out))
+        return 0
+    names = [n.strip() for n in a.configs.split(",") if n.strip()]
+    bad = [n for n in names if n not in CONFIGS]
+    if bad:
+        ap.error(f"unknown configs {bad}; valid: {', '.join(CONFIGS)}")
+    sides = [s.strip() for s in a.sides.split(",") if s.strip()]
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    result = {"timestamp": stamp, "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
+              "machine": _machine(), "batch_size": BATCH,
+              "settings": {"repeats": a.repeats, "warmup": a.warmup, "steps": a.steps, "optimizer": a.optimizer,
+                           "bf16": a.bf16, "sides": sides}, "configs": {}}
+    for name in names:
+        cfg = CONFIGS[name]
+        steps = a.steps or cfg["steps"]
+        r = {"desc": cfg["desc"], "goal": cfg["goal"], "original": cfg["original"], "steps": steps,
+             "rss_goal_mb": cfg.get("rss_goal_mb")}
+        for side in sides:
+            print(f"[{name}] {side}: {steps} steps x {a.repeats} repeats (+{a.warmup} warm-up) ...",
+                  file=sys.stderr, flush=True)
+            r[side] = _spawn(name, side, steps, a.repeats, a.warmup, opts, a.timeout)
+            if "error" not in r[side]:
+                print(f"[{name}] {side}: {r[side]['images_per_s']['median']:.1f} img/s, "
+                      f"peak RSS {r[side]['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+            else:
+                print(f"[{name}] {side}: {r[side]['error']}", file=sys.stderr, flush=True)
+        o, f = r.get("ours", {}), r.get("reference", {})
+        if "images_per_s" in o:
+            r["meets_goal"] = o["images_per_s"]["median"] >= cfg["goal"]
+            if cfg.get("rss_goal_mb"):
+                r["meets_rss_goal"] = o["peak_rss_mb"] <= cfg["rss_goal_mb"]
+        if "images_per_s" in o and "images_per_s" in f:
+            r["ratio"] = o["images_per_s"]["median"] / f["images_per_s"]["median"]
+        result["configs"][name] = r
+    result["machine"]["loadavg_end"] = os.getloadavg()
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, f"{stamp}.json")
+    with open(path, "w") as fh:
+        json.dump(result, fh, indent=2)
+    md = markdown(result)
+    with open(os.path.join(a.out, "latest.md"), "w") as fh:
+        fh.write(md)
+    print(md)
+    print(f"results: {path}", file=sys.stderr)
+    result["path"] = path
+    return result

@@ -1,0 +1,141 @@
+"""The benchmark: our fast step == the imperative reference step (losses, gradients) on fixed noise,
+analytic FLOP counts, and a smoke run of ``python -m benchmarks`` that writes a JSON file.
+No wall-clock time is asserted anywhere."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
+import mxnet as mx
+from mxnet import nd
+
+from vaegan_gluon.models import get_model
+from vaegan_gluon.train import Trainer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from benchmarks import CONFIGS, step_flops  # noqa: E402
+from benchmarks.flops import forward_flops, FWD_BWD  # noqa: E402
+from benchmarks.reference import ReferenceStep  # noqa: E402
+
+CASES = {
+    "dense": (("DenseVAE", dict(n_latent=3, n_hidden_layers=2, n_hidden_units=32, image_shape=(1, 12, 12))),
+              ("DenseLogReg", dict(n_hidden_layers=1, n_hidden_units=16)), (1, 12, 12)),
+    "conv": (("ConvVAE", dict(n_latent=4, base_channels=4, image_shape=(1, 28, 28))),
+             ("ConvDisc", dict(base_channels=4)), (1, 28, 28)),
+}
+
+
+def _copy_params(src, dst):
+    s, d = list(src.collect_params().values()), list(dst.collect_params().values())
+    assert [p.shape for p in s] == [p.shape for p in d]
+    for a, b in zip(s, d):
+        b.set_data(a.data().copy())
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fast_step_matches_reference(case):
+    (vname, vkw), (dname, dkw), shape = CASES[case]
+    n, seed = 8, 1234
+    x = nd.array(np.random.RandomState(0).rand(n, *shape).astype(np.float32))
+
+    trainer = Trainer(get_model(vname, **vkw), get_model(dname, **dkw),
+                      config={"n_epochs": 1, "batch_size": n, "seed": 0}, progress=False)
+    trainer._prepare()
+    ref_vae, ref_disc = get_model(vname, **vkw), get_model(dname, **dkw)
+    for net in (ref_vae, ref_disc):
+        net.initialize(mx.init.Xavier())
+        net(nd.zeros((2,) + shape))
+    _copy_params(trainer.vae, ref_vae)
+    _copy_params(trainer.disc, ref_disc)
+    ref = ReferenceStep(ref_vae, ref_disc, lr=trainer.config.lr, noise_seed=seed)
+
+    mx.random.seed(seed)   # the fast step's only random draw is the VAE's eps
+    ours = trainer.scheme.step([x], "combo", {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": True})
+    ours = {k: float(v.asscalar()) for k, v in ours.items()}
+    theirs = ref.step(x, "combo")
+
+    assert set(ours) == set(theirs)
+    for k in ours:
+        assert ours[k] == pytest.approx(theirs[k], rel=1e-4, abs=1e-4), k
+
+    # gradients: VAE (sum of the reference's two backward passes), and D's from the adversarial term
+    for ours_net, ref_net in ((trainer.vae, ref_vae), (trainer.disc, ref_disc)):
+        for p, q in zip(ours_net.collect_params().values(), ref_net.collect_params().values()):
+            if p.grad_req == "null":
+                continue
+            g, h = p.grad().asnumpy(), q.grad().asnumpy()
+            # (absolute floor 1e-5: a bias followed by BatchNorm has a gradient that is zero up to rounding)
+            assert np.abs(g - h).max() <= 1e-4 * max(np.abs(h).max(), 1e-1), p.name
+    # parameters after the updates (the discriminator's update came from the d_loss gradients)
+    for ours_net, ref_net in ((trainer.vae, ref_vae), (trainer.disc, ref_disc)):
+        for p, q in zip(ours_net.collect_params().values(), ref_net.collect_params().values()):
+            if p.grad_req == "null":
+                continue
+            np.testing.assert_allclose(p.data().asnumpy(), q.data().asnumpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=p.name)
+
+
+def test_solo_step_matches_reference():
+    (vname, vkw), _, shape = CASES["dense"]
+    x = nd.array(np.random.RandomState(1).rand(8, *shape).astype(np.float32))
+    trainer = Trainer(get_model(vname, **vkw), None, config={"n_epochs": 1, "batch_size": 8}, progress=False)
+    trainer._prepare()
+    ref_vae = get_model(vname, **vkw)
+    ref_vae.initialize()
+    _copy_params(trainer.vae, ref_vae)
+    ref = ReferenceStep(ref_vae, None, noise_seed=5)
+    mx.random.seed(5)
+    ours = {k: float(v.asscalar()) for k, v in trainer.scheme.step([x], "solo", {"pbp_weight": 1.0,
+                                                                               "disc_weight": 0.0}).items()}
+    theirs = ref.step(x, "solo")
+    assert set(ours) == set(theirs)
+    for k in ours:
+        assert ours[k] == pytest.approx(theirs[k], rel=1e-5), k
+
+
+def test_flops_dense_exact():
+    # DenseVAE(5,3,400) at 1x28x28: encoder 784-400-400-400-10, decoder 5-400-400-400-784 (+ biases)
+    macs = 784 * 400 + 2 * 400 * 400 + 400 * 10 + 5 * 400 + 2 * 400 * 400 + 400 * 784
+    biases = 3 * 400 + 10 + 3 * 400 + 784
+    f = forward_flops(lambda: get_model("DenseVAE"), (64, 1, 28, 28))
+    assert f == 64 * (2 * macs + biases)
+    total, vae_f, disc_f = step_flops(CONFIGS["b"], "ours")
+    assert total == FWD_BWD * vae_f and disc_f == 0
+
+
+def test_flops_conv_matches_issue():
+    # the issue counts 139.5 GFLOP for a ConvVAE(512,32) solo step (fwd+bwd) at batch 64
+    total, _, _ = step_flops(CONFIGS["c"], "ours")
+    assert total / 1e9 == pytest.approx(139.5, rel=0.01)
+
+
+def test_smoke_quick_run_writes_json(tmp_path):
+    out = tmp_path / "results"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--configs", "a", "--steps", "2",
+                        "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    files = [f for f in os.listdir(out) if f.endswith(".json")]
+    assert len(files) == 1
+    with open(out / files[0]) as f:
+        res = json.load(f)
+    for key in ("timestamp", "command", "machine", "settings", "configs", "batch_size"):
+        assert key in res
+    a = res["configs"]["a"]
+    for key in ("ours", "reference", "ratio", "goal", "meets_goal", "desc"):
+        assert key in a, key
+    for side in ("ours", "reference"):
+        r = a[side]
+        assert "error" not in r, r
+        for key in ("images_per_s", "gflop_per_step", "gflop_per_s", "peak_rss_mb", "steps", "repeats"):
+            assert key in r, key
+        assert set(r["images_per_s"]) >= {"median", "min", "max"}
+        assert r["images_per_s"]["median"] > 0 and r["peak_rss_mb"] > 0
+    assert a["reference"]["gflop_per_step"] > a["ours"]["gflop_per_step"]   # the VAE runs 3x there
+    assert (out / "latest.md").read_text().count("| a |") == 1
