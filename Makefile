@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/vaegan run mnist-vae-logreg --scale $(SCALE) --ctx $(CTX)
+	$(BIN)/vaegan run mnist-vae-logreg --scale $(SCALE) --ctx $(CTX) --overwrite
 
 unit: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest tests
