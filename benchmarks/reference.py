@@ -66,6 +66,16 @@ class ReferenceStep:
             if p.grad_req != "null":
                 p.zero_grad()
 
+    def _vae_part(self, x):
+        """KL + pbp_weight * PBP from one recorded VAE pass, backwarded; returns (loss, pbp, kl)."""
+        with autograd.record():
+            logits, mu, logvar = self._vae(x)
+            pbp = losses.pbp_loss(logits, x, self.pbp_kind)
+            kl = losses.kl_divergence(mu, logvar)
+            vae_part = kl + self.pbp_weight * pbp
+        vae_part.backward()
+        return vae_part, pbp, kl
+
     def step(self, x, phase="combo"):
         n = x.shape[0]
         out = {}
@@ -82,12 +92,7 @@ class ReferenceStep:
             out["disc_correct_fake"] = (d_fake <= 0).sum().asscalar()
             self._zero_vae_grads()   # the VAE gradients of the discriminator's backward are discarded
             # (2) the VAE: KL + PBP from one pass ...
-            with autograd.record():
-                logits, mu, logvar = self._vae(x)
-                pbp = losses.pbp_loss(logits, x, self.pbp_kind)
-                kl = losses.kl_divergence(mu, logvar)
-                vae_part = kl + self.pbp_weight * pbp
-            vae_part.backward()
+            vae_part, pbp, kl = self._vae_part(x)
             # ... and the adversarial term from a second pass (the split backward)
             with autograd.record():
                 adv = losses.adversarial_loss(self.disc(nd.sigmoid(self._vae(x)[0])), 1.0)
@@ -99,12 +104,7 @@ class ReferenceStep:
         else:
             if self.disc is not None:
                 self._zero_vae_grads()
-            with autograd.record():
-                logits, mu, logvar = self._vae(x)
-                pbp = losses.pbp_loss(logits, x, self.pbp_kind)
-                kl = losses.kl_divergence(mu, logvar)
-                vae_part = kl + self.pbp_weight * pbp
-            vae_part.backward()
+            vae_part, pbp, kl = self._vae_part(x)
             self.vae_trainer.step(n)
             out["vae_loss"] = vae_part.sum().asscalar()
         out["pbp_loss"] = pbp.sum().asscalar()
