@@ -75,9 +75,11 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
                       progress=progress, kvstore=kvstore)
     history = trainer.fit(train, resume=resume)
     if not trainer.writer:   # a distributed worker other than rank 0: rank 0 evaluates and reports
+        trainer.release()
         return RunResult(out_dir, history, None, trainer)
     eval_cfg = config.get("eval") or {}
     m = finalize(trainer, val, out_dir, n_samples=eval_cfg.get("n_samples", 64),
                  extra_metrics={"wall_seconds": round(time.time() - t0, 2), "n_train_images": len(train),
                                 "workers": trainer.num_workers})
+    trainer.release()   # keep the networks for pictures, free optimiser states and gradients
     return RunResult(out_dir, history, m, trainer)
