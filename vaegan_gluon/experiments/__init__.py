@@ -127,6 +127,36 @@ def metrics_table(results, columns=METRIC_COLUMNS):
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_root="."):
+    """A markdown table, one row per finished run: key metrics, a thumbnail, the reproducing command.
+
+    ``thumbnail_dir``: where small copies of each run's ``reconstructions.png`` are written (the
+    README's table points there). Used to build the README's results table.
+    """
+    from PIL import Image
+    from ..utils import read_json
+    head = ("| experiment | scale | recon BCE | neg. ELBO | blur recon / data | disc acc real / fake | "
+            "img/s | reconstructions | command |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for d in run_dirs:
+        cfg, m = read_json(os.path.join(d, "config.json")), read_json(os.path.join(d, "metrics.json"))
+        f = lambda k, fmt="{:.4g}": "" if m.get(k) is None else fmt.format(m[k])  # noqa: E731
+        thumb = ""
+        src = os.path.join(d, "images", "reconstructions.png")
+        if thumbnail_dir and os.path.exists(src):
+            os.makedirs(thumbnail_dir, exist_ok=True)
+            name = f"{cfg['name']}_{cfg.get('scale', '')}.png"
+            im = Image.open(src)
+            im.thumbnail((thumbnail_width, thumbnail_width))
+            im.save(os.path.join(thumbnail_dir, name), optimize=True)
+            thumb = f"![{cfg['name']}]({os.path.relpath(os.path.join(thumbnail_dir, name), link_root)})"
+        acc = f"{f('disc_acc_real', '{:.2f}')} / {f('disc_acc_fake', '{:.2f}')}" if "disc_acc_real" in m else ""
+        lines.append(f"| `{cfg['name']}` | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
+                     f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
+                     f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{cfg.get('command', '')}` |")
+    return "\n".join(lines)
+
+
 def _run_dir(r):
     return r.run_dir if isinstance(r, RunResult) else str(r)
 
