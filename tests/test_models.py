@@ -292,3 +292,22 @@ def test_onednn_vae_disc_combo_backward_in_subprocess():
                           timeout=120, env=dict(os.environ))
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stderr[-2000:]}"
     assert "OK" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["ConvVAE", "DeepConvVAE", "StridedConvVAE", "AE"])
+def test_one_channel_decoder_backward_with_wide_layers(name):
+    """MXNet 1.9.1 + oneDNN fails in backward for a one-output-channel 4x4/2 Conv2DTranspose with
+    >= 16 input channels (the MNIST ConvVAE of the Larsen experiments hit it); the decoder works
+    around it. Widths of the study's scale, not the tiny ones of the sweep above."""
+    vae = get_model(name, n_latent=16, base_channels=32, image_shape=(1, 28, 28))
+    vae.initialize(mx.init.Xavier())
+    vae.hybridize(static_alloc=True, static_shape=True)
+    x = mx.nd.random.uniform(shape=(8, 1, 28, 28))
+    with autograd.record():
+        logits, mu, logvar = vae(x)
+        loss = (logits * logits).sum()
+    loss.backward()
+    mx.nd.waitall()
+    assert logits.shape == (8, 1, 28, 28)
+    g = vae.decoder.collect_params()
+    assert all(np.isfinite(p.grad().asnumpy()).all() for p in g.values() if p.grad_req != "null")

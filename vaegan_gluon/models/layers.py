@@ -126,6 +126,12 @@ class DCGANDecoder(nn.HybridBlock):
 
     Every layer is applied exactly once per forward (MXNet 1.9.1 + oneDNN segfaults in backward
     when one Conv2DTranspose appears twice in a recorded graph).
+
+    One-channel images: MXNet 1.9.1 + oneDNN fails in backward ("could not create a primitive
+    descriptor for a reorder primitive") for a 4x4 stride-2 Conv2DTranspose with **one** output
+    channel and 16 or more input channels (measured; 2-4 output channels work). For ``C == 1`` the
+    last layer therefore makes 2 channels and the first is kept: the same function, ``16 * b``
+    parameters more (the unused channel's weights never get a gradient).
     """
 
     def __init__(self, n_latent, base_channels, image_shape, **kwargs):
@@ -143,10 +149,14 @@ class DCGANDecoder(nn.HybridBlock):
                     conv = nn.Conv2DTranspose(ch, 4, 2, 1, use_bias=False, in_channels=in_ch)
                 self.body.add(conv, nn.BatchNorm(in_channels=ch), nn.Activation("relu"))
                 in_ch = ch
-            self.body.add(nn.Conv2DTranspose(c, 4, 2, 1, use_bias=False, in_channels=in_ch))
+            self.out_channels = c
+            self.body.add(nn.Conv2DTranspose(max(c, 2), 4, 2, 1, use_bias=False, in_channels=in_ch))
 
     def hybrid_forward(self, F, z):
-        return self.body(F.reshape(z, (0, 0, 1, 1)))
+        out = self.body(F.reshape(z, (0, 0, 1, 1)))
+        if self.out_channels == 1:   # the oneDNN work-around above
+            out = F.slice_axis(out, axis=1, begin=0, end=1)
+        return out
 
 
 class StridedConvEncoder(nn.HybridBlock):
