@@ -145,13 +145,13 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
         src = os.path.join(d, "images", "reconstructions.png")
         if thumbnail_dir and os.path.exists(src):
             os.makedirs(thumbnail_dir, exist_ok=True)
-            name = f"{cfg['name']}_{cfg.get('scale', '')}.png"
+            name = f"{cfg['name']}_{os.path.basename(os.path.normpath(d))}.png"
             im = Image.open(src)
             im.thumbnail((thumbnail_width, thumbnail_width))
             im.save(os.path.join(thumbnail_dir, name), optimize=True)
             thumb = f"![{cfg['name']}]({os.path.relpath(os.path.join(thumbnail_dir, name), link_root)})"
         acc = f"{f('disc_acc_real', '{:.2f}')} / {f('disc_acc_fake', '{:.2f}')}" if "disc_acc_real" in m else ""
-        lines.append(f"| `{cfg['name']}` | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
+        lines.append(f"| `{cfg['name']}` ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
                      f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
                      f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{cfg.get('command', '')}` |")
     return "\n".join(lines)
