@@ -263,3 +263,14 @@ def test_resume_refuses_changed_settings_but_may_extend(mnist, tmp_path):
     t = Trainer(small_vae(), small_disc(), dict(n_epochs=2, batch_size=64, seed=0), out_dir=str(tmp_path),
                 progress=False)
     assert [r["epoch"] for r in t.fit(mnist[:128], resume=True)] == [1, 2]
+
+
+def test_release_frees_training_state_but_keeps_counts(mnist):
+    from vaegan_gluon.models import count_parameters
+    t = fit(mnist[:128], n_epochs=1)
+    before = count_parameters(t.vae), count_parameters(t.disc)
+    t.release()
+    assert t.scheme is None
+    assert all(p.grad_req == "null" for p in t.vae.collect_params().values())
+    assert (count_parameters(t.vae), count_parameters(t.disc)) == before
+    assert t.vae.sample(2).shape == (2, 1, 28, 28)

@@ -82,7 +82,10 @@ def count_parameters(block):
         n = 1
         for s in shape:
             n *= int(s)
-        counts["non_trainable" if p.grad_req == "null" else "trainable"] += n
+        # a finished run's Trainer.release() sets grad_req to 'null' to free gradients; it marks the
+        # parameters it froze so that they still count as trainable
+        frozen = p.grad_req == "null" and not getattr(p, "_vaegan_released", False)
+        counts["non_trainable" if frozen else "trainable"] += n
     counts["total"] = counts["trainable"] + counts["non_trainable"]
     return counts
 

@@ -185,7 +185,9 @@ class Trainer:
         for net in self.networks.values():
             if net is not None:
                 for p in net.collect_params().values():
-                    p.grad_req = "null"
+                    if p.grad_req != "null":
+                        p._vaegan_released = True   # still a trainable parameter (count_parameters)
+                        p.grad_req = "null"
 
     # ------------------------------------------------------------------ I/O
     def columns(self):
