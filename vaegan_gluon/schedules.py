@@ -272,7 +272,9 @@ class BetaPolicy(Schedule):
         self.alpha, self.beta = float(alpha), float(beta)
 
     def combine(self, ae, gan):
-        raise NotImplementedError
+        """Abstract: each policy below defines it (see the class docstring for the contract)."""
+        raise TypeError(f"{type(self).__name__} is a base class: use one of the beta policies "
+                        "(constant, inverse, derivative, ceiling)")
 
 
 class ConstantBeta(BetaPolicy):
