@@ -14,7 +14,7 @@ import shutil
 from mxnet import nd
 from mxnet.ndarray import NDArray
 
-from ..utils import atomic_write_bytes, read_json, write_json
+from ..utils import read_json, write_json
 
 
 def save_optimizer(opt, path):
@@ -111,7 +111,3 @@ def load_checkpoint(path, networks, optimizers, ctx):
     for key, opt in optimizers.items():
         load_optimizer(opt, os.path.join(path, f"{key}.states"))
     return read_json(os.path.join(path, "state.json"))
-
-
-def write_bytes(path, data):  # re-exported for callers that write small files atomically
-    atomic_write_bytes(path, data)
