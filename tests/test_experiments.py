@@ -186,3 +186,22 @@ def test_custom_sweep_end_to_end(tmp_path):
                               results_root=str(tmp_path), overrides={"data.n_train": 128, "train.n_epochs": 2})
     assert list(summary["train.lr"]) == [1e-3, 2e-3] and summary["recon_bce"].notna().all()
     assert os.path.basename(os.path.dirname(plot)) == "sweep-mnist-vae-bce-lr_quick"
+    # the README's results table: one row per run, each with its own `vaegan run` line and a thumbnail
+    from PIL import Image
+    from vaegan_gluon.experiments import results_markdown
+    from vaegan_gluon.utils import read_json
+    thumbs = tmp_path / "thumbs"
+    table = results_markdown(list(summary["run_dir"]), thumbnail_dir=str(thumbs), thumbnail_width=120,
+                             link_root=str(tmp_path)).splitlines()
+    assert len(table) == 2 + 2 and table[0].startswith("| experiment |")
+    for line, run_dir in zip(table[2:], summary["run_dir"]):
+        cfg = read_json(os.path.join(run_dir, "config.json"))
+        assert cfg["command"].startswith("vaegan sweep")       # stored: the whole sweep
+        command = line.rsplit("`", 2)[-2]                       # shown: this run on its own
+        assert command.startswith("vaegan run mnist-vae-bce --scale quick --set ")
+        assert f"--set train.lr={cfg['train']['lr']:g}" in command and "`train.lr=" in line
+        words = command.split()
+        overrides = parse_overrides([w for i, w in enumerate(words) if i and words[i - 1] == "--set"])
+        assert run_dir_for(get_config("mnist-vae-bce", "quick", overrides), str(tmp_path)) == run_dir
+        thumb = line.split("](")[1].split(")")[0]
+        assert max(Image.open(os.path.join(str(tmp_path), thumb)).size) <= 120

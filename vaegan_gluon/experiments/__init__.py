@@ -151,9 +151,14 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
             im.save(os.path.join(thumbnail_dir, name), optimize=True)
             thumb = f"![{cfg['name']}]({os.path.relpath(os.path.join(thumbnail_dir, name), link_root)})"
         acc = f"{f('disc_acc_real', '{:.2f}')} / {f('disc_acc_fake', '{:.2f}')}" if "disc_acc_real" in m else ""
-        lines.append(f"| `{cfg['name']}` ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
+        overrides = cfg.get("overrides") or {}
+        label = f"`{cfg['name']}`" + "".join(f" `{k}={v}`" for k, v in overrides.items())
+        command = cfg.get("command", "")
+        if command.startswith("vaegan sweep"):   # this one run of the sweep, on its own
+            command = reproduce_command(cfg["name"], cfg.get("scale", "full"), overrides)
+        lines.append(f"| {label} ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
                      f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
-                     f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{cfg.get('command', '')}` |")
+                     f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{command}` |")
     return "\n".join(lines)
 
 
