@@ -93,6 +93,14 @@ def test_demo_run_end_to_end(tmp_path):
     assert p.returncode == 0, p.stderr
     readme = open(os.path.join(run_dir, "README.md")).read()
     assert "images/reconstructions.png" in readme and "recon_bce" in readme
+    # ... and the README's results table from it, with a thumbnail
+    p = vaegan("report", "--table", run_dir, "--thumbnails", "thumbs", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    row = p.stdout.splitlines()[2]
+    metrics = json.load(open(os.path.join(run_dir, "metrics.json")))
+    assert row.startswith("| `mnist-vae-logreg` `data.n_train=512` (5_3_400_1_200_3_1_1_n_train512_quick) | quick | ")
+    assert f"| {metrics['recon_bce']:.4g} |" in row and "`vaegan run mnist-vae-logreg --scale quick --set data.n_train=512`" in row
+    assert os.path.exists(os.path.join(tmp_path, "thumbs", "mnist-vae-logreg_5_3_400_1_200_3_1_1_n_train512_quick.png"))
 
     # the same run again: refused with advice, then resumed (a finished run is only re-evaluated)
     p = vaegan("run", "mnist-vae-logreg", "--set", "data.n_train=512", cwd=tmp_path)

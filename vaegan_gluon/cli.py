@@ -7,6 +7,8 @@
                     [--ctx cpu|gpu:0,1] [--resume | --overwrite] [--results DIR]
     vaegan sweep NAME [PARAM v1 v2 ...] [same options as run]
     vaegan report RESULTS_DIR                     re-render a results folder's README.md
+    vaegan report --table DIR [DIR ...] [--thumbnails DIR]
+                                                  one markdown results table (the README's)
     vaegan bench ...                              python -m benchmarks ...
     vaegan launch -n 2 -s 1 -- vaegan run ...     MXNet parameter-server job (vaegan_gluon.distributed)
 
@@ -65,8 +67,14 @@ def build_parser():
     s.add_argument("values", nargs="*", help="values of PARAM")
     s.add_argument("--column", default=None, help="training statistic overlaid across runs (default pbp_loss)")
     _add_run_options(s)
-    rep = sub.add_parser("report", help="re-render a results folder's README.md")
-    rep.add_argument("run_dir", metavar="RESULTS_DIR")
+    rep = sub.add_parser("report", help="re-render a results folder's README.md, or print a results table",
+                         description="Re-render each results folder's README.md; with --table print one "
+                                     "markdown table of their metrics and commands instead (the README's).")
+    rep.add_argument("run_dirs", metavar="RESULTS_DIR", nargs="+")
+    rep.add_argument("--table", action="store_true", help="print a markdown table, one row per folder")
+    rep.add_argument("--thumbnails", metavar="DIR", default=None,
+                     help="with --table: write small copies of each run's reconstructions here and show them")
+    rep.add_argument("--thumbnail-width", type=int, default=300)
     sub.add_parser("bench", help="throughput/memory benchmarks (python -m benchmarks)", add_help=False)
     sub.add_parser("launch", help="run a command as MXNet parameter-server workers", add_help=False)
     return p
@@ -142,10 +150,19 @@ def cmd_sweep(args):
 
 def cmd_report(args):
     from .report import write_report
-    if not os.path.exists(os.path.join(args.run_dir, "config.json")):
-        raise CLIError(f"{args.run_dir} is not a results folder (no config.json)")
-    path = write_report(args.run_dir)
-    print(f"report: {path}")
+    for d in args.run_dirs:
+        if not os.path.exists(os.path.join(d, "config.json")):
+            raise CLIError(f"{d} is not a results folder (no config.json)")
+        if args.table and not os.path.exists(os.path.join(d, "metrics.json")):
+            raise CLIError(f"{d} has no metrics.json (an unfinished run?): finish it with "
+                           f"`vaegan run ... --resume` or leave it out of the table")
+    if args.table:
+        from .experiments import results_markdown
+        print(results_markdown(args.run_dirs, thumbnail_dir=args.thumbnails,
+                               thumbnail_width=args.thumbnail_width))
+        return 0
+    for d in args.run_dirs:
+        print(f"report: {write_report(d)}")
     return 0
 
 
