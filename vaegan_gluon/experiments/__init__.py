@@ -151,7 +151,7 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
             im.save(os.path.join(thumbnail_dir, name), optimize=True)
             thumb = f"![{cfg['name']}]({os.path.relpath(os.path.join(thumbnail_dir, name), link_root)})"
         acc = f"{f('disc_acc_real', '{:.2f}')} / {f('disc_acc_fake', '{:.2f}')}" if "disc_acc_real" in m else ""
-        overrides = cfg.get("overrides") or {}
+        overrides = _changed_overrides(cfg)
         label = f"`{cfg['name']}`" + "".join(f" `{k}={v}`" for k, v in overrides.items())
         command = cfg.get("command", "")
         if command.startswith("vaegan sweep"):   # this one run of the sweep, on its own
@@ -160,6 +160,26 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
                      f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
                      f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{command}` |")
     return "\n".join(lines)
+
+
+def _changed_overrides(cfg):
+    """The overrides of a stored config that differ from its experiment's registry values (a sweep's
+    baseline run, e.g. ``train.n_solo_epochs=0``, changes nothing and is shown without it)."""
+    overrides = cfg.get("overrides") or {}
+    try:
+        base = get_config(cfg["name"], cfg.get("scale", "full"))
+    except (KeyError, ValueError):   # not a registered experiment: show them all
+        return overrides
+    from ..train import TrainConfig
+    base = {**base, "train": {**TrainConfig().to_dict(), **base.get("train", {})}}   # unset = default
+    changed = {}
+    for key, value in overrides.items():
+        node = base
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node != value:
+            changed[key] = value
+    return changed
 
 
 def _run_dir(r):
