@@ -205,3 +205,30 @@ def test_custom_sweep_end_to_end(tmp_path):
         assert run_dir_for(get_config("mnist-vae-bce", "quick", overrides), str(tmp_path)) == run_dir
         thumb = line.split("](")[1].split(")")[0]
         assert max(Image.open(os.path.join(str(tmp_path), thumb)).size) <= 120
+
+
+def test_compact_picture_for_notebooks():
+    """Small pictures stay PNG; a large noisy one is embedded as a much smaller JPEG of the same size,
+    with transparency flattened onto white."""
+    import io
+    import numpy as np
+    from PIL import Image
+    from vaegan_gluon.experiments import compact_picture
+
+    def png(array):
+        buf = io.BytesIO()
+        Image.fromarray(array).save(buf, "PNG")
+        return buf.getvalue()
+
+    small = png(np.full((20, 30, 3), 128, np.uint8))
+    assert compact_picture(small) == ("png", small)
+    rgba = np.random.RandomState(0).randint(0, 256, (300, 600, 4)).astype(np.uint8)
+    rgba[..., 3] = 255
+    rgba[:50, :50, 3] = 0                                   # a transparent corner
+    big = png(rgba)
+    fmt, data = compact_picture(big)
+    assert fmt == "jpeg" and len(data) < len(big) / 2
+    im = np.asarray(Image.open(io.BytesIO(data)))
+    assert im.shape == (300, 600, 3)
+    assert im[5:45, 5:45].mean() > 240                      # white, not black
+    assert abs(im[100:, 100:].astype(float).mean() - rgba[100:, 100:, :3].mean()) < 3
