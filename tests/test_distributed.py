@@ -245,9 +245,12 @@ def test_cli_runs_a_job_and_reports_failure(tmp_path, job_env, monkeypatch, caps
 
 def test_ctrl_c_on_the_launcher_cleans_up(tmp_path, job_env):
     env = dict(os.environ, **job_env)
+    # SIGINT back to its default in the launcher: a shell without job control starts background
+    # commands (`cmd &`) with SIGINT ignored, and Python keeps an inherited SIG_IGN
     proc = subprocess.Popen([PY, "-m", "vaegan_gluon.distributed", "-n", "2", "-s", "1", "--",
                              "bash", "-c", "sleep 1000; :"], env=env, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 20
         while len(_marked_pids(job_env["VAEGAN_TEST_MARK"])) < 1 + 4 + 4 and \
