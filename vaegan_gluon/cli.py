@@ -53,7 +53,7 @@ def _add_run_options(p):
 def build_parser():
     p = argparse.ArgumentParser(prog="vaegan", description="VAEs trained against discriminators: the "
                                 "experiments of the learnable-loss VAE-GAN study, by name.")
-    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,bench,launch}")
+    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,claims,bench,launch}")
     sub.required = True
     sub.add_parser("list", help="list experiments and sweeps")
     r = sub.add_parser("run", help="run one experiment", description="Run one named experiment.")
@@ -75,6 +75,12 @@ def build_parser():
     rep.add_argument("--thumbnails", metavar="DIR", default=None,
                      help="with --table: write small copies of each run's reconstructions here and show them")
     rep.add_argument("--thumbnail-width", type=int, default=300)
+    cl = sub.add_parser("claims", help="the studies' claims with verdicts, from run folders",
+                        description="Score the studies' claims (vaegan_gluon.claims_catalog) over run folders: "
+                                    "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.")
+    cl.add_argument("run_dirs", metavar="RESULTS_DIR", nargs="+", help="run folders, or folders holding them")
+    cl.add_argument("--scale", default=None, help="only runs at this scale")
+    cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here")
     sub.add_parser("bench", help="throughput/memory benchmarks (python -m benchmarks)", add_help=False)
     sub.add_parser("launch", help="run a command as MXNet parameter-server workers", add_help=False)
     return p
@@ -166,6 +172,18 @@ def cmd_report(args):
     return 0
 
 
+def cmd_claims(args):
+    from .claims import build_claims, claims_markdown, write_claims
+    try:
+        table = build_claims(args.run_dirs, scale=args.scale)
+    except FileNotFoundError as err:
+        raise CLIError(str(err)) from None
+    print(claims_markdown(table), end="")
+    if args.out:
+        print("written: " + ", ".join(write_claims(table, args.out)))
+    return 0
+
+
 def _benchmarks_location():
     """(cwd or None) from which ``python -m benchmarks`` works: installed, or the repository checkout."""
     if importlib.util.find_spec("benchmarks") is not None:
@@ -201,7 +219,8 @@ def main(argv=None):
         if argv and argv[0] in ("bench", "launch"):
             return (cmd_bench if argv[0] == "bench" else cmd_launch)(argv[1:])
         args = build_parser().parse_args(argv)
-        return {"list": cmd_list, "run": cmd_run, "sweep": cmd_sweep, "report": cmd_report}[args.command](args)
+        return {"list": cmd_list, "run": cmd_run, "sweep": cmd_sweep, "report": cmd_report,
+                "claims": cmd_claims}[args.command](args)
     except (CLIError, ValueError) as err:
         print(f"vaegan: error: {err}", file=sys.stderr)
         return USAGE_ERROR

@@ -1,0 +1,89 @@
+"""The claims table: verdict rule, group selection over seeds and sweep variants, files, CLI."""
+import json
+import os
+
+import pytest
+
+from vaegan_gluon import claims
+from vaegan_gluon.claims_catalog import CLAIMS
+from vaegan_gluon.cli import main
+
+
+def _run(root, folder, name, seed, metrics, scale="medium", **train):
+    d = os.path.join(root, folder)
+    os.makedirs(d)
+    cfg = {"name": name, "scale": scale, "train": {"seed": seed, "disc_weight": 10.0, "pbp_weight": 1.0, **train}}
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    with open(os.path.join(d, "metrics.json"), "w") as f:
+        json.dump(metrics, f)
+    return d
+
+
+SEED_FILES = {"000_d1bc8ed0ebb8b6ea.txt", "001_26a28592c93c00b6.txt", "002_fff96a8a23faa92b.txt",
+              "003_f70c62380934b147.txt", "004_a45d0d168639666d.txt"}
+
+
+def _by_id(table, cid):
+    return next(c for c in table["claims"] if c["id"] == cid)
+
+
+def test_verdict_rule():
+    s = claims.summarise
+    ok = dict(better="higher", min_n=3, reference_ok=True)
+    assert claims.verdict(s([10, 11, 12]), s([5, 6, 7]), **ok)[0] == "holds"
+    assert claims.verdict(s([10, 11, 12]), s([5, 6, 7]), "lower", 3, True)[0] == "does not hold"
+    # within noise: "does not hold" only when the reference passed its bar
+    assert claims.verdict(s([5, 7, 9]), s([5, 6, 7]), **ok)[0] == "does not hold"
+    assert claims.verdict(s([5, 7, 9]), s([5, 6, 7]), "higher", 3, False)[0] == "inconclusive"
+    # too few seeds, no runs
+    assert claims.verdict(s([10, 11]), s([5, 6, 7]), **ok)[0] == "inconclusive"
+    assert claims.verdict(s([]), s([5, 6, 7]), **ok)[0] == "untested"
+    m = s([1.0, 2.0, 3.0])
+    assert m == {"mean": 2.0, "sd": 1.0, "n": 3}
+
+
+def test_build_claims_over_seeds_and_variants(tmp_path):
+    root = str(tmp_path)
+    for seed, (blur_d, blur_v) in enumerate([(4100, 3300), (4200, 3340), (4280, 3360)]):
+        good = {"fid_recon": 2.0, "fid_mean_image": 40.0}
+        _run(root, f"logreg{seed}", "mnist-vae-logreg", seed, dict(good, blur_recon=blur_d, neg_elbo=128.6))
+        _run(root, f"bce{seed}", "mnist-vae-bce", seed, dict(good, blur_recon=blur_v, neg_elbo=126.0))
+    # a sweep variant of the face baseline must not be mixed into the baseline group
+    for seed in (0, 1):
+        base = {"fid_recon": 10.0 + seed, "fid_mean_image": 50.0, "attr_acc_recon": {"hair_colour": 0.95}}
+        _run(root, f"resnet{seed}", "anime-conv-vae-resnet", seed, base)
+        _run(root, f"dw20_{seed}", "anime-conv-vae-resnet", seed, {"fid_recon": 30.0 + seed}, disc_weight=20.0)
+    # a quick-scale run is left out when a scale is asked for
+    _run(root, "logreg_quick", "mnist-vae-logreg", 0, {"blur_recon": 1.0}, scale="quick")
+
+    table = claims.build_claims(root, scale="medium", commit="abc")
+    assert table["commit"] == "abc" and len(table["claims"]) == len(CLAIMS)
+    sharp = _by_id(table, "mnist-disc-sharpens")
+    assert sharp["verdict"] == "holds"
+    assert sharp["ours"]["n"] == 3 and sharp["ours"]["mean"] == pytest.approx(4193.33, abs=0.01)
+    assert sharp["reference"]["n"] == 3
+    assert _by_id(table, "mnist-disc-elbo-cost")["verdict"] == "does not hold"   # 2.6 nats worse
+    dw = _by_id(table, "faces-disc-weight-20")
+    assert dw["ours"]["mean"] == pytest.approx(30.5) and dw["reference"]["mean"] == pytest.approx(10.5)
+    assert dw["verdict"] == "does not hold"     # higher FID, the reference passed its bar
+    assert _by_id(table, "larsen-faces-fid")["verdict"] == "untested"
+    base = next(b for b in table["baselines"] if b["experiment"] == "anime-conv-vae-resnet")
+    assert base["n"] == 2 and base["attr_acc_recon"]["hair_colour"]["mean"] == pytest.approx(0.95)
+
+    pj, pm = claims.write_claims(table, os.path.join(root, "out"))
+    back = json.load(open(pj))
+    for c in back["claims"]:
+        assert set(c) >= {"id", "source", "statement", "metric", "ours", "reference", "verdict", "rule", "runs"}
+        assert c["verdict"] in claims.VERDICTS
+        assert c["source"] in SEED_FILES
+    md = open(pm).read()
+    assert "| claim |" in md and "**holds**" in md
+
+
+def test_claims_cli(tmp_path, capsys):
+    assert main(["claims", str(tmp_path / "missing")]) == 2
+    assert "no run folder" in capsys.readouterr().err
+    _run(str(tmp_path), "r", "mnist-vae-bce", 0, {"blur_recon": 3.0})
+    assert main(["claims", str(tmp_path), "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "claims.md").exists()

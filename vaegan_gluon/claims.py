@@ -1,0 +1,221 @@
+"""Run folders -> the studies' claims with verdicts: ``claims.json`` and ``claims.md``.
+
+A claim (:data:`vaegan_gluon.claims_catalog.CLAIMS`) compares one metric of two groups of runs, *ours*
+(e.g. the VAE with a discriminator) and the *reference* (e.g. the VAE alone), each group being the seeds
+of one experiment at one scale. For each group we report mean, sample standard deviation and n; the
+verdict follows one written rule (:data:`RULE`):
+
+- **holds**: the effect in the direction the study predicts exceeds ``K`` standard errors of the
+  difference of the means (Welch: ``sqrt(sd_o^2/n_o + sd_r^2/n_r)``), with at least ``min_n`` seeds on
+  each side;
+- **does not hold**: the effect is within ``K`` standard errors or opposite, *and* the reference run
+  passed its convergence bar (:data:`~vaegan_gluon.claims_catalog.BASELINE_BARS`: the VAE alone has left
+  the mean-image stage), so the setup could have shown the effect;
+- **inconclusive**: anything else (too few seeds, or a reference that did not pass its bar);
+- **untested**: no run of one of the two groups was given.
+
+Everything here reads folders written by :func:`vaegan_gluon.experiments.run_experiment`
+(``config.json``, ``metrics.json``); nothing trains. CLI: ``vaegan claims RUN_DIR... [--out DIR]``.
+"""
+import json
+import math
+import os
+import subprocess
+
+from .claims_catalog import BASELINE_BARS, CLAIMS
+
+__all__ = ["RULE", "K", "collect_runs", "build_claims", "claims_markdown", "write_claims", "current_commit"]
+
+K = 2.0
+RULE = (f"holds if ours - reference in the predicted direction > {K:g} standard errors of the difference "
+        "(Welch) with >= min_n seeds each; does not hold if not, and the reference passed its bar; else "
+        "inconclusive")
+VERDICTS = ("holds", "does not hold", "inconclusive", "untested")
+
+
+def current_commit(path=None):
+    """The git commit of the checkout holding this package (or ``path``), or None outside git."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path or os.path.dirname(__file__),
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def get_path(d, dotted, default=None):
+    """``d["a"]["b"]`` for ``"a.b"``; ``default`` when any part is missing."""
+    for part in dotted.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return default
+        d = d[part]
+    return d
+
+
+def collect_runs(paths):
+    """Every run folder (holding ``config.json`` and ``metrics.json``) under ``paths``, as dicts
+    ``{"dir", "name", "scale", "seed", "commit", "config", "metrics"}``, sorted by folder."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found = set()
+    for root in paths:
+        root = os.fspath(root)
+        if not os.path.isdir(root):
+            raise FileNotFoundError(f"no run folder at {root!r}: give folders written by `vaegan run`")
+        for dirpath, dirnames, filenames in os.walk(root):
+            if "config.json" in filenames and "metrics.json" in filenames:
+                found.add(os.path.abspath(dirpath))
+                dirnames[:] = []      # a run folder's subfolders (checkpoints, images) hold no runs
+    runs = []
+    for d in sorted(found):
+        with open(os.path.join(d, "config.json")) as f:
+            config = json.load(f)
+        with open(os.path.join(d, "metrics.json")) as f:
+            metrics = json.load(f)
+        runs.append({"dir": os.path.relpath(d), "name": config.get("name"), "scale": config.get("scale"),
+                     "seed": get_path(config, "train.seed", 0), "commit": config.get("commit"),
+                     "config": config, "metrics": metrics})
+    return runs
+
+
+def _matches(run, sel, scale):
+    if run["name"] != sel["experiment"] or (scale is not None and run["scale"] != scale):
+        return False
+    for key, want in sel.get("where", {}).items():
+        got = get_path(run["config"], key)
+        if isinstance(want, float) and isinstance(got, (int, float)):
+            if not math.isclose(got, want, rel_tol=1e-9):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def _is_variant(run, sel):
+    """True when ``run`` sets a value that another claim's ``where`` selects (a sweep variant), so the
+    plain baseline selection does not pick it up."""
+    for claim in CLAIMS:
+        for side in ("ours", "reference"):
+            other = claim[side]
+            if other["experiment"] == sel["experiment"] and other.get("where") and not sel.get("where"):
+                if _matches(run, other, None):
+                    return True
+    return False
+
+
+def select(runs, sel, scale=None):
+    """The runs of one group: the experiment's seeds at ``scale`` (one per seed: the newest folder)."""
+    chosen = {}
+    for r in runs:
+        if _matches(r, sel, scale) and not _is_variant(r, sel):
+            chosen[(r["scale"], r["seed"])] = r
+    return [chosen[k] for k in sorted(chosen, key=str)]
+
+
+def summarise(values):
+    """``{"mean", "sd", "n"}`` of finite values (sd: the sample standard deviation, None for n < 2)."""
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    n = len(vals)
+    if n == 0:
+        return {"mean": None, "sd": None, "n": 0}
+    mean = sum(vals) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) if n > 1 else None
+    return {"mean": mean, "sd": sd, "n": n}
+
+
+def passes_bar(run_metrics):
+    """Whether one reference run passed :data:`BASELINE_BARS` (None when its metrics do not say)."""
+    checks = []
+    fid, ceiling = run_metrics.get("fid_recon"), run_metrics.get("fid_mean_image")
+    if fid is not None and ceiling:
+        checks.append(fid <= BASELINE_BARS["fid_recon_over_mean_image"] * ceiling)
+    hair = get_path(run_metrics, "attr_acc_recon.hair_colour")
+    if hair is not None:
+        checks.append(hair >= BASELINE_BARS["attr_acc_recon.hair_colour"])
+    return all(checks) if checks else None
+
+
+def verdict(ours, ref, better, min_n, reference_ok):
+    """The verdict of :data:`RULE` from two summaries; returns ``(verdict, effect, se)``."""
+    if ours["n"] == 0 or ref["n"] == 0:
+        return "untested", None, None
+    sign = 1.0 if better == "higher" else -1.0
+    effect = sign * (ours["mean"] - ref["mean"])
+    if ours["n"] < min_n or ref["n"] < min_n:
+        return "inconclusive", effect, None
+    se = math.sqrt((ours["sd"] or 0.0) ** 2 / ours["n"] + (ref["sd"] or 0.0) ** 2 / ref["n"])
+    if effect > K * se and effect > 0:
+        return "holds", effect, se
+    return ("does not hold" if reference_ok else "inconclusive"), effect, se
+
+
+def _group(runs, sel, metric, scale):
+    chosen = select(runs, sel, scale)
+    return chosen, summarise(get_path(r["metrics"], metric) for r in chosen)
+
+
+def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
+    """The claims table over the run folders under ``paths`` (optionally only runs at ``scale``):
+    ``{"commit", "rule", "claims": [...], "baselines": [...]}`` (see the module docstring)."""
+    runs = collect_runs(paths)
+    out, reference_names = [], []
+    for c in claims:
+        ours_runs, ours = _group(runs, c["ours"], c["metric"], scale or c["scale"])
+        ref_runs, ref = _group(runs, c["reference"], c["metric"], scale or c["scale"])
+        bars = [passes_bar(r["metrics"]) for r in ref_runs]
+        reference_ok = bool(bars) and all(b is True for b in bars)
+        v, effect, se = verdict(ours, ref, c["better"], c["min_n"], reference_ok)
+        out.append({"id": c["id"], "source": c["source"], "statement": c["statement"], "metric": c["metric"],
+                    "better": c["better"], "ours": ours, "reference": ref, "verdict": v, "rule": RULE,
+                    "min_n": c["min_n"], "effect": effect, "se": se, "reference_passes_bar": reference_ok,
+                    "selection": {"ours": c["ours"], "reference": c["reference"]},
+                    "runs": {"ours": [r["dir"] for r in ours_runs], "reference": [r["dir"] for r in ref_runs]}})
+        if ref_runs and c["reference"]["experiment"] not in reference_names:
+            reference_names.append(c["reference"]["experiment"])
+    baselines = []
+    for name in reference_names:
+        chosen = select(runs, {"experiment": name}, scale)
+        if not chosen:
+            continue
+        ms = [r["metrics"] for r in chosen]
+        attrs = sorted({k for m in ms for k in (m.get("attr_acc_recon") or {})})
+        baselines.append({"experiment": name, "n": len(chosen),
+                          "fid_recon": summarise(m.get("fid_recon") for m in ms),
+                          "fid_mean_image": summarise(m.get("fid_mean_image") for m in ms),
+                          "attr_acc_recon": {a: summarise(get_path(m, f"attr_acc_recon.{a}") for m in ms)
+                                             for a in attrs},
+                          "passes_bar": [passes_bar(m) for m in ms]})
+    commits = sorted({r["commit"] for r in runs if r["commit"]})
+    return {"commit": commit or (commits[0] if len(commits) == 1 else current_commit()),
+            "run_commits": commits, "scale": scale, "rule": RULE, "claims": out, "baselines": baselines}
+
+
+def _fmt(s, digits=4):
+    if s["n"] == 0:
+        return "–"
+    mean = f"{s['mean']:.{digits}g}"
+    return f"{mean} ± {s['sd']:.2g} (n={s['n']})" if s["sd"] is not None else f"{mean} (n={s['n']})"
+
+
+def claims_markdown(table):
+    """A markdown table of :func:`build_claims`' output (the README's and the notebooks' claims rows)."""
+    lines = [f"Commit `{(table.get('commit') or 'unknown')[:12]}`; rule: {table['rule']}.", "",
+             "| claim | source | metric | ours | reference | verdict |", "|---|---|---|---|---|---|"]
+    for c in table["claims"]:
+        arrow = "↑" if c["better"] == "higher" else "↓"
+        lines.append(f"| {c['statement']} | `{c['source']}` | {c['metric']} {arrow} | {_fmt(c['ours'])} | "
+                     f"{_fmt(c['reference'])} | **{c['verdict']}** |")
+    counts = {v: sum(c["verdict"] == v for c in table["claims"]) for v in VERDICTS}
+    lines += ["", "Verdicts: " + ", ".join(f"{v} {n}" for v, n in counts.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_claims(table, out_dir):
+    """Write ``claims.json`` and ``claims.md`` into ``out_dir``; returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    pj, pm = os.path.join(out_dir, "claims.json"), os.path.join(out_dir, "claims.md")
+    with open(pj, "w") as f:
+        json.dump(table, f, indent=1, sort_keys=True, allow_nan=False)
+    with open(pm, "w") as f:
+        f.write(claims_markdown(table))
+    return pj, pm

@@ -1,0 +1,121 @@
+"""The studies' claims, as data: what each claim says, which metric tests it, which runs compare.
+
+Each entry is read by :mod:`vaegan_gluon.claims`. ``ours`` and ``reference`` select run folders: an
+experiment name plus optional ``where`` settings (dotted paths into the run's ``config.json``, e.g.
+``{"train.disc_weight": 20}``), so sweep variants are selected by the settings they ran with.
+``better`` says which direction of ``metric`` the claim predicts for ``ours`` ("higher" or "lower").
+``min_n`` is the seed count the comparison needs (>= 3 on MNIST, >= 2 on faces: the claims issue).
+
+The statements paraphrase the study named in ``source`` (a file of ``shared/seeds``), with its numbers.
+"""
+
+S_MXNET = "001_26a28592c93c00b6.txt"     # the original MXNet study
+S_TF2 = "004_a45d0d168639666d.txt"       # the TF2 Larsen VAE-GAN project
+S_TORCH = "003_f70c62380934b147.txt"     # the PyTorch VAE-GAN blog
+S_AEGAN = "000_d1bc8ed0ebb8b6ea.txt"     # the TF AE-GAN study
+S_AEGAN0 = "002_fff96a8a23faa92b.txt"    # its first notes
+
+_CONV = "anime-conv-vae"
+_RESNET = "anime-conv-vae-resnet"
+
+
+def _claim(id, source, statement, metric, better, ours, reference, min_n=2, scale=None):
+    return {"id": id, "source": source, "statement": statement, "metric": metric, "better": better,
+            "ours": ours, "reference": reference, "min_n": min_n, "scale": scale}
+
+
+def _sel(experiment, **where):
+    return {"experiment": experiment, "where": {k.replace("__", "."): v for k, v in where.items()}}
+
+
+CLAIMS = [
+    # ---- MNIST (the original study)
+    _claim("mnist-disc-sharpens", S_MXNET,
+           "MNIST: attaching a dense logistic regressor (1x200) to the DenseVAE(5, 3x400) sharpens the "
+           "reconstructed digits, especially around the edges", "blur_recon", "higher",
+           _sel("mnist-vae-logreg"), _sel("mnist-vae-bce"), min_n=3),
+    _claim("mnist-disc-elbo-cost", S_MXNET,
+           "MNIST: the sharpening costs little likelihood (the discriminator is a learnable loss, not a "
+           "replacement for the pixel loss): held-out negative ELBO within a few nats of the VAE alone",
+           "neg_elbo", "lower", _sel("mnist-vae-logreg"), _sel("mnist-vae-bce"), min_n=3),
+    _claim("mnist-disc-fid", S_MXNET,
+           "MNIST: the discriminator makes reconstructions closer to real digits in a digit classifier's "
+           "feature space", "fid_recon", "lower", _sel("mnist-vae-logreg"), _sel("mnist-vae-bce"), min_n=3),
+    _claim("mnist-bce-beats-l2", S_MXNET,
+           "MNIST: BCE as the pixel-by-pixel loss reconstructs digits better than L2", "fid_recon", "lower",
+           _sel("mnist-vae-bce"), _sel("mnist-vae-l2"), min_n=3),
+    # ---- anime faces (the original study): each discriminator against the VAE alone
+    _claim("faces-denselogreg-sharpens", S_MXNET,
+           "faces: a dense logistic regressor (1x1024, disc weight 10) sharpens the DenseVAE(512, 5x1024)",
+           "fid_recon", "lower", _sel("anime-dense-vae-logreg"), _sel("anime-dense-vae")),
+    _claim("faces-convdisc32-sharpens", S_MXNET,
+           "faces: ConvDisc(32, LeakyReLU) sharpens the ConvVAE(512, 32)", "fid_recon", "lower",
+           _sel("anime-conv-vae-convdisc"), _sel(_CONV)),
+    _claim("faces-convdisc64-sharpens", S_MXNET,
+           "faces: ConvDisc(64) sharpens the ConvVAE(1024, 32)", "fid_recon", "lower",
+           _sel("anime-conv-vae1024-convdisc64"), _sel(_CONV)),
+    _claim("faces-resnet-sharpens", S_MXNET,
+           "faces: a ResNet discriminator (disc weight 10) sharpens the ConvVAE(512, 32)", "fid_recon", "lower",
+           _sel(_RESNET), _sel(_CONV)),
+    _claim("faces-solo-combo-decay", S_MXNET,
+           "faces: 100 solo + 100 combo epochs with PBP weight x0.95 every 25 combo epochs (ConvVAE 1024 + "
+           "ResNet) gives sharper faces than the VAE alone", "fid_recon", "lower",
+           _sel("anime-conv-vae1024-resnet-decay"), _sel(_CONV)),
+    _claim("faces-solo-combo-lr2e-4", S_MXNET,
+           "faces: the same with initial learning rate 2e-4", "fid_recon", "lower",
+           _sel("anime-conv-vae1024-resnet-lr2e-4"), _sel(_CONV)),
+    _claim("faces-deepconv", S_MXNET,
+           "faces: DeepConvVAE(1024, 32) against DeepConvDisc(64) gives sharp faces", "fid_recon", "lower",
+           _sel("anime-deepconv"), _sel(_CONV)),
+] + [
+    _claim(f"faces-disc-weight-{w:g}", S_MXNET,
+           f"faces: disc weight {w:g} (vs the baseline 10, ResNet, PBP weight 1) changes sharpness",
+           "fid_recon", "lower", _sel(_RESNET, train__disc_weight=float(w)), _sel(_RESNET))
+    for w in (1, 20, 50)
+] + [
+    _claim(f"faces-pbp-weight-{w:g}", S_MXNET,
+           f"faces: PBP weight {w:g} (vs the baseline 1, disc weight 10) changes sharpness",
+           "fid_recon", "lower", _sel(_RESNET, train__pbp_weight=float(w)), _sel(_RESNET))
+    for w in (1.2, 0.8, 0.5)
+] + [
+    _claim(f"faces-pbp-decay-{d:g}", S_MXNET,
+           f"faces: decaying the PBP weight by {d:g} every 25 epochs sharpens faces vs a constant weight",
+           "fid_recon", "lower", _sel(_RESNET, train__pbp_decay=float(d)), _sel(_RESNET))
+    for d in (0.95, 0.9)
+] + [
+    _claim("faces-solo-combo-saves-time", S_MXNET,
+           "faces: solo epochs before combo epochs save training time (100 of 200 solo: 0.64 of the time "
+           "of 200 combo epochs on the study's GPU)", "train_seconds", "lower",
+           _sel(_RESNET, train__n_solo_epochs=100), _sel(_RESNET)),
+    # ---- Larsen VAE/GAN
+    _claim("larsen-mnist-fid", S_TF2,
+           "MNIST: the Larsen VAE/GAN's prior samples are closer to real digits than the pixel VAE's",
+           "fid_samples", "lower", _sel("mnist-larsen-vaegan"), _sel("mnist-larsen-pixel-vae"), min_n=3),
+    _claim("larsen-faces-fid", S_TORCH,
+           "faces: the VAE/GAN (features of the discriminator's 4th conv layer) generates faces closer to "
+           "real ones than the pixel VAE", "fid_samples", "lower",
+           _sel("faces-larsen-vaegan"), _sel("faces-larsen-pixel-vae")),
+    # ---- AE-GAN weighting
+] + [
+    _claim(f"aegan-{p}-sharper", S_AEGAN,
+           f"faces: the AE-GAN with the {p} weighting is sharper than the AE alone (the study's blur table)",
+           "fid_recon", "lower", _sel(f"faces-aegan-{p}"), _sel("faces-ae"))
+    for p in ("constant", "inverse", "derivative", "ceiling")
+] + [
+    _claim("aegan-arithmetic", S_AEGAN0,
+           "faces: latent vector arithmetic (+smiling, +glasses) on the AE-GAN gives the added attribute",
+           "arith_success", "higher", _sel("faces-aegan-constant"), _sel("faces-ae")),
+] + [
+    _claim(f"stab-{s}-coverage", S_TF2,
+           f"MNIST: the stabiliser '{s}' keeps more digit classes in the Larsen VAE/GAN's samples",
+           "mode_coverage.n_covered", "higher", _sel(f"mnist-stab-{s}"), _sel("mnist-stab-none"), min_n=3)
+    for s in ("smooth", "noisy-labels", "flip", "joint", "dropout", "minibatch", "instance-noise",
+              "bn-after-act")
+]
+
+# The bar a baseline must pass before a claim resting on it may say "does not hold" (the claims issue):
+# the VAE alone has left the mean-image stage.
+BASELINE_BARS = {
+    "fid_recon_over_mean_image": 0.5,     # fid_recon <= 0.5 * fid_mean_image
+    "attr_acc_recon.hair_colour": 0.9,    # faces: reconstructions keep the hair colour
+}
