@@ -47,33 +47,9 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------- helpers
-def _contexts(ctx):
-    """``None`` -> ``[mx.cpu()]``; a Context, a string like ``"cpu:0,1"`` or a list -> list of Contexts."""
-    if ctx is None:
-        return [mx.cpu()]
-    from .utils import parse_ctx
-    return parse_ctx(ctx)
-
-
-def _as_numpy_images(images, name="images"):
-    if isinstance(images, nd.NDArray):
-        images = images.asnumpy()
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"{name} must be (N, C, H, W); got shape {images.shape}. "
-                         "Add the batch axis with images[None] for a single image.")
-    if len(images) == 0:
-        raise ValueError(f"{name} is empty (shape {images.shape}): pass at least one image")
-    return images.astype(np.float32, copy=False)
-
-
-def _batches(images, batch_size, ctxs):
-    """Yield ``(NDArray batch, its context)``; batches go round-robin over the contexts."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    for i, start in enumerate(range(0, len(images), batch_size)):
-        c = ctxs[i % len(ctxs)]
-        yield nd.array(images[start:start + batch_size], ctx=c, dtype="float32"), c
+# model passes live in vaegan_gluon.inference; the names stay importable from here
+from .inference import (as_numpy_images as _as_numpy_images, batches as _batches,  # noqa: E402
+                        contexts as _contexts, decode_images, encode_means, reconstruct)
 
 
 def _per_image_sum(x):
@@ -170,29 +146,6 @@ def _is_variational(vae):
 
 
 # ---------------------------------------------------------------------------------- model passes
-def encode_means(vae, images, batch_size=256, ctx=None):
-    """Latent means ``mu`` of ``images``: numpy array ``(N, ...)`` (whatever shape ``encode`` gives)."""
-    images = _as_numpy_images(images)
-    outs = [vae.encode(x)[0] for x, _ in _batches(images, batch_size, _contexts(ctx))]
-    return np.concatenate([o.asnumpy() for o in outs])
-
-
-def decode_images(vae, z, batch_size=256, ctx=None):
-    """``sigmoid(decode(z))`` for a numpy latent array ``z`` -> ``(N, C, H, W)`` float32 in [0, 1]."""
-    z = np.asarray(z, dtype=np.float32)
-    ctxs = _contexts(ctx)
-    outs = []
-    for i, start in enumerate(range(0, len(z), batch_size)):
-        zb = nd.array(z[start:start + batch_size], ctx=ctxs[i % len(ctxs)], dtype="float32")
-        outs.append(nd.sigmoid(vae.decode(zb)))
-    return np.concatenate([o.asnumpy() for o in outs]).astype(np.float32)
-
-
-def reconstruct(vae, images, batch_size=256, ctx=None):
-    """Deterministic reconstructions ``sigmoid(decode(mu))``, ``(N, C, H, W)`` float32 in [0, 1]."""
-    return _reconstruction_pass(vae, images, batch_size, ctx, keep_reconstructions=True)[1]
-
-
 def _reconstruction_pass(vae, images, batch_size=256, ctx=None, seed=0, keep_reconstructions=False):
     images = _as_numpy_images(images)
     ctxs = _contexts(ctx)

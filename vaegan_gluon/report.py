@@ -22,8 +22,12 @@ from .utils import read_json, write_json
 N_SHOW = 10  # the study showed the first 10 validation images
 
 
-def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None):
-    """Evaluate on held-out ``val`` images, draw the pictures, write metrics.json and the report."""
+def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None):
+    """Evaluate on held-out ``val`` images, draw the pictures, write metrics.json and the report.
+
+    ``train`` (the training ImageSet or images) gives the mean image of ``fid_mean_image``; the
+    feature-space scores and the ``warnings`` list come from :mod:`vaegan_gluon.evaluation.scoring`.
+    """
     from .models import count_parameters
     os.makedirs(os.path.join(run_dir, "images"), exist_ok=True)
     vae, disc, ctx = trainer.vae, trainer.disc, trainer.ctx[0]
@@ -43,6 +47,10 @@ def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None):
     m["nan_events"] = sum(1 for r in trainer.history if r.get("event"))
     if extra_metrics:
         m.update(extra_metrics)
+    from .evaluation.scoring import add_scores
+    eval_cfg = trainer.run_config.get("eval") or {}
+    add_scores(m, vae, val, trainer.run_config, train_images=train, seed=trainer.config.seed, ctx=ctx,
+               n=eval_cfg.get("n"))
     write_json(os.path.join(run_dir, "metrics.json"), m)
 
     img = lambda name: os.path.join(run_dir, "images", name)  # noqa: E731
@@ -91,6 +99,8 @@ def write_report(run_dir):
     if cfg.get("description"):
         lines += [cfg["description"], ""]
     data = cfg.get("data", {})
+    for w in m.get("warnings") or []:
+        lines += [f"> **Warning:** {w}", ""]
     lines += [f"- data: `{data.get('source', '?')}`" + (f" ({data['note']})" if data.get("note") else ""),
               f"- VAE: `{cfg.get('vae')}`", f"- discriminator: `{cfg.get('disc')}`",
               f"- scale: `{cfg.get('scale', '?')}`", ""]
@@ -114,6 +124,20 @@ def write_report(run_dir):
             elif not isinstance(v, (dict, list)):
                 lines.append(f"| {k} | {_fmt(v)} |")
         lines += ["", "Units: see `vaegan_gluon.metrics` (recon_bce and neg_elbo in nats per image).", ""]
+        if m.get("extractor"):
+            lines += [f"Feature-space scores (fid_*, kid_*, precision, recall, mode coverage, attributes) use "
+                      f"the `{m['extractor']}` extractor (sha256 {str(m.get('extractor_sha256'))[:12]}...; "
+                      "`vaegan_gluon.evaluation`). They are for monitoring purposes: compare them only "
+                      "between runs scored with the same extractor, never with FIDs in papers."
+                      + (f" Note: {m['extractor_note']}." if m.get("extractor_note") else ""), ""]
+            cov = m.get("mode_coverage")
+            if isinstance(cov, dict):
+                lines += [f"Mode coverage of prior samples: {cov['n_covered']} of {cov['n_classes']} classes hold "
+                          f"at least half their share; KL to uniform {cov['kl_to_uniform']:.3f}; shares "
+                          f"{cov['shares']}.", ""]
+            for key in ("attr_acc_recon", "arith_success_per_attr"):
+                if isinstance(m.get(key), dict) and m[key]:
+                    lines += [f"{key}: " + ", ".join(f"{k} {v:.3f}" for k, v in m[key].items()) + ".", ""]
     if stats is not None and len(stats):
         lines += ["## Training statistics", ""]
         cols = [c for c in ("epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss",

@@ -19,7 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from mxnet import nd  # noqa: E402
 
-from . import metrics as _metrics  # noqa: E402
+from . import inference as _inference  # noqa: E402
+from .inference import select  # noqa: E402,F401  (re-exported: viz.select was here first)
 
 __all__ = [
     "image_grid", "show_grid", "save_grid", "originals_vs_reconstructions", "loss_curves",
@@ -292,15 +293,6 @@ def _rows_figure(rows, row_labels, path, title=None):
     return _save(fig, path)
 
 
-def _single(x, name):
-    x = np.asarray(x.asnumpy() if isinstance(x, nd.NDArray) else x, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4 or len(x) != 1:
-        raise ValueError(f"{name} must be one image (C, H, W) or (1, C, H, W); got shape {x.shape}")
-    return x
-
-
 def interpolation(vae, x_a, x_b, steps=8, ctx=None, path=None, title=None):
     """Decode the straight line between the latent means of two images.
 
@@ -311,56 +303,11 @@ def interpolation(vae, x_a, x_b, steps=8, ctx=None, path=None, title=None):
     -------
     (Figure, images ``(steps, C, H, W)`` float32 in [0, 1])
     """
-    if steps < 2:
-        raise ValueError(f"steps must be >= 2 (the two ends), got {steps}")
-    mu = _metrics.encode_means(vae, np.concatenate([_single(x_a, "x_a"), _single(x_b, "x_b")]), ctx=ctx)
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32).reshape((-1,) + (1,) * (mu.ndim - 1))
-    z = (1 - t) * mu[0:1] + t * mu[1:2]
-    images = _metrics.decode_images(vae, z, ctx=ctx)
+    images = _inference.interpolate(vae, x_a, x_b, steps, ctx=ctx)
     return _save(_grid_figure(image_grid(images, nrow=steps), title), path), images
 
 
-def select(attributes, spec):
-    """Turn a group ``spec`` into a boolean mask over the rows of ``attributes``.
-
-    ``spec`` is a dict ``{column: wanted}`` (a row matches when ``(attributes[column] > 0) == wanted``
-    for every column, so CelebA's -1/1, 0/1 and bools all work), a boolean mask, or integer indices.
-    """
-    if isinstance(spec, dict):
-        if attributes is None:
-            raise ValueError(f"group {spec!r} names attributes but no attribute table was given")
-        missing = [c for c in spec if c not in attributes]
-        if missing:
-            raise KeyError(f"attributes {missing} not in the table; available: {list(attributes.columns)}")
-        mask = np.ones(len(attributes), bool)
-        for col, wanted in spec.items():
-            mask &= (attributes[col].to_numpy().astype(float) > 0) == bool(wanted)
-        return mask
-    spec = np.asarray(spec)
-    if spec.dtype == bool:
-        return spec
-    n = len(attributes) if attributes is not None else int(spec.max()) + 1
-    mask = np.zeros(n, bool)
-    mask[spec.astype(int)] = True
-    return mask
-
-
-def attribute_vector(vae, images, mask, other=None, batch_size=256, ctx=None):
-    """Mean latent ``mu`` of ``images[mask]`` minus the mean of ``images[other]`` (default ``~mask``).
-
-    E.g. ``mask`` = smiling women, ``other`` = neutral women gives a "smile" direction.
-    Returns a numpy array with the latent shape (``mu.shape[1:]``).
-    """
-    mask = np.asarray(mask, bool)
-    other = ~mask if other is None else np.asarray(other, bool)
-    for name, m in (("mask", mask), ("other", other)):
-        if len(m) != len(images):
-            raise ValueError(f"{name} has {len(m)} entries but there are {len(images)} images")
-        if not m.any():
-            raise ValueError(f"the {name} group is empty: no image selected, so it has no mean latent")
-    mu_plus = _metrics.encode_means(vae, images[mask], batch_size, ctx)
-    mu_minus = _metrics.encode_means(vae, images[other], batch_size, ctx)
-    return mu_plus.mean(axis=0) - mu_minus.mean(axis=0)
+attribute_vector = _inference.attribute_vector  # model-running code lives in inference
 
 
 def apply_attribute(vae, base_images, vector, scales=(0, 0.5, 1, 1.5), ctx=None, path=None, title=None):
@@ -371,12 +318,7 @@ def apply_attribute(vae, base_images, vector, scales=(0, 0.5, 1, 1.5), ctx=None,
     (Figure, images ``(len(scales), N, C, H, W)`` float32 in [0, 1]); scale 0 is the plain reconstruction.
     """
     base_images = np.asarray(base_images, dtype=np.float32)
-    mu = _metrics.encode_means(vae, base_images, ctx=ctx)
-    vector = np.asarray(vector, dtype=np.float32)
-    if vector.shape != mu.shape[1:]:
-        raise ValueError(f"vector has shape {vector.shape} but latents have shape {mu.shape[1:]}")
-    z = np.concatenate([mu + s * vector for s in scales])
-    decoded = _metrics.decode_images(vae, z, ctx=ctx).reshape((len(scales),) + base_images.shape)
+    decoded = _inference.apply_attribute(vae, base_images, vector, scales, ctx=ctx)
     fig = _rows_figure([base_images] + list(decoded), ["base"] + [f"{s:+g} x vec" for s in scales],
                        path, title)
     return fig, decoded
@@ -401,21 +343,10 @@ def attribute_arithmetic(vae, images, attributes_df, plus, minus, base, scales=(
     (Figure, images ``(len(scales), n_base, C, H, W)``, vector): ``mu(base) + s * (mean mu(plus) -
     mean mu(minus))`` decoded.
     """
-    images = np.asarray(images, dtype=np.float32)
-    table = attributes_df
-    if table is not None and len(table) != len(images):
-        raise ValueError(f"attribute table has {len(table)} rows but there are {len(images)} images")
-    masks = []
-    for name, spec in (("plus", plus), ("minus", minus), ("base", base)):
-        m = select(table, spec)
-        if len(m) < len(images):
-            m = np.concatenate([m, np.zeros(len(images) - len(m), bool)])
-        if not m.any():
-            raise ValueError(f"group {name}={spec!r} selects no image")
-        masks.append(m)
-    vector = attribute_vector(vae, images, masks[0], masks[1], ctx=ctx)
-    base_images = images[masks[2]][:n_base]
-    fig, decoded = apply_attribute(vae, base_images, vector, scales, ctx=ctx, path=path, title=title)
+    decoded, base_images, vector = _inference.attribute_arithmetic(vae, images, attributes_df, plus, minus,
+                                                                    base, scales, n_base, ctx=ctx)
+    fig = _rows_figure([base_images] + list(decoded), ["base"] + [f"{s:+g} x vec" for s in scales],
+                       path, title)
     return fig, decoded, vector
 
 

@@ -80,6 +80,6 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     eval_cfg = config.get("eval") or {}
     m = finalize(trainer, val, out_dir, n_samples=eval_cfg.get("n_samples", 64),
                  extra_metrics={"wall_seconds": round(time.time() - t0, 2), "n_train_images": len(train),
-                                "workers": trainer.num_workers})
+                                "workers": trainer.num_workers}, train=train)
     trainer.release()   # keep the networks for pictures, free optimiser states and gradients
     return RunResult(out_dir, history, m, trainer)

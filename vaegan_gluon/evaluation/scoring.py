@@ -1,0 +1,230 @@
+"""A run's scores in an extractor's feature space -> the keys added to ``metrics.json``.
+
+=======================  ==================================================================================
+key                      meaning (features of the chosen extractor, ``n_eval_images`` held-out images)
+=======================  ==================================================================================
+extractor                name (``mnist``, ``fashion-mnist``, ``faces``, ``inception``); ``extractor_sha256``
+                         of its weights file, ``extractor_note`` when the fit is approximate
+fid_recon                reconstructions ``sigmoid(decode(mu))`` of the held-out images vs those images
+fid_samples              as many prior samples (``z ~ N(0, I)``, ``RandomState(seed + 3)``) vs the held-out
+fid_data                 one random half of the held-out images vs the other half: the floor
+fid_mean_image           the training set's mean image repeated n times vs the held-out: the "blurred
+                         average" ceiling a VAE must beat
+kid_samples (+ _sd)      unbiased KID (cubic kernel) of samples vs held-out, mean and sd over subsets
+precision, recall        Kynkäänniemi et al. 2019 (k = 3) of samples vs held-out
+mode_coverage            (classifiers) predicted class histogram of the samples, ``n_covered``,
+                         ``kl_to_uniform``
+attr_acc_recon           (faces) per attribute: share of reconstructions the extractor reads with the same
+                         attribute as it reads on the original (does the VAE keep the hair colour?)
+arith_success            (faces with a table of boolean attributes) share of ``mu(base) + (mean mu(with) -
+                         mean mu(without))`` decodes read as having the added attribute, averaged over
+                         smiling, mouth_open, blush, glasses (per attribute in ``arith_success_per_attr``)
+warnings                 collapse warnings (:func:`collapse_warnings`)
+=======================  ==================================================================================
+
+These numbers are **for monitoring purposes**: they compare only runs scored with the same extractor
+(same name and sha256), never with FIDs in papers.
+"""
+import warnings as _warnings
+
+import numpy as np
+
+from .. import inference
+from . import scores
+
+ARITH_ATTRIBUTES = ("smiling", "mouth_open", "blush", "glasses")
+SOURCE_EXTRACTORS = {"mnist-5k": "mnist", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
+                     "synthetic-faces": "faces"}
+IMAGE_FOLDER_NOTE = "faces extractor trained on synthetic faces: a rough feature space for this image folder"
+
+
+def get(name):
+    """An extractor by name, including the optional ``inception``."""
+    if str(name).lower() == "inception":
+        from .inception import InceptionExtractor
+        return InceptionExtractor()
+    from .extractors import get_extractor
+    return get_extractor(name)
+
+
+def choose_extractor(config, override=None):
+    """``(name or None, note or None)`` for a run config: ``override``, then ``eval.extractor``, then the
+    data source (an image folder of RGB images gets ``faces`` with a note). ``"none"`` turns scoring off.
+
+    ``eval.extractor`` is read from the run config dict defensively (a missing ``eval`` section is fine).
+    """
+    from .extractors import NAMES
+    name = override or ((config.get("eval") or {}).get("extractor") if isinstance(config, dict) else None)
+    if name:
+        name = str(name).strip().lower()
+        if name == "none":
+            return None, "eval.extractor is none"
+        if name not in NAMES + ("inception",):
+            raise ValueError(f"unknown extractor {name!r} (eval.extractor / --extractor); valid names: "
+                             f"{', '.join(NAMES + ('inception', 'none'))}")
+        return name, None
+    data = (config or {}).get("data") or {}
+    src = str(data.get("source", "")).lower()
+    if data.get("note", "").startswith("user image folder") or src == "image-folder":
+        mode = (data.get("options") or {}).get("mode", "rgb")
+        return ("faces", IMAGE_FOLDER_NOTE) if mode != "grey" else (None, "no extractor fits grey image folders")
+    return SOURCE_EXTRACTORS.get(src), None
+
+
+def collapse_warnings(m):
+    """Collapse warnings from a metrics dict: a discriminator at >= 0.99 on one class and <= 0.01 on the
+    other, mode coverage below half the classes, precision < 0.1."""
+    out = []
+    real, fake = m.get("disc_acc_real"), m.get("disc_acc_fake")
+    if real is not None and fake is not None and ((real >= 0.99 and fake <= 0.01) or (real <= 0.01 and fake >= 0.99)):
+        out.append(f"discriminator collapse: held-out accuracy {real:.3f} on real vs {fake:.3f} on fake images")
+    cov = m.get("mode_coverage")
+    if isinstance(cov, dict) and cov.get("n_covered") is not None and cov["n_covered"] < cov["n_classes"] / 2:
+        out.append(f"mode collapse: samples cover {cov['n_covered']} of {cov['n_classes']} classes "
+                   f"(KL to uniform {cov['kl_to_uniform']:.2f})")
+    p = m.get("precision")
+    if p is not None and p < 0.1:
+        out.append(f"low precision {p:.3f}: under 10% of samples fall on the held-out feature manifold")
+    return out
+
+
+def _bool_column(table, name):
+    if table is None or name not in getattr(table, "columns", ()):
+        return None
+    return table[name].to_numpy().astype(float) > 0
+
+
+def _arith(vae, images, table, ext, ctx, n_base=64):
+    heads = dict(ext.heads)
+    per = {}
+    for attr in ARITH_ATTRIBUTES:
+        has = _bool_column(table, attr)
+        if has is None or attr not in heads or has.all() or not has.any():
+            continue
+        vector = inference.attribute_vector(vae, images, has, ~has, ctx=ctx)
+        base = images[~has][:n_base]
+        decoded = inference.apply_attribute(vae, base, vector, scales=(1.0,), ctx=ctx)[0]
+        per[attr] = float(np.mean(ext.predict_all(decoded)[1][attr] == 1))
+    return per
+
+
+def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, seed=0, ctx=None, note=None,
+              kid_subsets=50, kid_subset_size=1000):
+    """Score ``vae`` on ``held_out`` images ``(N, C, H, W)`` in ``extractor``'s feature space -> dict.
+
+    ``train_mean`` is the training set's mean image ``(C, H, W)``; ``attributes`` the held-out attribute
+    table (faces); ``n`` caps the number of held-out images (and of samples). See the module docstring.
+    """
+    ext = get(extractor) if isinstance(extractor, str) else extractor
+    images = inference.as_numpy_images(held_out, "held-out images")
+    if n:
+        images = images[:int(n)]
+        attributes = attributes.iloc[:int(n)] if attributes is not None else None
+    n = len(images)
+    out = {"extractor": ext.name, "extractor_sha256": ext.sha256, "n_eval_images": n}
+    if note:
+        out["extractor_note"] = note
+    if ext.name == "inception":
+        out["extractor_note"] = getattr(ext, "label", None)
+    warn_list = []
+    if n < 2 * ext.feature_dim:
+        warn_list.append(f"few images: {n} held-out images for {ext.feature_dim}-d features (fewer than "
+                         f"2 x D = {2 * ext.feature_dim}); FIDs are poorly determined, compare only at equal n")
+    recon = inference.reconstruct(vae, images, ctx=ctx)
+    samples = inference.sample_prior(vae, n, seed=seed + 3, image=images[:1], ctx=ctx)
+    mean_img = np.repeat(np.asarray(train_mean, np.float32)[None], n, axis=0)
+    if ext.name == "inception":
+        f_real, f_recon, f_samp = ext.features(images), ext.features(recon), ext.features(samples)
+        p_real = p_recon = p_samp = None
+    else:
+        f_real, p_real = ext.predict_all(images)
+        f_recon, p_recon = ext.predict_all(recon)
+        f_samp, p_samp = ext.predict_all(samples)
+    f_mean = ext.features(mean_img[:1]).repeat(n, axis=0)
+    half = np.random.RandomState(seed).permutation(n)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", scores.FewSamplesWarning)   # said once, in warnings
+        out["fid_recon"] = scores.fid(f_recon, f_real)
+        out["fid_samples"] = scores.fid(f_samp, f_real)
+        out["fid_data"] = scores.fid(f_real[half[:n // 2]], f_real[half[n // 2:]]) if n >= 4 else None
+        out["fid_mean_image"] = scores.fid(f_mean, f_real)
+    out["kid_samples"], out["kid_samples_sd"] = scores.kid(f_samp, f_real, kid_subsets, kid_subset_size, seed)
+    out["precision"], out["recall"] = scores.precision_recall(f_real, f_samp, k=3) if n > 3 else (None, None)
+    if p_samp is not None and ext.n_classes:
+        out["mode_coverage"] = scores.mode_coverage(p_samp["class"], ext.n_classes)
+    if p_recon is not None and not ext.n_classes:
+        out["attr_acc_recon"] = {k: float(np.mean(p_recon[k] == p_real[k])) for k in p_real}
+        per = _arith(vae, images, attributes, ext, ctx) if attributes is not None else {}
+        out["arith_success"] = float(np.mean(list(per.values()))) if per else None
+        out["arith_success_per_attr"] = per
+    out["eval_warnings"] = warn_list
+    return out
+
+
+def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extractor=None, n=None):
+    """Add the feature-space scores and the ``warnings`` list to a metrics dict ``m`` (in place).
+
+    ``val`` is the held-out ImageSet (or an image array); ``train_images`` give the mean image for
+    ``fid_mean_image`` (without them the held-out mean is used and ``fid_mean_image_note`` says so).
+    Returns ``m``. An extractor that cannot be loaded (no local Inception weights) becomes a warning.
+    """
+    images = np.asarray(getattr(val, "images", val), np.float32)
+    name, note = choose_extractor(config, extractor)
+    extra = []
+    if name is not None:
+        try:
+            ext = get(name)
+        except (FileNotFoundError, ImportError, ValueError) as err:
+            ext = None
+            extra.append(f"no feature-space scores: {err}")
+        if ext is not None:
+            if train_images is not None:
+                mean = np.asarray(getattr(train_images, "images", train_images), np.float32).mean(axis=0)
+            else:
+                mean = images.mean(axis=0)
+                m["fid_mean_image_note"] = "mean of the held-out images (training images not given)"
+            try:
+                s = score_run(vae, images, mean, ext, attributes=getattr(val, "attributes", None), n=n,
+                              seed=seed, ctx=ctx, note=note)
+            except ValueError as err:   # e.g. images of the wrong shape for the chosen extractor
+                extra.append(f"no feature-space scores: {err}")
+            else:
+                extra += s.pop("eval_warnings")
+                m.update(s)
+    elif note:
+        m["extractor"] = None
+        m["extractor_note"] = note
+    m["warnings"] = extra + collapse_warnings(m)
+    return m
+
+
+def evaluate_run(run_dir, extractor=None, n=None, ctx=None):
+    """Re-score a finished results folder (old runs too): rebuild its models from ``config.json`` and
+    ``vae.params``, reload its data, add the scores to ``metrics.json`` and re-render the report.
+
+    Returns the updated metrics dict.
+    """
+    import os
+    import mxnet as mx
+    from ..experiments.runner import build_models, load_data
+    from ..report import write_report
+    from ..utils import read_json, write_json
+    cfg_path, params = os.path.join(run_dir, "config.json"), os.path.join(run_dir, "vae.params")
+    for p in (cfg_path, params):
+        if not os.path.exists(p):
+            raise FileNotFoundError(f"{run_dir} is not a finished results folder: {os.path.basename(p)} is "
+                                    "missing (finish the run with `vaegan run ... --resume`)")
+    cfg = read_json(cfg_path)
+    note = str((cfg.get("data") or {}).get("note", ""))
+    data_path = note[len("user image folder "):] if note.startswith("user image folder ") else None
+    train, val = load_data(cfg, data_path)
+    vae, _ = build_models(cfg, train.image_shape)
+    ctx = ctx or mx.cpu()
+    vae.load_parameters(params, ctx=ctx)
+    m_path = os.path.join(run_dir, "metrics.json")
+    m = read_json(m_path) if os.path.exists(m_path) else {}
+    seed = int((cfg.get("train") or {}).get("seed", 0))
+    add_scores(m, vae, val, cfg, train_images=train.images, seed=seed, ctx=ctx, extractor=extractor, n=n)
+    write_json(m_path, m)
+    write_report(run_dir)
+    return m
