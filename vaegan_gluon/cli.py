@@ -9,6 +9,9 @@
     vaegan report RESULTS_DIR                     re-render a results folder's README.md
     vaegan report --table DIR [DIR ...] [--thumbnails DIR]
                                                   one markdown results table (the README's)
+    vaegan evaluate RUN_DIR [--extractor NAME] [--n N]
+                                                  re-score a finished run in a shipped feature space
+    vaegan extractors list | train NAME           the shipped feature extractors; retrain one
     vaegan bench ...                              python -m benchmarks ...
     vaegan launch -n 2 -s 1 -- vaegan run ...     MXNet parameter-server job (vaegan_gluon.distributed)
 
@@ -53,7 +56,7 @@ def _add_run_options(p):
 def build_parser():
     p = argparse.ArgumentParser(prog="vaegan", description="VAEs trained against discriminators: the "
                                 "experiments of the learnable-loss VAE-GAN study, by name.")
-    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,claims,bench,launch}")
+    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,claims,evaluate,extractors,bench,launch}")
     sub.required = True
     sub.add_parser("list", help="list experiments and sweeps")
     r = sub.add_parser("run", help="run one experiment", description="Run one named experiment.")
@@ -81,6 +84,17 @@ def build_parser():
     cl.add_argument("run_dirs", metavar="RESULTS_DIR", nargs="+", help="run folders, or folders holding them")
     cl.add_argument("--scale", default=None, help="only runs at this scale")
     cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here")
+    ev = sub.add_parser("evaluate", help="re-score a finished run (FID, KID, precision/recall, coverage)",
+                        description="Re-score finished results folders (old runs too) in a shipped feature "
+                                    "space; updates metrics.json and the README.md report.")
+    ev.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
+    ev.add_argument("--extractor", default=None,
+                    help="mnist, fashion-mnist, faces, inception or none (default: from the run's data)")
+    ev.add_argument("--n", type=int, default=None, help="score at most N held-out images (and N samples)")
+    ex = sub.add_parser("extractors", help="list or retrain the shipped feature extractors")
+    ex.add_argument("action", choices=["list", "train"])
+    ex.add_argument("name", nargs="?", default=None, help="extractor to train")
+    ex.add_argument("--epochs", type=int, default=None)
     sub.add_parser("bench", help="throughput/memory benchmarks (python -m benchmarks)", add_help=False)
     sub.add_parser("launch", help="run a command as MXNet parameter-server workers", add_help=False)
     return p
@@ -184,6 +198,38 @@ def cmd_claims(args):
     return 0
 
 
+def cmd_evaluate(args):
+    from .evaluation.scoring import evaluate_run
+    for d in args.run_dirs:
+        try:
+            m = evaluate_run(d, extractor=args.extractor, n=args.n)
+        except FileNotFoundError as err:
+            raise CLIError(str(err)) from None
+        keys = ("fid_recon", "fid_samples", "fid_data", "fid_mean_image", "kid_samples", "precision", "recall",
+                "arith_success")
+        print(f"{d}: extractor={m.get('extractor')} " + ", ".join(
+            f"{k}={m[k]:.4g}" for k in keys if isinstance(m.get(k), (int, float))))
+        for w in m.get("warnings") or []:
+            print(f"  warning: {w}")
+    return 0
+
+
+def cmd_extractors(args):
+    from .evaluation.extractors import NAMES, check_name, read_manifest
+    if args.action == "list":
+        manifest = read_manifest()
+        for name in NAMES:
+            e = manifest.get(name)
+            print(f"  {name:<14} " + (f"held-out accuracy {e['held_out_accuracy']:.4f}, {e['bytes'] / 1e6:.2f} MB, "
+                                      f"sha256 {e['sha256'][:12]}..." if e else "not trained"))
+        return 0
+    if not args.name:
+        raise CLIError(f"name the extractor to train: one of {', '.join(NAMES)}")
+    from .evaluation.train import train_extractor
+    train_extractor(check_name(args.name), epochs=args.epochs, log=lambda s: print(s, flush=True))
+    return 0
+
+
 def _benchmarks_location():
     """(cwd or None) from which ``python -m benchmarks`` works: installed, or the repository checkout."""
     if importlib.util.find_spec("benchmarks") is not None:
@@ -220,7 +266,7 @@ def main(argv=None):
             return (cmd_bench if argv[0] == "bench" else cmd_launch)(argv[1:])
         args = build_parser().parse_args(argv)
         return {"list": cmd_list, "run": cmd_run, "sweep": cmd_sweep, "report": cmd_report,
-                "claims": cmd_claims}[args.command](args)
+                "claims": cmd_claims, "evaluate": cmd_evaluate, "extractors": cmd_extractors}[args.command](args)
     except (CLIError, ValueError) as err:
         print(f"vaegan: error: {err}", file=sys.stderr)
         return USAGE_ERROR

@@ -33,6 +33,9 @@ from .. import inference
 from . import scores
 
 ARITH_ATTRIBUTES = ("smiling", "mouth_open", "blush", "glasses")
+SCORE_KEYS = ("extractor", "extractor_sha256", "extractor_note", "n_eval_images", "fid_recon", "fid_samples",
+              "fid_data", "fid_mean_image", "fid_mean_image_note", "kid_samples", "kid_samples_sd", "precision",
+              "recall", "mode_coverage", "attr_acc_recon", "arith_success", "arith_success_per_attr", "warnings")
 SOURCE_EXTRACTORS = {"mnist-5k": "mnist", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
                      "synthetic-faces": "faces"}
 IMAGE_FOLDER_NOTE = "faces extractor trained on synthetic faces: a rough feature space for this image folder"
@@ -170,6 +173,8 @@ def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extract
     """
     images = np.asarray(getattr(val, "images", val), np.float32)
     name, note = choose_extractor(config, extractor)
+    for k in SCORE_KEYS:   # re-scoring: no stale numbers from another extractor survive
+        m.pop(k, None)
     extra = []
     if name is not None:
         try:
