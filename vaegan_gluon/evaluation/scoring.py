@@ -111,6 +111,36 @@ def _arith(vae, images, table, ext, ctx, n_base=64):
     return per
 
 
+def score_images(ext, images, recon, samples, train_mean, seed=0, kid_subsets=50, kid_subset_size=1000):
+    """The scores that need no model: held-out ``images``, their reconstructions ``recon`` and prior
+    ``samples`` (all ``(N, C, H, W)``) and the training mean image ``(C, H, W)`` -> dict (fid_*, kid_*,
+    precision, recall, mode_coverage or attr_acc_recon)."""
+    n = len(images)
+    out = {}
+    if ext.name == "inception":
+        f_real, f_recon, f_samp = ext.features(images), ext.features(recon), ext.features(samples)
+        p_real = p_recon = p_samp = None
+    else:
+        f_real, p_real = ext.predict_all(images)
+        f_recon, p_recon = ext.predict_all(recon)
+        f_samp, p_samp = ext.predict_all(samples)
+    f_mean = ext.features(np.asarray(train_mean, np.float32)[None]).repeat(n, axis=0)
+    half = np.random.RandomState(seed).permutation(n)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", scores.FewSamplesWarning)   # said once, in warnings
+        out["fid_recon"] = scores.fid(f_recon, f_real)
+        out["fid_samples"] = scores.fid(f_samp, f_real)
+        out["fid_data"] = scores.fid(f_real[half[:n // 2]], f_real[half[n // 2:]]) if n >= 4 else None
+        out["fid_mean_image"] = scores.fid(f_mean, f_real)
+    out["kid_samples"], out["kid_samples_sd"] = scores.kid(f_samp, f_real, kid_subsets, kid_subset_size, seed)
+    out["precision"], out["recall"] = scores.precision_recall(f_real, f_samp, k=3) if n > 3 else (None, None)
+    if p_samp is not None and ext.n_classes:
+        out["mode_coverage"] = scores.mode_coverage(p_samp["class"], ext.n_classes)
+    if p_recon is not None and not ext.n_classes:
+        out["attr_acc_recon"] = {k: float(np.mean(p_recon[k] == p_real[k])) for k in p_real}
+    return out
+
+
 def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, seed=0, ctx=None, note=None,
               kid_subsets=50, kid_subset_size=1000):
     """Score ``vae`` on ``held_out`` images ``(N, C, H, W)`` in ``extractor``'s feature space -> dict.
@@ -135,28 +165,8 @@ def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, see
                          f"2 x D = {2 * ext.feature_dim}); FIDs are poorly determined, compare only at equal n")
     recon = inference.reconstruct(vae, images, ctx=ctx)
     samples = inference.sample_prior(vae, n, seed=seed + 3, image=images[:1], ctx=ctx)
-    mean_img = np.repeat(np.asarray(train_mean, np.float32)[None], n, axis=0)
-    if ext.name == "inception":
-        f_real, f_recon, f_samp = ext.features(images), ext.features(recon), ext.features(samples)
-        p_real = p_recon = p_samp = None
-    else:
-        f_real, p_real = ext.predict_all(images)
-        f_recon, p_recon = ext.predict_all(recon)
-        f_samp, p_samp = ext.predict_all(samples)
-    f_mean = ext.features(mean_img[:1]).repeat(n, axis=0)
-    half = np.random.RandomState(seed).permutation(n)
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", scores.FewSamplesWarning)   # said once, in warnings
-        out["fid_recon"] = scores.fid(f_recon, f_real)
-        out["fid_samples"] = scores.fid(f_samp, f_real)
-        out["fid_data"] = scores.fid(f_real[half[:n // 2]], f_real[half[n // 2:]]) if n >= 4 else None
-        out["fid_mean_image"] = scores.fid(f_mean, f_real)
-    out["kid_samples"], out["kid_samples_sd"] = scores.kid(f_samp, f_real, kid_subsets, kid_subset_size, seed)
-    out["precision"], out["recall"] = scores.precision_recall(f_real, f_samp, k=3) if n > 3 else (None, None)
-    if p_samp is not None and ext.n_classes:
-        out["mode_coverage"] = scores.mode_coverage(p_samp["class"], ext.n_classes)
-    if p_recon is not None and not ext.n_classes:
-        out["attr_acc_recon"] = {k: float(np.mean(p_recon[k] == p_real[k])) for k in p_real}
+    out.update(score_images(ext, images, recon, samples, train_mean, seed, kid_subsets, kid_subset_size))
+    if "attr_acc_recon" in out:
         per = _arith(vae, images, attributes, ext, ctx) if attributes is not None else {}
         out["arith_success"] = float(np.mean(list(per.values()))) if per else None
         out["arith_success_per_attr"] = per

@@ -26,8 +26,8 @@ __all__ = ["list_experiments", "list_sweeps", "get_config", "run_experiment", "r
            "METRIC_COLUMNS"]
 
 # the held-out numbers every table shows (see vaegan_gluon.metrics for units)
-METRIC_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "kl", "blur_data", "blur_recon", "blur_samples",
-                  "disc_acc_real", "disc_acc_fake", "train_seconds", "train_images_per_s")
+METRIC_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "kl", "fid_recon", "fid_samples", "blur_data",
+                  "blur_recon", "blur_samples", "disc_acc_real", "disc_acc_fake", "train_seconds", "train_images_per_s")
 
 
 def _fmt_cli(v):
@@ -135,7 +135,8 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
     """
     from PIL import Image
     from ..utils import read_json
-    head = ("| experiment | scale | recon BCE | neg. ELBO | blur recon / data | disc acc real / fake | "
+    head = ("| experiment | scale | recon BCE | neg. ELBO | FID recon / samples | blur recon / data | "
+            "disc acc real / fake | "
             "img/s | reconstructions | command |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for d in run_dirs:
@@ -157,6 +158,7 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
         if command.startswith("vaegan sweep"):   # this one run of the sweep, on its own
             command = reproduce_command(cfg["name"], cfg.get("scale", "full"), overrides)
         lines.append(f"| {label} ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
+                     f"{f('fid_recon', '{:.1f}')} / {f('fid_samples', '{:.1f}')} | "
                      f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
                      f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{command}` |")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from .. import viz
 from . import _flat_metrics, reproduce_command, run_experiment
 from .registry import default_scale, parse_value, sweep_runs
 
-SUMMARY_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "blur_recon", "blur_samples", "disc_acc_real",
+SUMMARY_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "fid_recon", "fid_samples", "blur_recon", "blur_samples", "disc_acc_real",
                    "disc_acc_fake", "train_seconds", "wall_seconds", "train_images_per_s")
 
 
