@@ -173,6 +173,8 @@ class PlateauLR(Schedule):
 
 
 LR_SCHEDULES = {c.kind: c for c in (ConstantLR, StepLR, PlateauLR)}
+from .schedules_gluoncv import GLUONCV_LR_SCHEDULES  # noqa: E402  (gluoncv itself is imported lazily)
+LR_SCHEDULES.update(GLUONCV_LR_SCHEDULES)   # "cosine", "poly", "gluoncv" (any gluoncv mode, optional warmup)
 
 #: The TF2 VAE-GAN project's four schedules, as ``TrainConfig(lr=5e-4, lr_schedule=...)`` values.
 TF2_LR_SCHEDULES = {
@@ -183,7 +185,7 @@ TF2_LR_SCHEDULES = {
 }
 
 
-def make_lr_schedule(spec, lr):
+def make_lr_schedule(spec, lr, n_epochs=None):
     """Build the schedule of ``TrainConfig.lr_schedule`` (``None`` -> None = constant ``lr``).
 
     ``spec`` is a dict ``{"kind": "constant" | "step" | "plateau", ...keyword arguments...}`` or a name of
@@ -202,7 +204,10 @@ def make_lr_schedule(spec, lr):
                          f"'kind' in {sorted(LR_SCHEDULES)}; got {spec!r}")
     kwargs = {k: v for k, v in spec.items() if k != "kind"}
     try:
-        return LR_SCHEDULES[spec["kind"]](lr, **kwargs)
+        cls = LR_SCHEDULES[spec["kind"]]
+        if getattr(cls, "needs_n_epochs", False):   # gluoncv schedulers span the run (vaegan_gluon.schedules_gluoncv)
+            kwargs.setdefault("n_epochs", n_epochs)
+        return cls(lr, **kwargs)
     except TypeError as err:
         raise ValueError(f"bad lr_schedule {spec!r}: {err}") from None
 

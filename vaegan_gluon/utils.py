@@ -42,11 +42,18 @@ def parse_ctx(spec="cpu"):
 
 
 def seed_everything(seed):
-    """Seed python, numpy and mxnet (all contexts) from one integer."""
-    seed = int(seed)
-    random.seed(seed)
-    np.random.seed(seed % (2 ** 32))
-    mx.random.seed(seed)
+    """Seed python, numpy and mxnet (all contexts) from one integer: ``gluoncv.utils.random.seed``.
+
+    Without a usable gluoncv (e.g. torch >= 2 beside it) the same three calls are made here.
+    """
+    seed = int(seed) % (2 ** 32)
+    try:
+        from .schedules_gluoncv import gluoncv_seed
+        gluoncv_seed(seed)
+    except RuntimeError:
+        random.seed(seed)
+        np.random.seed(seed)
+        mx.random.seed(seed)
 
 
 def atomic_write_bytes(path, data):

@@ -56,7 +56,7 @@ class TrainConfig:
             raise ValueError(f"disc_weight must be >= 0, got {self.disc_weight}")
         if self.lr_schedule is not None:
             from ..schedules import make_lr_schedule
-            make_lr_schedule(self.lr_schedule, self.lr)   # raises ValueError on a bad spec
+            make_lr_schedule(self.lr_schedule, self.lr, self.n_epochs)   # raises ValueError on a bad spec
 
     def to_dict(self):
         return dataclasses.asdict(self)

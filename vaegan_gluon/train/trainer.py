@@ -87,7 +87,7 @@ class Trainer:
         self.nan_streak = 0
         self.pbp_schedule = PBPWeight(self.config.pbp_weight, self.config.pbp_decay, self.config.pbp_decay_every)
         self.gate = DiscGate(self.config.max_disc_loss)
-        self.lr_schedule = make_lr_schedule(self.config.lr_schedule, self.config.lr)
+        self.lr_schedule = make_lr_schedule(self.config.lr_schedule, self.config.lr, self.config.n_epochs)
         self.lr_factor = 1.0   # lr_schedule's lr / config.lr, multiplies the NaN guard's lr_scale
         self._prepared = False
         self._targets = None         # device (N, K) attribute targets (extra["attribute_weight"] > 0)
