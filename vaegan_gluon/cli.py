@@ -14,6 +14,7 @@
     vaegan extractors list | train NAME           the shipped feature extractors; retrain one
     vaegan bench ...                              python -m benchmarks ...
     vaegan launch -n 2 -s 1 -- vaegan run ...     MXNet parameter-server job (vaegan_gluon.distributed)
+    vaegan doctor [--ctx cpu|gpu] [--gpu-matrix]  can this machine run the project? (exit 1: no)
 
 Values of ``--set`` follow JSON rules (``2e-4``, ``true``, ``null``, ``[1, 2]``); anything else is a
 string. Unknown names, keys or values exit with status 2 and a message listing what is valid.
@@ -24,8 +25,12 @@ import os
 import subprocess
 import sys
 
-from .experiments.registry import (DEFAULT_CLI_SCALE, EXPERIMENTS, SCALES, SWEEPS, list_experiments,
-                                   parse_overrides)
+try:   # mxnet may be unusable (numpy lifted, no libcuda.so.1): then only `vaegan doctor` runs
+    from .experiments.registry import (DEFAULT_CLI_SCALE, EXPERIMENTS, SCALES, SWEEPS, list_experiments,
+                                       parse_overrides)
+    _IMPORT_ERROR = None
+except Exception as _err:  # noqa: BLE001
+    _IMPORT_ERROR = _err
 
 USAGE_ERROR = 2
 
@@ -56,12 +61,15 @@ def _add_run_options(p):
 def build_parser():
     p = argparse.ArgumentParser(prog="vaegan", description="VAEs trained against discriminators: the "
                                 "experiments of the learnable-loss VAE-GAN study, by name.")
-    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,claims,evaluate,extractors,bench,launch}")
+    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,claims,evaluate,extractors,bench,launch,doctor}")
     sub.required = True
     sub.add_parser("list", help="list experiments and sweeps")
     r = sub.add_parser("run", help="run one experiment", description="Run one named experiment.")
     r.add_argument("name", help="experiment name (vaegan list)")
     _add_run_options(r)
+    r.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="also write TensorBoard logs here: every CSV column and the reconstruction grid per "
+                        "epoch, the final metrics (tensorboard --logdir DIR)")
     s = sub.add_parser("sweep", help="run a sweep over one hyperparameter",
                        description="Run a named sweep (vaegan sweep sweep-disc-weight) or any experiment over "
                                    "values of one setting (vaegan sweep anime-conv-vae-resnet train.disc_weight 1 10).")
@@ -97,6 +105,8 @@ def build_parser():
     ex.add_argument("--epochs", type=int, default=None)
     sub.add_parser("bench", help="throughput/memory benchmarks (python -m benchmarks)", add_help=False)
     sub.add_parser("launch", help="run a command as MXNet parameter-server workers", add_help=False)
+    sub.add_parser("doctor", help="check this machine: mxnet build, numpy pin, threads, memory, data, GPUs",
+                   add_help=False)
     return p
 
 
@@ -132,7 +142,7 @@ def cmd_run(args):
     result = run_experiment(args.name, args.scale, _overrides(args), data_path=args.data, ctx=args.ctx,
                             resume=args.resume, overwrite=args.overwrite, results_root=args.results,
                             progress=not args.no_progress, keep_checkpoints=not args.no_checkpoints,
-                            kvstore=args.kvstore)
+                            kvstore=args.kvstore, tensorboard=args.tensorboard)
     if result.metrics is None:   # distributed worker other than rank 0
         return 0
     _print_metrics(result.metrics)
@@ -260,6 +270,14 @@ def cmd_launch(argv):
 def main(argv=None):
     """Entry point of the ``vaegan`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "doctor":   # before anything that imports mxnet
+        from .doctor import main as doctor_main
+        return doctor_main(argv[1:])
+    if _IMPORT_ERROR is not None:
+        print(f"vaegan: error: the package cannot start ({type(_IMPORT_ERROR).__name__}: "
+              f"{str(_IMPORT_ERROR).splitlines()[0] if str(_IMPORT_ERROR) else ''}); run `vaegan doctor`",
+              file=sys.stderr)
+        return 1
     try:
         # bench and launch pass everything after their name to their own parsers
         if argv and argv[0] in ("bench", "launch"):

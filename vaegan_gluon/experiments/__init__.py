@@ -57,7 +57,7 @@ def _looks_like_run_dir(path):
 
 def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", resume=False,
                    results_root="results", progress=True, overwrite=False, keep_checkpoints=True,
-                   run_dir=None, command=None, kvstore="device"):
+                   run_dir=None, command=None, kvstore="device", tensorboard=None):
     """Run the named experiment at ``scale`` and write its results folder.
 
     Parameters
@@ -76,6 +76,8 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     run_dir : write here instead of :func:`run_dir_for`'s name.
     command : the reproducing command stored in config.json (default: the ``vaegan run`` line).
     kvstore : ``"device"`` (one machine) or ``"dist_sync"`` under ``vaegan launch``.
+    tensorboard : a folder for TensorBoard logs (``--tensorboard DIR``): every CSV column and the
+        reconstruction grid per epoch, the final metrics (:mod:`vaegan_gluon.train.tensorboard`).
 
     Returns
     -------
@@ -93,7 +95,14 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
         if not _looks_like_run_dir(run_dir):
             raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
         shutil.rmtree(run_dir)
-    result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path, kvstore=kvstore)
+    tb = None
+    if tensorboard:
+        from ..train.tensorboard import TensorBoardLogger
+        tb = TensorBoardLogger(tensorboard)
+    result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path, kvstore=kvstore,
+                 callbacks=[tb] if tb else ())
+    if tb:
+        tb.write_metrics(result.metrics)
     if not keep_checkpoints and result.trainer.writer:
         shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
     return result
