@@ -130,8 +130,21 @@ def _overrides(args):
         raise CLIError(str(err)) from None
 
 
+def _one_line(err):
+    """An exception's message on one line (MXNet's and some libraries' messages span several)."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _check_data(args):
+    if args.data is not None and not os.path.isdir(os.path.expanduser(args.data)):
+        what = "is a file, not a folder" if os.path.exists(args.data) else "does not exist"
+        raise CLIError(f"--data {args.data} {what}: give a folder of images (.png, .jpg, ...; searched "
+                       "recursively), or leave --data out to use the experiment's own data")
+
+
 def cmd_run(args):
     from .experiments import run_experiment
+    _check_data(args)
     if args.name in SWEEPS:
         print(f"{args.name} is a sweep: running `vaegan sweep {args.name}`", flush=True)
         args.param, args.values, args.column = None, [], None
@@ -160,6 +173,7 @@ def _print_metrics(m):
 
 def cmd_sweep(args):
     from .experiments.sweep import run_sweep
+    _check_data(args)
     if args.name not in SWEEPS and args.name not in EXPERIMENTS:
         raise CLIError(f"unknown sweep or experiment {args.name!r}; sweeps: {', '.join(SWEEPS)}; "
                        f"experiments: {', '.join(EXPERIMENTS)}")
@@ -286,13 +300,19 @@ def main(argv=None):
         return {"list": cmd_list, "run": cmd_run, "sweep": cmd_sweep, "report": cmd_report,
                 "claims": cmd_claims, "evaluate": cmd_evaluate, "extractors": cmd_extractors}[args.command](args)
     except (CLIError, ValueError) as err:
-        print(f"vaegan: error: {err}", file=sys.stderr)
+        print(f"vaegan: error: {_one_line(err)}", file=sys.stderr)
         return USAGE_ERROR
     except FileExistsError as err:
-        print(f"vaegan: error: {err} (or pass --overwrite)", file=sys.stderr)
+        print(f"vaegan: error: {_one_line(err)} (or pass --overwrite)", file=sys.stderr)
+        return USAGE_ERROR
+    except FileNotFoundError as err:   # a path the user gave (data, attributes, run folder)
+        print(f"vaegan: error: {_one_line(err)}", file=sys.stderr)
         return USAGE_ERROR
     except RuntimeError as err:  # TrainingDiverged, no GPU, ...: a message, not a traceback
-        print(f"vaegan: error: {type(err).__name__}: {err}", file=sys.stderr)
+        print(f"vaegan: error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except OSError as err:   # disk full, permission denied, ...
+        print(f"vaegan: error: {_one_line(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("vaegan: interrupted (continue with --resume)", file=sys.stderr)

@@ -2,19 +2,41 @@
 
 Layout under ``<run>/checkpoints/``::
 
-    epoch-0007/            parameters of every network, every optimiser's states, state.json
+    epoch-0007/            parameters of every network, every optimiser's states, state.json, manifest.json
     latest.json            {"dir": "epoch-0007", "epoch": 7}   <- written last, atomically
 
 A checkpoint folder is first written as ``.tmp-epoch-0007`` and renamed when complete; ``latest.json``
 is then replaced atomically. A crash (even SIGKILL) at any moment leaves the previous checkpoint valid.
+``manifest.json`` (written last inside the folder) holds every file's size and sha256, so a resume can
+tell an intact checkpoint from a truncated, emptied or overwritten one.
+
+Resuming (:func:`restore_newest`) tries the checkpoint ``latest.json`` names, then every other complete
+folder, newest first; it says which ones it skipped and why. When checkpoints exist but none can be
+read it raises :class:`CheckpointError` naming the file and what to do: a resume never silently
+starts again from epoch 0. A write that fails (disk full, permission denied) raises
+:class:`CheckpointWriteError`; the previous checkpoint stays published and intact.
 """
+import hashlib
 import os
 import shutil
 
+import numpy as np
 from mxnet import nd
+from mxnet.base import MXNetError
 from mxnet.ndarray import NDArray
 
 from ..utils import read_json, write_json
+
+MANIFEST = "manifest.json"
+POINTER = "latest.json"
+
+
+class CheckpointError(ValueError):
+    """No usable checkpoint to resume from although the folder holds some (or holds a run's statistics)."""
+
+
+class CheckpointWriteError(RuntimeError):
+    """A checkpoint could not be written (disk full, permission denied, ...); the previous one is intact."""
 
 
 def save_optimizer(opt, path):
@@ -50,13 +72,23 @@ def save_optimizer(opt, path):
 
 
 def load_optimizer(opt, path):
-    """Inverse of :func:`save_optimizer` (also reads files written by ``gluon.Trainer.save_states``)."""
+    """Inverse of :func:`save_optimizer` (also reads files written by ``gluon.Trainer.save_states``).
+
+    Raises ``ValueError`` when the states do not fit ``opt``'s parameters (another model's file).
+    """
     if not os.path.exists(path + ".json"):
         opt.load_states(path)
         return
     meta = read_json(path + ".json")
     arrays = nd.load(path)
     states = {int(i): tuple(arrays[f"{i}:{j}"] for j in range(n)) for i, n in meta["parts"].items()}
+    params = opt._params
+    for i, st in states.items():
+        if not 0 <= i < len(params):
+            raise ValueError(f"{path}: state of parameter #{i}, but the model has {len(params)} parameters")
+        if any(tuple(a.shape) != tuple(params[i].shape) for a in st):
+            raise ValueError(f"{path}: state of parameter #{i} has shape {tuple(st[0].shape)}, "
+                             f"the model's {params[i].name} is {tuple(params[i].shape)}")
     if not opt._kv_initialized:
         opt._init_kvstore()
     if opt._params_to_init:
@@ -70,23 +102,75 @@ def load_optimizer(opt, path):
     o._index_update_count = o._all_index_update_counts.setdefault(0, {})
 
 
+def file_digest(path, chunk=1 << 22):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_manifest(folder):
+    files = {}
+    for name in sorted(os.listdir(folder)):
+        p = os.path.join(folder, name)
+        if name != MANIFEST and os.path.isfile(p):
+            files[name] = {"bytes": os.path.getsize(p), "sha256": file_digest(p)}
+    write_json(os.path.join(folder, MANIFEST), {"files": files})
+
+
+def all_finite(networks):
+    """True when every parameter (and running statistic) of ``networks`` is finite: one host read."""
+    total = None
+    for net in networks.values():
+        if net is None:
+            continue
+        for p in net.collect_params().values():
+            if p._data is None:
+                continue
+            s = nd.sum(p.data() * 0).as_in_context(total.context if total is not None else p.data().context)
+            total = s if total is None else total + s   # inf * 0 and nan * 0 are nan
+    return total is None or bool(np.isfinite(total.asscalar()))
+
+
 def save_checkpoint(folder, epoch, networks, optimizers, state, keep=1):
-    """networks: dict name -> Block; optimizers: dict name -> gluon.Trainer; state: JSON-able dict."""
-    os.makedirs(folder, exist_ok=True)
+    """networks: dict name -> Block; optimizers: dict name -> gluon.Trainer; state: JSON-able dict.
+
+    Raises :class:`CheckpointWriteError` when a file cannot be written; the half-written folder is
+    removed and ``latest.json`` still names the previous checkpoint.
+    """
     name = f"epoch-{epoch:04d}"
     tmp = os.path.join(folder, ".tmp-" + name)
     final = os.path.join(folder, name)
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    for key, net in networks.items():
-        if net is not None:
-            net.save_parameters(os.path.join(tmp, f"{key}.params"))
-    for key, opt in optimizers.items():
-        save_optimizer(opt, os.path.join(tmp, f"{key}.states"))
-    write_json(os.path.join(tmp, "state.json"), dict(state, epoch=epoch))
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    write_json(os.path.join(folder, "latest.json"), {"dir": name, "epoch": epoch})
+    try:
+        os.makedirs(folder, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        for key, net in networks.items():
+            if net is not None:
+                net.save_parameters(os.path.join(tmp, f"{key}.params"))
+        for key, opt in optimizers.items():
+            save_optimizer(opt, os.path.join(tmp, f"{key}.states"))
+        write_json(os.path.join(tmp, "state.json"), dict(state, epoch=epoch))
+        _write_manifest(tmp)
+        # never remove the folder latest.json names before the new one is in place
+        if os.path.isdir(final):
+            old = os.path.join(folder, ".old-" + name)
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        write_json(os.path.join(folder, POINTER), {"dir": name, "epoch": epoch})
+    except (OSError, MXNetError) as err:   # MXNetError: a failed nd.save / save_parameters
+        shutil.rmtree(tmp, ignore_errors=True)
+        prev = latest_checkpoint(folder) if os.path.isdir(folder) else None
+        reason = getattr(err, "strerror", None) or str(err).strip().splitlines()[0][:200]
+        raise CheckpointWriteError(
+            f"could not write checkpoint {final} ({type(err).__name__}: {reason}); "
+            + (f"the previous checkpoint {prev} is intact: " if prev else "")
+            + "free disk space or fix the folder's permissions, then continue with --resume") from err
     # keep only the newest `keep` complete checkpoints
     done = sorted(d for d in os.listdir(folder) if d.startswith("epoch-"))
     for old in done[:-max(1, keep)]:
@@ -95,19 +179,134 @@ def save_checkpoint(folder, epoch, networks, optimizers, state, keep=1):
 
 
 def latest_checkpoint(folder):
-    """Path of the newest complete checkpoint in ``folder``, or None."""
-    pointer = os.path.join(folder, "latest.json")
-    if not os.path.exists(pointer):
+    """Path of the checkpoint ``latest.json`` names if that folder exists, else None (no verification)."""
+    try:
+        path = os.path.join(folder, str(read_json(os.path.join(folder, POINTER))["dir"]))
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    path = os.path.join(folder, read_json(pointer)["dir"])
     return path if os.path.isdir(path) else None
+
+
+def has_checkpoints(folder):
+    """True when ``folder`` holds a pointer or a complete checkpoint folder (intact or not)."""
+    if not folder or not os.path.isdir(folder):
+        return False
+    return any(n == POINTER or n.startswith("epoch-") for n in os.listdir(folder))
+
+
+def verify_checkpoint(path):
+    """None if the checkpoint folder at ``path`` is intact, else the reason (naming the file)."""
+    if not os.path.isdir(path):
+        return f"{path} is missing"
+    mpath = os.path.join(path, MANIFEST)
+    if not os.path.exists(mpath):
+        if not os.path.exists(os.path.join(path, "state.json")):
+            return f"{os.path.join(path, 'state.json')} is missing"
+        return None   # written before manifests existed: the loader is the check
+    try:
+        files = read_json(mpath)["files"]
+        assert isinstance(files, dict)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        return f"{mpath} is unreadable"
+    for name, meta in files.items():
+        p = os.path.join(path, name)
+        if not os.path.isfile(p):
+            return f"{p} is missing"
+        size = os.path.getsize(p)
+        if size != meta.get("bytes"):
+            return f"{p} has {size} bytes, {meta.get('bytes')} were written (truncated or replaced)"
+        if file_digest(p) != meta.get("sha256"):
+            return f"{p} does not match its sha256 (overwritten or corrupted)"
+    return None
+
+
+def candidates(folder):
+    """``(newest-first checkpoint paths to try, notes)``: the one ``latest.json`` names, then the rest."""
+    notes, order = [], []
+    pointer = os.path.join(folder, POINTER)
+    named = None
+    if os.path.exists(pointer):
+        try:
+            named = os.path.join(folder, str(read_json(pointer)["dir"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            notes.append(f"{pointer} is unreadable")
+        else:
+            if os.path.isdir(named):
+                order.append(named)
+            else:
+                notes.append(f"{pointer} names {named}, which does not exist")
+    elif os.path.isdir(folder):
+        if any(n.startswith("epoch-") for n in os.listdir(folder)):
+            notes.append(f"{pointer} is missing")
+    if os.path.isdir(folder):
+        for d in sorted((n for n in os.listdir(folder) if n.startswith("epoch-")), reverse=True):
+            p = os.path.join(folder, d)
+            if p not in order and os.path.isdir(p):
+                order.append(p)
+    return order, notes
+
+
+def _first_line(err):
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0][:200] if text else ''}"
+
+
+def restore_newest(folder, restore, required=()):
+    """Restore the newest intact checkpoint under ``folder`` with ``restore(path) -> state``.
+
+    Returns ``(path, state, note)``: ``note`` is None when the checkpoint ``latest.json`` names was used,
+    else one line saying what was skipped and what was used instead. Raises :class:`CheckpointError`
+    (naming the file and what to do) when checkpoints exist but none can be restored.
+    """
+    order, notes = candidates(folder)
+    for path in order:
+        problem = verify_checkpoint(path)
+        if problem is None:
+            try:
+                state = restore(path)
+                missing = [k for k in ("epoch",) + tuple(required) if not isinstance(state, dict) or k not in state]
+                if missing:
+                    raise ValueError(f"{os.path.join(path, 'state.json')} lacks {', '.join(missing)}")
+            except Exception as err:   # another model's files, unreadable arrays, ...: try the next one
+                problem = f"{path} cannot be loaded ({_first_line(err)})"
+        if problem is None:
+            note = None if not notes else (
+                f"resume: {'; '.join(notes)}; resumed from {path} (epoch {state['epoch']}), "
+                "later epochs are trained again")
+            return path, state, note
+        notes.append(problem)
+    raise CheckpointError(f"cannot resume from {folder}: {'; '.join(notes) or 'no checkpoint'}; "
+                          "restore that file, or start the run again with --overwrite")
+
+
+def check_nothing_lost(run_dir):
+    """Raise :class:`CheckpointError` if ``run_dir`` holds training statistics but no checkpoint at all:
+    resuming it would silently train again from epoch 0."""
+    csv = os.path.join(run_dir, "training_statistics.csv")
+    try:
+        with open(csv, "rb") as f:
+            n_rows = max(0, sum(1 for line in f if line.strip()) - 1)
+    except OSError:
+        return
+    if n_rows:
+        raise CheckpointError(f"cannot resume {run_dir}: {csv} holds {n_rows} epochs but "
+                              f"{os.path.join(run_dir, 'checkpoints')} holds no checkpoint (deleted, or the run "
+                              "used --no-checkpoints); start the run again with --overwrite")
 
 
 def load_checkpoint(path, networks, optimizers, ctx):
     """Load parameters and optimiser states saved by :func:`save_checkpoint`; returns the state dict."""
+    def named(fn, file, *args, **kw):   # an error names the file it came from
+        try:
+            return fn(file, *args, **kw)
+        except Exception as err:
+            raise ValueError(f"{file}: {_first_line(err)}") from err
     for key, net in networks.items():
         if net is not None:
-            net.load_parameters(os.path.join(path, f"{key}.params"), ctx=ctx)
+            named(lambda f: net.load_parameters(f, ctx=ctx), os.path.join(path, f"{key}.params"))
     for key, opt in optimizers.items():
-        load_optimizer(opt, os.path.join(path, f"{key}.states"))
-    return read_json(os.path.join(path, "state.json"))
+        named(lambda f: load_optimizer(opt, f), os.path.join(path, f"{key}.states"))
+    state = named(read_json, os.path.join(path, "state.json"))
+    if not isinstance(state, dict):
+        raise ValueError(f"{os.path.join(path, 'state.json')} is not a JSON object")
+    return state

@@ -7,6 +7,7 @@ import csv
 import io
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -291,14 +292,24 @@ class Trainer:
         if self.out_dir:
             if self.writer:
                 os.makedirs(self.out_dir, exist_ok=True)
-            last = ckpt.latest_checkpoint(self.checkpoint_dir)
+            last = ckpt.has_checkpoints(self.checkpoint_dir)
             if resume and last:
                 self._check_resumable()
-                state = self._restore(last)
+                # the newest intact checkpoint; a skipped broken one is said in one line and an event row
+                _, state, note = ckpt.restore_newest(self.checkpoint_dir, self._restore,
+                                                     required=("rows", "nan_streak", "lr_scale"))
                 self.history = state["rows"]
                 self.nan_streak = state["nan_streak"]
                 self._set_lr_scale(state["lr_scale"])
                 start = state["epoch"]
+                if note:
+                    print(f"vaegan: warning: {note}", file=sys.stderr, flush=True)
+                    row = dict.fromkeys(self.columns(), float("nan"))
+                    row.update(epoch=start, phase=self.phase_of(max(start - 1, 0)), adv_on=False, event=note)
+                    self.history.append(row)
+                    self._write_csv()
+            elif resume and self.writer:
+                ckpt.check_nothing_lost(self.out_dir)   # statistics but no checkpoint: never a silent restart
             elif last and not resume:
                 raise FileExistsError(f"{self.out_dir} already holds checkpoints of a run: pass resume=True "
                                       "(CLI: --resume) to continue it, or choose another results folder")
@@ -376,7 +387,8 @@ class Trainer:
                 row["disc_acc_" + k[len("disc_correct_"):]] = v
             else:
                 row[k] = v
-        if bad_batch is None and not all(math.isfinite(v) for v in means.values()):
+        if bad_batch is None and not (all(math.isfinite(v) for v in means.values())
+                                      and ckpt.all_finite(self.networks)):   # never checkpoint a NaN weight
             bad_batch = self.n_batches - 1
         if bad_batch is not None:
             self._handle_nan(row, epoch, bad_batch)
@@ -406,9 +418,9 @@ class Trainer:
             raise TrainingDiverged(f"{self.nan_streak} epochs in a row produced non-finite losses (last: epoch "
                                    f"{epoch + 1}, batch {batch + 1}); lower lr (now {row['lr']:.3g}) or check the data. "
                                    + (f"Statistics: {self.out_dir}/training_statistics.csv" if self.out_dir else ""))
-        if self.checkpoint_dir and ckpt.latest_checkpoint(self.checkpoint_dir):
+        if self.checkpoint_dir and ckpt.has_checkpoints(self.checkpoint_dir):
             rows = self.history
-            self._restore(ckpt.latest_checkpoint(self.checkpoint_dir))
+            ckpt.restore_newest(self.checkpoint_dir, self._restore)
             self.history = rows
         else:
             raise TrainingDiverged(f"non-finite loss at epoch {epoch + 1}, batch {batch + 1}, and no checkpoint to "
