@@ -8,6 +8,7 @@ The experiments and their scales live as data in :mod:`.registry`; a run writes 
 (:func:`.registry.run_dir_for` documents its name). :func:`show_run` and :func:`show_sweep` display a
 run's or a sweep's pictures and metrics in a notebook (every notebook in ``notebooks/`` uses them).
 """
+import contextlib
 import os
 import shlex
 import shutil
@@ -52,7 +53,8 @@ def reproduce_command(name, scale, overrides=None, data_path=None, ctx="cpu", sw
 
 
 def _looks_like_run_dir(path):
-    return any(os.path.exists(os.path.join(path, f)) for f in ("config.json", "checkpoints", "metrics.json"))
+    return any(os.path.exists(os.path.join(path, f))
+               for f in ("config.json", "checkpoints", "metrics.json", ".vaegan.lock"))
 
 
 def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", resume=False,
@@ -86,25 +88,33 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     scale = scale or default_scale()
     if isinstance(overrides, (list, tuple)):
         overrides = parse_overrides(overrides)
+    from ..notebook_params import session_defaults   # a notebook's parameters cell (papermill)
+    ctx, data_path, resume, tensorboard, overrides, tb_per_run = session_defaults(ctx, data_path, resume,
+                                                                                  tensorboard, overrides)
     config = get_config(name, scale, overrides)
     config["command"] = command or reproduce_command(name, scale, overrides, data_path, ctx)
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
     from ..distributed import kvstore_info
     first_process = kvstore_info()[0] == 0   # under `vaegan launch`, one worker cleans up
-    if overwrite and not resume and os.path.isdir(run_dir) and first_process:
-        if not _looks_like_run_dir(run_dir):
-            raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
-        shutil.rmtree(run_dir)
-    tb = None
-    if tensorboard:
-        from ..train.tensorboard import TensorBoardLogger
-        tb = TensorBoardLogger(tensorboard)
-    result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path, kvstore=kvstore,
-                 callbacks=[tb] if tb else ())
-    if tb:
-        tb.write_metrics(result.metrics)
-    if not keep_checkpoints and result.trainer.writer:
-        shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
+    overwrite = overwrite and not resume and os.path.isdir(run_dir) and first_process
+    if overwrite and not _looks_like_run_dir(run_dir):
+        raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
+    # one run per folder: the lock is taken before anything in it is deleted (vaegan_gluon.runlock)
+    from .. import runlock
+    with runlock.hold(run_dir, command=config["command"]) if first_process else contextlib.nullcontext():
+        if overwrite:
+            runlock.clear_folder(run_dir)
+        tb = None
+        if tensorboard:
+            from ..train.tensorboard import TensorBoardLogger
+            tb = TensorBoardLogger(os.path.join(tensorboard, os.path.basename(os.path.normpath(run_dir)))
+                                   if tb_per_run else tensorboard)
+        result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path,
+                     kvstore=kvstore, callbacks=[tb] if tb else ())
+        if tb:
+            tb.write_metrics(result.metrics)
+        if not keep_checkpoints and result.trainer.writer:
+            shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
     return result
 
 
