@@ -1,4 +1,19 @@
-"""Scoring generations in feature spaces the project trains and ships (see ``extractors``)."""
-from .extractors import NAMES, SPECS, Extractor, get_extractor
+"""Judging generations with numbers, in feature spaces the project trains and ships.
 
-__all__ = ["get_extractor", "Extractor", "NAMES", "SPECS"]
+- :mod:`.extractors`: ``get_extractor(name)`` for ``mnist``, ``fashion-mnist``, ``faces`` (weights and
+  ``manifest.json`` in ``weights/``; ``features(images) -> (N, 128)``, ``predict(images)``);
+  :mod:`.inception`: gluoncv's Inception-v3 when its weights are local.
+- :mod:`.scores`: pure numpy / scipy FID, unbiased KID, precision / recall (k-NN, k = 3), mode coverage.
+- :mod:`.scoring`: a run's scores (``score_run``, ``add_scores``), collapse warnings and
+  ``evaluate_run(run_dir)`` behind ``vaegan evaluate``.
+- :mod:`.train`: ``vaegan extractors train NAME``.
+
+All scores are for monitoring purposes: comparable only between runs scored with the same extractor.
+"""
+from .extractors import NAMES, SPECS, Extractor, get_extractor
+from .scores import FewSamplesWarning, fid, kid, mode_coverage, precision_recall
+from .scoring import add_scores, choose_extractor, collapse_warnings, evaluate_run, score_images, score_run
+
+__all__ = ["get_extractor", "Extractor", "NAMES", "SPECS", "fid", "kid", "precision_recall", "mode_coverage",
+           "FewSamplesWarning", "score_run", "score_images", "add_scores", "evaluate_run", "choose_extractor",
+           "collapse_warnings"]

@@ -222,3 +222,19 @@ def get_extractor(name, verify=True):
     ext = Extractor(key, net, heads, sha, entry)
     _CACHE[key] = ext
     return ext
+
+
+def manifest_markdown():
+    """The README's extractor table, generated from ``weights/manifest.json``."""
+    rows = []
+    for name, e in read_manifest().items():
+        td = e["training_data"]
+        opts = ", ".join(f"{k}={v}" for k, v in td.get("options", {}).items())
+        data = f"{td['source']} {td['split']}" + (f" ({opts})" if opts else "") + f": {td['count']:,} images"
+        hd = e["held_out_data"]
+        acc = f"{e['held_out_accuracy']:.4f} on {hd['count']:,} ({hd['source']} {hd['split']})"
+        per = e.get("held_out_accuracy_per_head") or {}
+        if len(per) > 1:
+            acc += "; per attribute: " + ", ".join(f"{k} {v:.3f}" for k, v in per.items())
+        rows.append(f"| `{name}` ({e['bytes'] / 1e6:.2f} MB) | {data} | {acc} | `{e['command']}` |")
+    return "\n".join(rows)
