@@ -29,6 +29,9 @@ disc_loss_real/_fake   mean sigmoid BCE of the discriminator on reals (label 1) 
 
 FID-style distances (:func:`fid_style_distance`) are **for monitoring purposes**: their value depends
 entirely on the feature extractor, and are comparable only between runs scored with the same extractor.
+The project's own extractors and the FID / KID / precision-recall / coverage scores of every run live in
+:mod:`vaegan_gluon.evaluation`; the model passes (encode, decode, reconstruct, sample) in
+:mod:`vaegan_gluon.inference` (re-exported here under their old names).
 Parameter counts live in ``vaegan_gluon.models`` (``count_parameters``).
 """
 import cv2
@@ -287,7 +290,8 @@ def fid_style_distance(feats_a, feats_b):
 
     "FID-style" because the features come from whatever extractor you choose (not Inception-v3), so
     the number is **for monitoring purposes**: it depends on the extractor and is comparable only
-    between runs scored with the same one (later work trains extractors for the project's datasets).
+    between runs scored with the same one (``vaegan_gluon.evaluation`` ships extractors for the project's
+    datasets).
     """
     return frechet_distance(*_mean_cov(feats_a), *_mean_cov(feats_b))
 
