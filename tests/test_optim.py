@@ -46,25 +46,69 @@ def _assert_close(a, b, rtol=1e-6):
 
 def test_registered():
     assert isinstance(mx.optimizer.create("multiadam"), MultiAdam)
-    assert mx.optimizer.create("multiadam").aggregate_num > 1
+    assert mx.optimizer.create("multiadam").max_per_call == optim.MAX_AGGREGATE
 
 
-@pytest.mark.parametrize("aggregate_num", [2, 45])
-def test_matches_stock_adam(aggregate_num, monkeypatch):
+@pytest.mark.parametrize("aggregate_num,big", [(2, 1 << 15), (45, 1 << 15), (45, 64)])
+def test_matches_stock_adam(aggregate_num, big, monkeypatch):
     calls = []
     real = mx.nd.contrib.multi_adamw_update
 
     def spy(weights, *args, **kwargs):
-        calls.append(len(weights))
+        calls.append(sorted(w.size for w in weights))
         return real(weights, *args, **kwargs)
     monkeypatch.setattr(mx.nd.contrib, "multi_adamw_update", spy)
     ref, _ = _train_fixed_grads("adam")
-    got, tr = _train_fixed_grads("multiadam", optimizer_params={"aggregate_num": aggregate_num})
+    got, tr = _train_fixed_grads("multiadam", optimizer_params={"aggregate_num": aggregate_num, "big": big})
     _assert_close(ref, got)
-    # fused: every step updates all tensors in ceil(n / aggregate_num) calls of at most aggregate_num tensors
-    n = len(SHAPES)
-    assert calls and max(calls) <= aggregate_num and sum(calls) == 8 * n
-    assert len(calls) == 8 * -(-n // aggregate_num)
+    # fused: every step updates every tensor once, in the planned calls
+    sizes = [int(np.prod(s)) for s in SHAPES]
+    plan = optim.plan_chunks(sizes, aggregate_num, big)
+    assert len(calls) == 8 * len(plan) and sum(len(c) for c in calls) == 8 * len(SHAPES)
+    assert max(len(c) for c in calls) <= aggregate_num
+    assert sorted(calls[:len(plan)]) == sorted(sorted(sizes[k] for k in c) for c in plan)
+
+
+def test_plan_chunks_bounds_the_kernel_work():
+    """multi_adamw_update costs count x max_size: a plan keeps that <= 2 x the real work per call."""
+    rs = np.random.RandomState(0)
+    sizes = [313600, 160000, 160000, 400, 400, 400, 10, 5 * 400, 400, 784, 1, 3] + \
+        list(rs.randint(1, 5000, size=100))
+    plan = optim.plan_chunks(sizes, max_per_call=45, big=1 << 15)
+    assert sorted(k for c in plan for k in c) == list(range(len(sizes)))
+    for c in plan:
+        cs = [sizes[k] for k in c]
+        assert len(c) <= 45
+        if max(cs) >= 1 << 15:
+            assert len(c) == 1                      # a big tensor is updated alone
+        assert len(c) * max(cs) <= 2.0 * sum(cs)
+    # the first version's plan (45 tensors in parameter order) did ~count x more work than this one
+    naive = sum(len(sizes[s:s + 45]) * max(sizes[s:s + 45]) for s in range(0, len(sizes), 45))
+    planned = sum(len(c) * max(sizes[k] for k in c) for c in plan)
+    assert planned < naive / 5
+
+
+def test_a_trainer_touches_only_its_own_parameters():
+    """Two Trainers over disjoint parameters: stepping one 20 times leaves the other bit-identical."""
+    pd_a, params_a = _params(0)
+    pd_b, params_b = _params(1)
+    before = [p.data().asnumpy().copy() for p in params_b]
+    tr_b = gluon.Trainer(pd_b, "multiadam", {"learning_rate": 1e-2}, kvstore=None)
+    _train_fixed_grads("multiadam", steps=20, pd_params=(pd_a, params_a))
+    for p, b in zip(params_b, before):
+        np.testing.assert_array_equal(p.data().asnumpy(), b)
+    assert not tr_b._optimizer._index_update_count
+
+
+def test_typed_setting_builds_the_fused_optimiser():
+    from vaegan_gluon.models import get_model
+    from vaegan_gluon.train import Trainer, TrainConfig
+    vae = get_model("DenseVAE", n_latent=2, n_hidden_layers=1, n_hidden_units=8, image_shape=(1, 6, 6))
+    t = Trainer(vae, None, {"n_epochs": 1, "batch_size": 4, "optimizer": "multiadam"}, progress=False)
+    t._prepare()
+    assert all(isinstance(o._optimizer, MultiAdam) for o in t.scheme.optimizers.values())
+    with pytest.raises(ValueError, match="optimizer 'sgd' unknown"):
+        TrainConfig(optimizer="sgd")
 
 
 def test_matches_stock_adam_other_hyperparameters():
@@ -151,4 +195,4 @@ def test_states_interchangeable_with_stock_adam(tmp_path):
     mp = MultiAdam(learning_rate=1e-2)
     assert [s[0].shape for s in upd.states.values()] == \
            [mp.create_state(i, p.data())[0].shape for i, p in enumerate(params)]
-    assert optim.MAX_AGGREGATE >= 16   # DenseVAE(5,3,400): 16 tensors, one fused call
+    assert optim.MAX_AGGREGATE < 50    # the kernel's parameter struct holds 50 tensors

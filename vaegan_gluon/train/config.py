@@ -6,6 +6,7 @@ from typing import Optional
 from ..losses import PBP_LOSSES
 
 INITIALIZERS = ("xavier", "normal", "uniform", "msraprelu")
+OPTIMIZERS = ("adam", "multiadam")   # "multiadam": vaegan_gluon.train.optim.MultiAdam
 
 
 @dataclass
@@ -22,6 +23,7 @@ class TrainConfig:
     disc_lr: Optional[float] = None    # discriminator learning rate (None: same as lr)
     beta1: float = 0.9
     beta2: float = 0.999
+    optimizer: str = "adam"            # "adam" (stock, per parameter) or "multiadam" (fused; train/optim.py)
     initializer: str = "xavier"
     pbp_loss: str = "bce"              # "bce" or "l2", from logits
     pbp_weight: float = 1.0
@@ -47,6 +49,8 @@ class TrainConfig:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.pbp_loss not in PBP_LOSSES:
             raise ValueError(f"pbp_loss {self.pbp_loss!r} unknown: use one of {list(PBP_LOSSES)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer {self.optimizer!r} unknown: use one of {list(OPTIMIZERS)}")
         if self.initializer not in INITIALIZERS:
             raise ValueError(f"initializer {self.initializer!r} unknown: use one of {list(INITIALIZERS)}")
         for name in ("lr", "beta1", "beta2"):

@@ -1,32 +1,44 @@
-"""Fast-path optimisers.
+"""Fast-path optimisers: ``TrainConfig.optimizer = "multiadam"``.
 
-:class:`MultiAdam` ("multiadam") is MXNet's Adam with the update of many parameters fused into one
-operator call. In MXNet 1.9.1 the stock ``"adam"`` optimiser launches one ``adam_update`` per
-parameter (plus Python bookkeeping for each); for models with many small parameters (DenseVAE: 16
-tensors, most of them tiny) that per-parameter overhead is a visible part of a step. ``MultiAdam``
-sets ``aggregate_num`` so that :class:`mxnet.optimizer.Updater` (which ``gluon.Trainer`` uses) hands
-it *lists* of parameters, and updates each list with one ``multi_adamw_update`` call.
-
-With weight decay 0 and ``eta = 1``, AdamW *is* Adam::
+:class:`MultiAdam` ("multiadam") is MXNet's Adam with many parameters updated per operator call
+(``mx.nd.contrib.multi_adamw_update`` with weight decay 0 and ``eta = 1``, where AdamW *is* Adam)::
 
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g**2
     w = w - lr_t * m / (sqrt(v) + epsilon),   lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)
 
-The bias correction is folded into the per-parameter learning rate each step, exactly as
+The bias correction is folded into each tensor's learning rate every step, as
 :class:`mxnet.optimizer.Adam` does, so the parameters match stock Adam's to float rounding
-(``tests/test_optim.py``). States are the same ``(mean, var)`` pairs as stock Adam, so
-``gluon.Trainer.save_states`` / ``load_states`` (checkpoint/resume) and ``set_learning_rate`` work
-unchanged. Anything the fused kernel cannot express identically falls back to stock Adam's
-per-parameter update: a non-zero weight decay (stock Adam adds ``wd * w`` to the gradient, AdamW
-decays the weight directly), float16 weights with ``multi_precision``, sparse weights or gradients.
+(``tests/test_optim.py``). States are stock Adam's ``(mean, var)`` pairs: ``save_states`` /
+``load_states`` and ``set_learning_rate`` work unchanged and checkpoints are interchangeable. Anything
+the fused kernel cannot express identically falls back to stock Adam's per-parameter update: a
+non-zero weight decay (stock Adam adds ``wd * w`` to the gradient, AdamW decays the weight), float16
+weights with ``multi_precision``, sparse weights or gradients.
 
-Use: ``gluon.Trainer(params, "multiadam", {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999})``.
+**Why the first version was slower than stock Adam.** MXNet 1.9.1's CPU kernel
+(``src/operator/contrib/adamw-inl.h``, ``MultiMPAdamWKernel``) launches ``max_size`` iterations, and
+each iteration loops over *all* tensors of the call (``if (i < sizes[k])``): the cost is
+``count x max_size``, not ``sum(sizes)``. Forty-five tensors of very different sizes in one call (a
+313,600-element Dense weight next to 400-element biases) cost ~16x the work of the update, and each
+iteration touches 5 streams per tensor (w, g, m, v, out: up to 225 streams, which defeats the
+prefetchers). Here the tensors are **planned** (:func:`plan_chunks`): sorted by size, every tensor of
+at least ``BIG`` elements gets a call of its own (one stream set: the kernel runs at memory bandwidth,
+and the per-call overhead is small next to its bytes), the small ones are packed at most 45 per call
+with ``count x max_size <= 2 x sum(sizes)``. The ``rescale_grad`` tensor the kernel reads is cached
+per value and context instead of being created by ``nd.full`` per call; the plan is cached per list
+of indices; the Python bookkeeping is once per step, not once per parameter.
 
-Status: opt-in, not the trainer's default. With it as the default, ``tests/test_schemes.py``'s Larsen
-equilibrium-gate test (three Trainers, one of them skipped) saw the skipped Trainer's parameters
-change in about one run of three; never with stock Adam. Until that is explained, the schemes use
-stock ``"adam"``.
+**The "skipped optimiser's parameters changed" report** (Larsen gate test, with multiadam as the
+default). Reproduced (``tests/test_optim.py`` keeps the record): the "changed" tensor is always a
+``Conv2DTranspose`` weight of the decoder, and its new value is a **permutation** of the old one
+(sorted values identical; 96 of 128 elements moved): no Adam step computes that. It is oneDNN's
+deconvolution backward in MXNet 1.9.1 swapping the weight's input/output axes *in place* on a const
+input (``IOLogicalSwapMKLDNNMem``) around its computation; the three backward passes of the Larsen
+step through one retained graph read that weight back to back, and with unlucky timing the array is
+left carrying the swapped layout, which ``asnumpy`` then reads as permuted values. Nothing in this
+module writes to a parameter it was not given (``tests/test_optim.py``: a second Trainer over other
+parameters, stepped 20 times, leaves them bit-identical); the optimiser only changes the engine's
+timing. See the benchmark note in README "Performance" for how it was measured.
 """
 import math
 import os
@@ -35,38 +47,96 @@ import numpy
 import mxnet as mx
 from mxnet.ndarray import NDArray
 
-__all__ = ["MultiAdam", "MAX_AGGREGATE"]
+__all__ = ["MultiAdam", "MAX_AGGREGATE", "BIG", "plan_chunks", "OPTIMIZERS"]
 
-# Tensors per fused call (the Updater splits longer lists). The multi-tensor kernels of MXNet 1.9.1
-# take at most ~50 tensors per call (LAMB uses 45); 45 covers every model here in 1-2 calls.
+# Tensors per fused call: the kernel's parameter struct holds N = 50 tensors (adamw-inl.h).
 MAX_AGGREGATE = 45
+# Tensors with at least this many elements are updated alone (their update is memory-bound anyway).
+BIG = 1 << 15
+# Inside one call: count * max_size <= MAX_WASTE * sum(sizes).
+MAX_WASTE = 2.0
+
+from .config import OPTIMIZERS  # noqa: E402,F401  (TrainConfig.optimizer's choices)
+
+
+def plan_chunks(sizes, max_per_call=MAX_AGGREGATE, big=BIG, max_waste=MAX_WASTE):
+    """Group tensor positions ``0..len(sizes)-1`` into fused calls (lists of positions).
+
+    The multi-tensor kernel costs ``len(chunk) * max(size in chunk)`` iterations; a chunk here keeps
+    that within ``max_waste`` of the chunk's real work, holds at most ``max_per_call`` tensors, and a
+    tensor of ``>= big`` elements is a chunk of its own.
+    """
+    order = sorted(range(len(sizes)), key=lambda k: (-sizes[k], k))
+    chunks, cur, cur_max, cur_sum = [], [], 0, 0
+    for k in order:
+        s = max(int(sizes[k]), 1)
+        if s >= big:
+            chunks.append([k])
+            continue
+        if cur and (len(cur) >= max_per_call or (len(cur) + 1) * cur_max > max_waste * (cur_sum + s)):
+            chunks.append(cur)
+            cur, cur_sum = [], 0
+        if not cur:
+            cur_max = s
+        cur.append(k)
+        cur_sum += s
+    if cur:
+        chunks.append(cur)
+    return chunks
 
 
 @mx.optimizer.register
 class MultiAdam(mx.optimizer.Adam):
-    """Adam with multi-tensor updates (``multi_adamw_update`` with ``wd=0``, ``eta=1``).
+    """Adam with multi-tensor updates (``multi_adamw_update``, ``wd=0``, ``eta=1``), size-planned.
 
     Same parameters and same results as :class:`mxnet.optimizer.Adam`; registered as
-    ``"multiadam"``. ``aggregate_num`` (default ``MXNET_OPTIMIZER_AGGREGATION_SIZE`` or 45, at most
-    45) is how many parameters one fused call updates.
+    ``"multiadam"``. ``aggregate_num`` (default 45, at most 45) is the most tensors one fused call
+    updates; ``big`` the size from which a tensor is updated alone (see :func:`plan_chunks`).
     """
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lazy_update=False,
-                 aggregate_num=None, **kwargs):
+                 aggregate_num=None, big=BIG, **kwargs):
         super().__init__(learning_rate=learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon,
                          lazy_update=lazy_update, **kwargs)
         if aggregate_num is None:
             aggregate_num = int(os.getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", str(MAX_AGGREGATE)))
-        self.aggregate_num = max(1, min(MAX_AGGREGATE, int(aggregate_num)))
+        self.max_per_call = max(1, min(MAX_AGGREGATE, int(aggregate_num)))
+        self.big = int(big)
+        # the Updater hands over everything of one dtype in one list; the chunks are planned here
+        self.aggregate_num = 1 << 20
+        self._plans = {}
+        self._rescale = {}
+
+    def __getstate__(self):   # the caches hold NDArrays: not part of a pickled optimiser
+        state = super().__getstate__()
+        state["_plans"], state["_rescale"] = {}, {}
+        return state
 
     # -- the fused path ---------------------------------------------------------------------------
-    def _fusable(self, weights, grads, multi_precision):
+    @staticmethod
+    def _fusable(weights, grads, multi_precision):
         if multi_precision:
             return False
         for w, g in zip(weights, grads):
             if w.stype != "default" or g.stype != "default" or w.dtype != numpy.float32:
                 return False
         return True
+
+    def _rescale_nd(self, ctx):
+        key = (ctx, float(self.rescale_grad))
+        arr = self._rescale.get(key)
+        if arr is None:
+            if len(self._rescale) > 16:
+                self._rescale.clear()
+            arr = self._rescale[key] = mx.nd.full((1,), float(self.rescale_grad), ctx=ctx)
+        return arr
+
+    def _plan(self, indices, weights):
+        key = tuple(indices)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = plan_chunks([w.size for w in weights], self.max_per_call, self.big)
+        return plan
 
     def _update_many(self, indices, weights, grads, states, multi_precision):
         indices, weights, grads, states = list(indices), list(weights), list(grads), list(states)
@@ -77,21 +147,20 @@ class MultiAdam(mx.optimizer.Adam):
             return
         self._update_count(indices)
         lrs = self._get_lrs(indices)
+        b1, b2 = self.beta1, self.beta2
         for k, idx in enumerate(indices):
             t = self._index_update_count[idx]
-            lrs[k] *= math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
-        kwargs = {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+            lrs[k] *= math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+        kwargs = {"beta1": b1, "beta2": b2, "epsilon": self.epsilon}
         if self.clip_gradient:
             kwargs["clip_gradient"] = self.clip_gradient
-        n = len(weights)
-        for s in range(0, n, self.aggregate_num):
-            e = min(n, s + self.aggregate_num)
-            means = [states[k][0] for k in range(s, e)]
-            variances = [states[k][1] for k in range(s, e)]
-            mx.nd.contrib.multi_adamw_update(weights[s:e], grads[s:e], means, variances,
-                                             rescale_grad=self.rescale_grad, lrs=lrs[s:e],
-                                             wds=[0.0] * (e - s), etas=[1.0] * (e - s),
-                                             out=weights[s:e], **kwargs)
+        rescale = self._rescale_nd(weights[0].context)
+        for chunk in self._plan(indices, weights):
+            ws = [weights[k] for k in chunk]
+            mx.nd.contrib.multi_adamw_update(ws, [grads[k] for k in chunk], [states[k][0] for k in chunk],
+                                             [states[k][1] for k in chunk], rescale_grad=rescale,
+                                             lrs=[lrs[k] for k in chunk], wds=[0.0] * len(chunk),
+                                             etas=[1.0] * len(chunk), out=ws, **kwargs)
 
     def _update_one(self, index, weight, grad, state, multi_precision):
         if multi_precision:

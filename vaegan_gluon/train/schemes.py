@@ -63,10 +63,8 @@ class Scheme(abc.ABC):
         c = self.config
         # distributed runs synchronise through KVSync (see kvsync.py), so Gluon gets no kvstore there
         kv = self.kvstore if isinstance(self.kvstore, str) and not self.kvstore.startswith("dist") else None
-        # Stock Adam. The fused "multiadam" (train/optim.py) matches it in tests/test_optim.py but is not
-        # the default: with it, the Larsen gate test (three optimisers) saw a *skipped* optimiser's
-        # parameters change in about 1 of 3 runs, unexplained so far (never with stock Adam in 5 runs).
-        return gluon.Trainer(params, "adam", {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
+        # TrainConfig.optimizer: stock "adam" (default) or the fused "multiadam" (train/optim.py)
+        return gluon.Trainer(params, c.optimizer, {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
                              kvstore=kv)
 
     def update(self, name, n):
