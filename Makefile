@@ -14,12 +14,12 @@ NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: install demo test unit nbval notebooks bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# pip does not know that mxnet and mxnet-cu112 conflict: remove the other one first.
 	$(BIN)/python -m pip uninstall -y -q $(OTHER) || true
-	$(BIN)/python -m pip install -q -e ".[$(EXTRA),test]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRA),test]"
 	$(BIN)/python -m pip check
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -38,16 +38,17 @@ nbval: install
 test: unit nbval
 
 # One notebook at a time: two anime notebooks side by side oversubscribe 2 cores and can exhaust 24 GB.
-# A notebook that fails is left as it was (nbconvert writes only after a clean run).
+# papermill passes the parameters (scale, ctx; NB_PARAMS for more, e.g. NB_PARAMS="-p seed 3") to each
+# notebook's `parameters` cell; it writes to a temporary file, so a notebook that fails is left as it was.
 NB_SCALE  ?= medium
 NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9]*.ipynb))
 notebooks: install
-	$(BIN)/python -m pip install -q -e ".[$(EXTRA),test,notebooks]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRA),test,notebooks]"
 	$(BIN)/python -m pip check
 	for nb in $(NOTEBOOKS); do \
-	  echo "== $$nb ($(NB_SCALE))"; \
-	  VAEGAN_SCALE=$(NB_SCALE) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
+	  echo "== $$nb ($(NB_SCALE))"; tmp=$$(mktemp --suffix=.ipynb); \
+	  $(BIN)/papermill "$$nb" "$$tmp" --cwd notebooks -k python3 -p scale $(NB_SCALE) -p ctx $(CTX) $(NB_PARAMS) \
+	    && chmod 644 "$$tmp" && mv "$$tmp" "$$nb" || { rm -f "$$tmp"; exit 1; }; \
 	done
 
 bench: install

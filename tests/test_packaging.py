@@ -71,3 +71,82 @@ def test_omp_threads_set_before_mxnet_import():
     env["OMP_NUM_THREADS"] = "1"   # a user's setting wins
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     assert out.stdout.strip() == "1"
+
+
+# ------------------------------------------------------------------ pins that hold (constraints.txt)
+def constraints():
+    out = {}
+    for line in open(os.path.join(ROOT, "constraints.txt")):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out[_name(line)] = line
+    return out
+
+
+def test_constraints_file_carries_the_pins():
+    cons, proj = constraints(), pyproject()
+    assert cons["numpy"] == "numpy==1.23.5"
+    for req in proj["dependencies"] + proj["optional-dependencies"]["cpu"] + proj["optional-dependencies"]["cu112"]:
+        if any(op in req for op in "=<>"):
+            assert cons.get(_name(req)) == req, f"constraints.txt: {req!r} differs ({cons.get(_name(req))!r})"
+    assert cons["torch"] == "torch<2"   # gluoncv 0.10.5 raises at import beside torch >= 2
+
+
+def _simulated_pip_check(installs):
+    """`pip check` of the installed set after ``installs`` (pip's report entries) would be installed."""
+    from importlib import metadata
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    versions, requires = {}, {}
+    for d in metadata.distributions():
+        name = canonicalize_name(d.metadata["Name"])
+        versions[name], requires[name] = d.version, d.requires or []
+    for item in installs:
+        name = canonicalize_name(item["metadata"]["name"])
+        versions[name], requires[name] = item["metadata"]["version"], item["metadata"].get("requires_dist") or []
+    problems = []
+    for name, reqs in requires.items():
+        for text in reqs:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            have = versions.get(canonicalize_name(req.name))
+            if have is None:
+                problems.append(f"{name} needs {req} (missing)")
+            elif not req.specifier.contains(have, prereleases=True):
+                problems.append(f"{name} needs {req}, would have {have}")
+    return problems
+
+
+def test_installing_the_test_and_notebooks_extras_keeps_numpy_and_pip_check_clean(tmp_path):
+    """Resolve (pip --dry-run) what `make notebooks` installs into this environment: the package's
+    dependencies, the cpu, test and notebooks extras, against constraints.txt. What can fail: an extra
+    (or its newest dependencies) wanting numpy >= 1.24, a conflict between the pins and the extras, or an
+    upgrade that breaks an installed package (checked like `pip check` on the resulting set)."""
+    proj = pyproject()
+    extras = proj["optional-dependencies"]
+    reqs = proj["dependencies"] + extras["cpu"] + extras["test"] + extras["notebooks"]
+    report = tmp_path / "report.json"
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report),
+                          "-c", os.path.join(ROOT, "constraints.txt"), *reqs],
+                         capture_output=True, text=True, timeout=600)
+    text = out.stdout + out.stderr
+    if out.returncode != 0 and any(s in text for s in ("NewConnectionError", "Network is unreachable",
+                                                        "Temporary failure in name resolution",
+                                                        "Could not fetch URL", "ConnectionError")):
+        pytest.skip("the package index is unreachable: cannot resolve the extras")
+    assert out.returncode == 0, text[-3000:]
+    import json
+    installs = json.loads(report.read_text())["install"]
+    changed = {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in installs}
+    assert changed.get("numpy", "1.23.5") == "1.23.5", f"installing the extras would move numpy to {changed['numpy']}"
+    assert "mxnet" not in changed or changed["mxnet"] == "1.9.1"
+    problems = _simulated_pip_check(installs)
+    assert not problems, problems
+
+
+def test_a_numpy_lifting_install_is_caught_by_the_check(tmp_path):
+    """The check above can fail: a report entry moving numpy to 2.x breaks mxnet's and gluoncv's pins."""
+    fake = [{"metadata": {"name": "numpy", "version": "2.4.6", "requires_dist": []}}]
+    problems = _simulated_pip_check(fake)
+    assert any("numpy==1.23.5" in p for p in problems), problems

@@ -35,9 +35,9 @@ def import_gluoncv():
         raise RuntimeError(_IMPORT_ERROR)
     try:
         import gluoncv
-    except (ImportError, RuntimeError) as err:
+    except Exception as err:   # noqa: BLE001  RuntimeError (torch >= 2), ImportError, mxnet's own failures
         _IMPORT_ERROR = (f"gluoncv cannot be imported ({type(err).__name__}: {err}); gluoncv 0.10.5 needs "
-                         "mxnet<2 and no torch>=2 in the same environment: `pip uninstall torch`, or reinstall "
+                         "a working mxnet<2 (`vaegan doctor`) and no torch>=2 beside it (`pip uninstall torch`); reinstall "
                          "with `pip install -c constraints.txt -e .[cpu]`")
         raise RuntimeError(_IMPORT_ERROR) from None
     if not hasattr(gluoncv, "utils"):
