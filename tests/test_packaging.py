@@ -150,3 +150,22 @@ def test_a_numpy_lifting_install_is_caught_by_the_check(tmp_path):
     fake = [{"metadata": {"name": "numpy", "version": "2.4.6", "requires_dist": []}}]
     problems = _simulated_pip_check(fake)
     assert any("numpy==1.23.5" in p for p in problems), problems
+
+
+def test_progress_bars_come_from_tqdm_auto():
+    """Widgets in JupyterLab, text in a terminal: every tqdm import of the package is tqdm.auto's."""
+    import ast
+    import glob
+    bad = []
+    for path in glob.glob(os.path.join(ROOT, "vaegan_gluon", "**", "*.py"), recursive=True):
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "tqdm" \
+                    and node.module != "tqdm.auto":
+                bad.append(f"{os.path.relpath(path, ROOT)}: from {node.module} import ...")
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "tqdm" and a.name != "tqdm.auto"
+                                                    for a in node.names):
+                bad.append(f"{os.path.relpath(path, ROOT)}: import tqdm")
+    assert not bad, bad
+    import tqdm.auto
+    from vaegan_gluon.train import callbacks
+    assert callbacks.tqdm is tqdm.auto.tqdm
