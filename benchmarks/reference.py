@@ -1,118 +1,162 @@
-"""The imperative reference: the training step written the way the original study wrote its loop.
+"""The faithful reference: the original study's training step, operation for operation, on our models.
 
-What makes it the "original" loop (and slow):
+The original (its ``train_VAE_GAN``; model classes ``ConvVAE`` / ``DeepConvVAE`` / ``DenseVAE``
+whose ``forward`` returns the per-image loss and whose ``generate`` returns ``sigmoid`` images) per
+combo batch does::
 
-- the blocks are **not hybridized** (every operator is dispatched from Python, one at a time);
-- the stock per-parameter ``"adam"`` optimiser;
-- a **host sync every batch** (``.asscalar()`` of the losses, as the original printed/stored them);
-- in a combo step the VAE runs **three times**: once inside the discriminator's recorded graph (the
-  reconstruction is *not* detached, so the discriminator's backward also flows through the whole VAE
-  for nothing), then twice for the VAE's own update (once for KL + PBP, once more for the
-  adversarial term).
+    genuine_labels, generated_labels = nd.ones((n,)), nd.zeros((n,))
+    with autograd.record():                                   # (1) the discriminator
+        genuine_loss = SBCE(disc(x), genuine_labels)           # gluon SigmoidBinaryCrossEntropyLoss
+        generated_loss = SBCE(disc(vae.generate(x)), generated_labels)   # VAE pass 1, NOT detached
+        disc_loss = genuine_loss + generated_loss
+        disc_loss.backward()                                   # flows through the whole VAE for nothing
+        disc_batch_losses.append(nd.mean(disc_loss).asscalar())          # host sync
+    disc_trainer.step(n)
+    with autograd.record():                                   # (2) the VAE
+        batch_disc_loss = SBCE(disc(vae.generate(x)), genuine_labels)    # VAE pass 2
+        gen_loss = vae(x) + batch_disc_loss * disc_loss_mul * use_disc_loss   # VAE pass 3 (KL + PBP)
+        gen_loss.backward()
+        vae_batch_losses.append(nd.mean(gen_loss).asscalar())            # host sync
+    vae_trainer.step(n)
 
-One change so that it runs at all: the original recorded both VAE passes of the VAE update in one
-graph, and MXNet 1.9.1 + oneDNN segfaults in backward when a ``Conv2DTranspose`` appears twice in one
-recorded graph. Here that backward is **split in two** (``grad_req='add'``: one backward for
-KL + PBP, one for the adversarial term; the gradients add up to the original's). This is the
-"split" variant the issue's numbers (17.5 / 20.8 / 10.8 img/s) were measured with.
+with the loss inside ``vae(x)``: ``kl = -0.5 * sum(1 + logvar - mu*mu - exp(logvar), axis=1)``,
+``logloss = -sum(x * log(x_hat + 1e-10) + (1 - x) * log(1 - x_hat + 1e-10), axis=1)`` on flattened
+``x`` / ``x_hat = sigmoid(.)``, ``loss = kl + logloss * pbp_weight``. A solo batch is
+``loss = vae(x); loss.backward(); vae_trainer.step(n); nd.mean(loss).asscalar()``. Stock ``"adam"``,
+unhybridized blocks, every operator dispatched from Python. :class:`ReferenceStep` does exactly that
+with our model classes (their forward gives ``(logits, mu, logvar)``: ``x_hat = sigmoid(logits)``).
 
-The maths equals :class:`vaegan_gluon.train.schemes.LearnableLoss` (``tests/test_bench.py`` checks the
-losses and gradients on fixed noise): discriminator update on real vs reconstructed images, then the
-VAE update on ``KL + pbp_weight * PBP + disc_weight * BCE(D(x_hat), 1)`` with the updated
-discriminator.
+**One change, only where the original cannot run:** passes 2 and 3 in one recorded graph put every
+``Conv2DTranspose`` in it twice, and MXNet 1.9.1 + oneDNN segfaults in that backward. For VAEs with a
+``Conv2DTranspose`` (``split_backward=None`` = auto) the VAE's backward is **split**: the two passes
+are recorded and back-propagated one after the other with ``grad_req='add'`` (zeroed first); the
+gradients add up to the original's. The dense VAEs run the original's single backward.
+
+``diagnostics=True`` (tests) additionally returns the same batch sums as our fast step
+(``vae_loss, pbp_loss, kl, adv_loss, disc_loss, disc_correct_real, disc_correct_fake``), computed after
+the step from arrays the step made anyway; the benchmark leaves it off, so the timed loop does the
+original's operators and its two host reads per combo batch (one per solo batch), nothing else.
+``tests/test_bench.py`` checks losses, gradients and updated parameters against our step.
 """
 import mxnet as mx
 from mxnet import autograd, gluon, nd
+from mxnet.gluon import loss as gloss, nn
 
-from vaegan_gluon import losses
+__all__ = ["ReferenceStep", "has_conv_transpose"]
 
-__all__ = ["ReferenceStep"]
+
+def has_conv_transpose(block):
+    if isinstance(block, nn.Conv2DTranspose):
+        return True
+    return any(has_conv_transpose(c) for c in block._children.values())
 
 
 class ReferenceStep:
-    """One original-style training step on unhybridized ``vae`` / ``disc`` (``disc=None``: solo).
+    """The original's training step on unhybridized ``vae`` / ``disc`` (``disc=None``: solo only).
 
-    ``noise_seed``: if not None, ``mx.random.seed(noise_seed)`` before *every* VAE forward, so all
-    three VAE passes of a combo step draw the same ``eps`` (tests compare against the fast step run
-    after the same seed). ``step(x)`` returns host floats: sums over the batch, like the fast
-    step's device sums.
+    ``noise_seed``: if not None, ``mx.random.seed(noise_seed)`` before *every* VAE pass, so all of
+    them draw the same ``eps`` (the tests compare with the fast step run after the same seed).
+    ``step(x, phase)`` returns host floats: the original's batch means (``disc_loss_mean``,
+    ``vae_loss_mean``), plus batch sums with ``diagnostics=True``.
     """
 
-    def __init__(self, vae, disc=None, lr=1e-3, disc_lr=None, beta1=0.9, beta2=0.999, pbp_loss="bce",
-                 pbp_weight=1.0, disc_weight=1.0, real_label=1.0, noise_seed=None):
+    def __init__(self, vae, disc=None, lr=1e-3, disc_lr=None, beta1=0.9, beta2=0.999, pbp_weight=1.0,
+                 disc_weight=1.0, noise_seed=None, split_backward=None, diagnostics=False):
         self.vae, self.disc = vae, disc
-        self.pbp_kind, self.pbp_weight, self.disc_weight = pbp_loss, pbp_weight, disc_weight
-        self.real_label = real_label
-        self.noise_seed = noise_seed
+        self.pbp_weight, self.disc_loss_mul, self.use_disc_loss = pbp_weight, disc_weight, 1
+        self.noise_seed, self.diagnostics = noise_seed, diagnostics
+        self.split = has_conv_transpose(vae) if split_backward is None else bool(split_backward)
         adam = {"beta1": beta1, "beta2": beta2}
-        self.vae_trainer = gluon.Trainer(vae.collect_params(), "adam", dict(adam, learning_rate=lr),
-                                         kvstore=None)
+        self.vae_trainer = gluon.Trainer(vae.collect_params(), "adam", dict(adam, learning_rate=lr))
         self.disc_trainer = None
+        self.disc_loss_func = gloss.SigmoidBinaryCrossEntropyLoss(from_sigmoid=False)
         if disc is not None:
             self.disc_trainer = gluon.Trainer(disc.collect_params(), "adam",
-                                              dict(adam, learning_rate=disc_lr or lr), kvstore=None)
-            # the VAE update is two backward passes whose gradients must add up
-            for p in vae.collect_params().values():
-                if p.grad_req != "null":
-                    p.grad_req = "add"
+                                              dict(adam, learning_rate=disc_lr or lr))
+            if self.split:   # the split VAE backward: two passes whose gradients add up
+                for p in vae.collect_params().values():
+                    if p.grad_req != "null":
+                        p.grad_req = "add"
 
-    def _vae(self, x):
+    # -- the original model classes' forward / generate, on our blocks
+    def _seed(self):
         if self.noise_seed is not None:
             mx.random.seed(self.noise_seed)
-        return self.vae(x)
+
+    def generate(self, x):
+        self._seed()
+        return nd.sigmoid(self.vae(x)[0])
+
+    def vae_loss(self, x):
+        """The original's ``vae_net(x)``: per-image ``kl + logloss * pbp_weight`` (and its parts)."""
+        self._seed()
+        logits, mu, logvar = self.vae(x)
+        x_hat = nd.sigmoid(logits)
+        kl = -0.5 * nd.sum(1 + logvar - mu * mu - nd.exp(logvar), axis=1)
+        xf, xhf = x.reshape((x.shape[0], -1)), x_hat.reshape((x_hat.shape[0], -1))
+        logloss = -nd.sum(xf * nd.log(xhf + 1e-10) + (1 - xf) * nd.log(1 - xhf + 1e-10), axis=1)
+        return kl + logloss * self.pbp_weight, logloss, kl
 
     def _zero_vae_grads(self):
         for p in self.vae.collect_params().values():
             if p.grad_req != "null":
                 p.zero_grad()
 
-    def _vae_part(self, x):
-        """KL + pbp_weight * PBP from one recorded VAE pass, backwarded; returns (loss, pbp, kl)."""
-        with autograd.record():
-            logits, mu, logvar = self._vae(x)
-            pbp = losses.pbp_loss(logits, x, self.pbp_kind)
-            kl = losses.kl_divergence(mu, logvar)
-            vae_part = kl + self.pbp_weight * pbp
-        vae_part.backward()
-        return vae_part, pbp, kl
-
+    # -- the step
     def step(self, x, phase="combo"):
         n = x.shape[0]
-        out = {}
-        if phase == "combo" and self.disc is not None:
-            # (1) discriminator, with the VAE inside its recorded graph (not detached)
-            with autograd.record():
-                x_hat = nd.sigmoid(self._vae(x)[0])
-                d_real, d_fake = self.disc(x), self.disc(x_hat)
-                d_loss = losses.discriminator_loss(d_real, d_fake, real_label=self.real_label)
-            d_loss.backward()
-            self.disc_trainer.step(n)
-            out["disc_loss"] = d_loss.sum().asscalar()
-            out["disc_correct_real"] = (d_real > 0).sum().asscalar()
-            out["disc_correct_fake"] = (d_fake <= 0).sum().asscalar()
-            self._zero_vae_grads()   # the VAE gradients of the discriminator's backward are discarded
-            # (2) the VAE: KL + PBP from one pass ...
-            vae_part, pbp, kl = self._vae_part(x)
-            # ... and the adversarial term from a second pass (the split backward)
-            with autograd.record():
-                adv = losses.adversarial_loss(self.disc(nd.sigmoid(self._vae(x)[0])), 1.0)
-                adv_part = self.disc_weight * adv
-            adv_part.backward()
-            self.vae_trainer.step(n)
-            out["adv_loss"] = adv.sum().asscalar()
-            out["vae_loss"] = (vae_part + adv_part).sum().asscalar()
-        else:
-            if self.disc is not None:
+        if phase != "combo" or self.disc is None:
+            if self.disc is not None and self.split:
                 self._zero_vae_grads()
-            vae_part, pbp, kl = self._vae_part(x)
+            with autograd.record():
+                loss, logloss, kl = self.vae_loss(x)
+                loss.backward()
             self.vae_trainer.step(n)
-            out["vae_loss"] = vae_part.sum().asscalar()
-        out["pbp_loss"] = pbp.sum().asscalar()
-        out["kl"] = kl.sum().asscalar()
+            out = {"vae_loss_mean": nd.mean(loss).asscalar()}
+            if self.diagnostics:
+                out.update(vae_loss=loss.sum().asscalar(), pbp_loss=logloss.sum().asscalar(),
+                           kl=kl.sum().asscalar())
+            return out
+        genuine_labels = nd.ones((n,), ctx=x.context)
+        generated_labels = nd.zeros((n,), ctx=x.context)
+        # (1) the discriminator, with VAE pass 1 inside its graph (not detached)
+        with autograd.record():
+            genuine_logit_preds = self.disc(x)
+            genuine_loss = self.disc_loss_func(genuine_logit_preds, genuine_labels)
+            generated_features = self.generate(x)
+            generated_logit_preds = self.disc(generated_features)
+            generated_loss = self.disc_loss_func(generated_logit_preds, generated_labels)
+            disc_loss = genuine_loss + generated_loss
+            disc_loss.backward()
+            disc_mean = nd.mean(disc_loss).asscalar()
+        self.disc_trainer.step(n)
+        # (2) the VAE: pass 2 (adversarial term) and pass 3 (KL + PBP)
+        if not self.split:
+            with autograd.record():
+                adv_logits = self.disc(self.generate(x))
+                batch_disc_loss = self.disc_loss_func(adv_logits, genuine_labels)
+                vae_part, logloss, kl = self.vae_loss(x)
+                gen_loss = vae_part + batch_disc_loss * self.disc_loss_mul * self.use_disc_loss
+                gen_loss.backward()
+                gen_mean = nd.mean(gen_loss).asscalar()
+        else:
+            self._zero_vae_grads()
+            with autograd.record():
+                adv_logits = self.disc(self.generate(x))
+                batch_disc_loss = self.disc_loss_func(adv_logits, genuine_labels)
+                adv_part = batch_disc_loss * self.disc_loss_mul * self.use_disc_loss
+                adv_part.backward()
+            with autograd.record():
+                vae_part, logloss, kl = self.vae_loss(x)
+                vae_part.backward()
+            gen_loss = vae_part + adv_part
+            gen_mean = nd.mean(gen_loss).asscalar()
+        self.vae_trainer.step(n)
+        out = {"disc_loss_mean": disc_mean, "vae_loss_mean": gen_mean}
+        if self.diagnostics:
+            out.update(disc_loss=disc_loss.sum().asscalar(), vae_loss=gen_loss.sum().asscalar(),
+                       adv_loss=batch_disc_loss.sum().asscalar(), pbp_loss=logloss.sum().asscalar(),
+                       kl=kl.sum().asscalar(),
+                       disc_correct_real=(genuine_logit_preds > 0).sum().asscalar(),
+                       disc_correct_fake=(generated_logit_preds <= 0).sum().asscalar())
         return out
-
-    def flops_multiplier(self, phase="combo"):
-        """(VAE forwards, discriminator forwards) per step, each costing fwd + bwd."""
-        if phase == "combo" and self.disc is not None:
-            return 3, 3
-        return 1, 0
