@@ -4,6 +4,7 @@ compares the current code with it, so a refactor cannot rename existing results 
 
     python tests/make_run_dir_names.py      # only when a rename is intended (say so in the commit)
 """
+import copy
 import json
 import os
 
@@ -30,14 +31,26 @@ OVERRIDE_CASES = [
 ]
 
 
+def fresh(fn):
+    """``fn()`` as in a fresh process: the registry before the split let get_config write a scale's
+    override into the catalogue's own train.extra dict, so one call's name depended on earlier calls."""
+    saved = copy.deepcopy(EXPERIMENTS)
+    try:
+        return fn()
+    finally:
+        EXPERIMENTS.clear()
+        EXPERIMENTS.update(saved)
+
+
 def names():
     out = {"experiments": {}, "sweeps": {}, "overrides": []}
     for name in EXPERIMENTS:
-        out["experiments"][name] = {s: run_dir_for(get_config(name, s)) for s in SCALES}
+        out["experiments"][name] = {s: fresh(lambda: run_dir_for(get_config(name, s))) for s in SCALES}
     for name in SWEEPS:
-        out["sweeps"][name] = {s: [[label, run_dir_for(c)] for label, c in sweep_configs(name, s)] for s in SCALES}
+        out["sweeps"][name] = {s: fresh(lambda: [[label, run_dir_for(c)] for label, c in sweep_configs(name, s)])
+                               for s in SCALES}
     for name, scale, over in OVERRIDE_CASES:
-        out["overrides"].append([name, scale, over, run_dir_for(get_config(name, scale, over))])
+        out["overrides"].append([name, scale, over, fresh(lambda: run_dir_for(get_config(name, scale, over)))])
     return out
 
 

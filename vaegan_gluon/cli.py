@@ -26,8 +26,7 @@ import subprocess
 import sys
 
 try:   # mxnet may be unusable (numpy lifted, no libcuda.so.1): then only `vaegan doctor` runs
-    from .experiments.registry import (DEFAULT_CLI_SCALE, EXPERIMENTS, SCALES, SWEEPS, list_experiments,
-                                       parse_overrides)
+    from .experiments import DEFAULT_CLI_SCALE, EXPERIMENTS, SCALES, SWEEPS, list_experiments, parse_overrides
     _IMPORT_ERROR = None
 except Exception as _err:  # noqa: BLE001
     _IMPORT_ERROR = _err

@@ -9,10 +9,15 @@ An experiment configuration is a plain JSON-able dict::
      "train": {...TrainConfig fields...},
      "eval": {"n_samples": 64}}
 
-The named experiments of the studies live in :mod:`vaegan_gluon.experiments.registry`.
+The named experiments of the studies live in :mod:`vaegan_gluon.experiments.catalog`;
+:func:`run_experiment` runs one by name (config from :mod:`.config`, folder from :mod:`.naming`).
 """
+import contextlib
 import copy
+import json
 import os
+import shlex
+import shutil
 import time
 from dataclasses import dataclass
 
@@ -20,6 +25,8 @@ from ..data import load
 from ..models import get_model
 from ..report import finalize
 from ..train import EvolutionFrames, TrainConfig, Trainer
+from .config import default_scale, get_config, parse_overrides
+from .naming import run_dir_for
 
 
 @dataclass
@@ -83,3 +90,89 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
                                 "workers": trainer.num_workers}, train=train)
     trainer.release()   # keep the networks for pictures, free optimiser states and gradients
     return RunResult(out_dir, history, m, trainer)
+
+
+def _fmt_cli(v):
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def reproduce_command(name, scale, overrides=None, data_path=None, ctx="cpu", sweep=None):
+    """The ``vaegan`` command line that reruns this experiment (stored in config.json and the report)."""
+    if sweep:  # [sweep or experiment name] or [name, param, value, ...]
+        words = ["vaegan", "sweep", sweep[0]] + [_fmt_cli(v) for v in sweep[1:]]
+    else:
+        words = ["vaegan", "run", name]
+    words += ["--scale", scale]
+    for k, v in (overrides or {}).items():
+        words += ["--set", f"{k}={_fmt_cli(v)}"]
+    if data_path:
+        words += ["--data", str(data_path)]
+    if ctx and str(ctx) != "cpu":
+        words += ["--ctx", str(ctx)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _looks_like_run_dir(path):
+    return any(os.path.exists(os.path.join(path, f))
+               for f in ("config.json", "checkpoints", "metrics.json", ".vaegan.lock"))
+
+
+def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", resume=False,
+                   results_root="results", progress=True, overwrite=False, keep_checkpoints=True,
+                   run_dir=None, command=None, kvstore="device", tensorboard=None):
+    """Run the named experiment at ``scale`` and write its results folder.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_experiments` (for sweeps use :func:`run_sweep`).
+    scale : {"quick", "medium", "full"} or None
+        None: env ``VAEGAN_SCALE``, else ``medium`` (the notebooks' default; the CLI passes ``quick``).
+    overrides : dict of dotted keys (``{"train.lr": 2e-4}``) or list of ``"key=value"`` strings.
+    data_path : str, optional
+        A folder of images to train on instead of the configured source (``--data``).
+    ctx : ``"cpu"``, ``"gpu:0,1"``, a Context or a list of them.
+    resume : continue from the folder's latest checkpoint (a finished run is only re-evaluated).
+    overwrite : delete an existing results folder of the same name first.
+    keep_checkpoints : False deletes ``checkpoints/`` after the run (the ConvVAEs' are GBs).
+    run_dir : write here instead of :func:`run_dir_for`'s name.
+    command : the reproducing command stored in config.json (default: the ``vaegan run`` line).
+    kvstore : ``"device"`` (one machine) or ``"dist_sync"`` under ``vaegan launch``.
+    tensorboard : a folder for TensorBoard logs (``--tensorboard DIR``): every CSV column and the
+        reconstruction grid per epoch, the final metrics (:mod:`vaegan_gluon.train.tensorboard`).
+
+    Returns
+    -------
+    RunResult ``(run_dir, history, metrics, trainer)``.
+    """
+    scale = scale or default_scale()
+    if isinstance(overrides, (list, tuple)):
+        overrides = parse_overrides(overrides)
+    from ..notebook_params import session_defaults   # a notebook's parameters cell (papermill)
+    ctx, data_path, resume, tensorboard, overrides, tb_per_run = session_defaults(ctx, data_path, resume,
+                                                                                  tensorboard, overrides)
+    config = get_config(name, scale, overrides)
+    config["command"] = command or reproduce_command(name, scale, overrides, data_path, ctx)
+    run_dir = run_dir or run_dir_for(config, results_root, data_path)
+    from ..distributed import kvstore_info
+    first_process = kvstore_info()[0] == 0   # under `vaegan launch`, one worker cleans up
+    overwrite = overwrite and not resume and os.path.isdir(run_dir) and first_process
+    if overwrite and not _looks_like_run_dir(run_dir):
+        raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
+    # one run per folder: the lock is taken before anything in it is deleted (vaegan_gluon.runlock)
+    from .. import runlock
+    with runlock.hold(run_dir, command=config["command"]) if first_process else contextlib.nullcontext():
+        if overwrite:
+            runlock.clear_folder(run_dir)
+        tb = None
+        if tensorboard:
+            from ..train.tensorboard import TensorBoardLogger
+            tb = TensorBoardLogger(os.path.join(tensorboard, os.path.basename(os.path.normpath(run_dir)))
+                                   if tb_per_run else tensorboard)
+        result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path,
+                     kvstore=kvstore, callbacks=[tb] if tb else ())
+        if tb:
+            tb.write_metrics(result.metrics)
+        if not keep_checkpoints and result.trainer.writer:
+            shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
+    return result

@@ -3,17 +3,75 @@ one overlay plot under ``results/<sweep name>[_<scale>]/`` (summary.csv, <column
 
 >>> summary, plot = run_sweep("sweep-disc-weight", scale="quick")
 >>> summary, plot = run_sweep("anime-conv-vae-resnet", "train.disc_weight", [1, 10], scale="quick")
+
+The named sweeps are data (:mod:`.catalog.sweeps`); :func:`sweep_runs` / :func:`sweep_configs` plan a
+sweep's runs without training.
 """
+import copy
 import os
 
 import pandas as pd
 
 from .. import viz
-from . import _flat_metrics, reproduce_command, run_experiment
-from .registry import default_scale, parse_value, sweep_runs
+from .catalog import SWEEPS
+from .config import check_scale, default_scale, experiment, get_config, parse_value, resolve_key
+from .naming import fmt
+from .runner import reproduce_command, run_experiment
+from .tables import _flat_metrics
 
 SUMMARY_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "fid_recon", "fid_samples", "blur_recon", "blur_samples", "disc_acc_real",
                    "disc_acc_fake", "train_seconds", "wall_seconds", "train_images_per_s")
+
+
+def get_sweep(name):
+    if name not in SWEEPS:
+        raise ValueError(f"unknown sweep {name!r}; valid sweeps: {', '.join(SWEEPS)}")
+    return copy.deepcopy(SWEEPS[name])
+
+
+def sweep_values(sweep, scale):
+    v = sweep["values"]
+    return list(v[scale] if isinstance(v, dict) else v)
+
+
+def sweep_runs(name_or_base, scale, param=None, values=None, overrides=None):
+    """The runs of a sweep as ``[(label, dotted overrides)]`` plus the sweep's spec.
+
+    ``name_or_base``: a named sweep (``sweep-disc-weight``) -- ``param``/``values`` default to its own
+    -- or any experiment name, with ``param`` and ``values`` given.
+    """
+    check_scale(scale)
+    if name_or_base in SWEEPS:
+        spec = get_sweep(name_or_base)
+        spec["name"] = name_or_base
+        if param is not None and resolve_key(param, get_config(spec["base"], scale)) != spec["param"]:
+            spec["extra_runs"], spec["reference"] = [], None
+        spec["param"] = param or spec["param"]
+        values = list(values) if values else sweep_values(spec, scale)
+    else:
+        experiment(name_or_base)
+        if not param or not values:
+            raise ValueError(f"{name_or_base!r} is an experiment, not a named sweep: give a parameter and "
+                             f"values (e.g. vaegan sweep {name_or_base} train.disc_weight 1 10); named sweeps: "
+                             f"{', '.join(SWEEPS)}")
+        spec = {"name": None, "base": name_or_base, "param": param, "extra_runs": [], "column": "pbp_loss",
+                "description": f"{name_or_base}: {param} in {list(values)}"}
+    base_cfg = get_config(spec["base"], scale)
+    spec["param"] = resolve_key(spec["param"], base_cfg)
+    if spec["name"] is None:
+        spec["name"] = f"sweep-{spec['base']}-{spec['param'].split('.')[-1]}"
+    common = {**spec.get("scales", {}).get(scale, {}), **(overrides or {})}
+    leaf = spec["param"].split(".")[-1]
+    runs = [(f"{leaf}={fmt(v)}", {**common, spec["param"]: v}) for v in values]
+    runs += [(r["label"], {**common, **r["set"]}) for r in spec.get("extra_runs", [])]
+    spec["values"] = list(values)
+    return runs, spec
+
+
+def sweep_configs(name_or_base, scale="medium", param=None, values=None, overrides=None):
+    """``[(label, config)]`` of every run of a sweep, validated, without training."""
+    runs, spec = sweep_runs(name_or_base, scale, param, values, overrides)
+    return [(label, get_config(spec["base"], scale, over)) for label, over in runs]
 
 
 def run_sweep(name_or_base, param=None, values=None, scale=None, overrides=None, data_path=None, ctx="cpu",
@@ -95,4 +153,4 @@ def _write_readme(sweep_dir, spec, scale, summary, plot_path, command):
         f.write("\n".join(lines))
 
 
-__all__ = ["run_sweep", "SUMMARY_COLUMNS"]
+__all__ = ["run_sweep", "sweep_runs", "sweep_configs", "get_sweep", "sweep_values", "SUMMARY_COLUMNS"]

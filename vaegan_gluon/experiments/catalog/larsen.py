@@ -1,0 +1,46 @@
+"""Larsen et al. 2016, VAE/GAN (scheme ``larsen``, notebook 20), as data.
+
+Scheme settings live in ``train.extra`` (documented in :mod:`vaegan_gluon.train.larsen`); override one
+with e.g. ``--set train.extra.gamma=1e-6``.
+"""
+from .scales import ANIME_BASE, MNIST_BASE, exp
+
+NB_LARSEN = "20_larsen_vaegan.ipynb"
+
+MNIST_VAE = {"model": "ConvVAE", "n_latent": 16, "base_channels": 32}
+MNIST_DISC = {"model": "ConvDisc", "base_channels": 32, "feature_layer": 2}
+MNIST_TRAIN = {"scheme": "larsen", "lr": 3e-4, "extra": {"gamma": 5e-5}}
+# medium: all 4,500 digits for 8 epochs; quick: narrow models (what CI runs)
+MNIST_SCALES = {"medium": {"train.n_epochs": 8},
+                "quick": {"vae.base_channels": 8, "disc.base_channels": 8, "train.n_epochs": 2}}
+_FACE_VAE = {"model": "ConvVAE", "n_latent": 128, "base_channels": 32}
+# the authors' code takes the 4th conv layer of its discriminator
+_FACE_DISC = {"model": "DeepConvDisc", "base_channels": 32, "feature_layer": 4}
+_FACE_TRAIN = {"scheme": "larsen", "lr": 3e-4, "extra": {"gamma": 1e-6}}
+_FACE_SCALES = {"medium": {"data.options.n": 1280, "data.n_train": 1024, "data.n_val": 64, "train.n_epochs": 6,
+                           "note": "64x64, 1,024 training faces, 6 epochs"},
+                "quick": {"vae.n_latent": 32, "vae.base_channels": 8, "disc.base_channels": 8}}
+
+EXPERIMENTS = {
+    "mnist-larsen-pixel-vae": exp(
+        "ConvVAE(16, 32) on MNIST, pixel (BCE) VAE: the baseline of the Larsen VAE/GAN (scheme larsen, "
+        "no discriminator)", "mnist", MNIST_BASE, dict(MNIST_VAE), None, dict(MNIST_TRAIN),
+        {"medium": {"train.n_epochs": 8}, "quick": {"vae.base_channels": 8, "train.n_epochs": 2}}, NB_LARSEN),
+    "mnist-larsen-vaegan": exp(
+        "Larsen VAE/GAN on MNIST: ConvVAE(16, 32) + ConvDisc(32), feature-space reconstruction at conv "
+        "layer 2, gamma 5e-5", "mnist", MNIST_BASE, dict(MNIST_VAE), dict(MNIST_DISC),
+        dict(MNIST_TRAIN), dict(MNIST_SCALES), NB_LARSEN),
+    "faces-larsen-pixel-vae": exp(
+        "ConvVAE(128, 32) on 64x64 faces, pixel (BCE) VAE: the baseline of the Larsen VAE/GAN",
+        "anime", ANIME_BASE, dict(_FACE_VAE), None, dict(_FACE_TRAIN),
+        {"medium": _FACE_SCALES["medium"], "quick": {"vae.n_latent": 32, "vae.base_channels": 8}}, NB_LARSEN),
+    "faces-larsen-vaegan": exp(
+        "Larsen VAE/GAN on 64x64 faces: ConvVAE(128, 32) + DeepConvDisc(32), features of conv layer 4 "
+        "(the authors'), gamma 1e-6 (their CelebA value)", "anime", ANIME_BASE, dict(_FACE_VAE),
+        dict(_FACE_DISC), dict(_FACE_TRAIN), dict(_FACE_SCALES), NB_LARSEN),
+    "faces-larsen-vaegan-gate": exp(
+        "as faces-larsen-vaegan with the authors' equilibrium gate (margin 0.35, equilibrium 0.68)",
+        "anime", ANIME_BASE, dict(_FACE_VAE), dict(_FACE_DISC),
+        {**_FACE_TRAIN, "extra": {"gamma": 1e-6, "equilibrium_margin": 0.35, "equilibrium": 0.68}},
+        dict(_FACE_SCALES), NB_LARSEN),
+}

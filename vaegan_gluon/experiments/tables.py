@@ -1,0 +1,100 @@
+"""Results folders read back: one run, a metrics table, the README's markdown results table."""
+import os
+
+import pandas as pd
+
+from .config import get_config
+from .runner import RunResult, reproduce_command
+
+# the held-out numbers every table shows (see vaegan_gluon.metrics for units)
+METRIC_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "kl", "fid_recon", "fid_samples", "blur_data",
+                  "blur_recon", "blur_samples", "disc_acc_real", "disc_acc_fake", "train_seconds", "train_images_per_s")
+
+
+def load_run(run_dir):
+    """A finished results folder as a :class:`RunResult` (``trainer`` is None)."""
+    from ..utils import read_json
+    if not os.path.exists(os.path.join(run_dir, "metrics.json")):
+        raise FileNotFoundError(f"{run_dir} holds no metrics.json: not a finished run")
+    csv = os.path.join(run_dir, "training_statistics.csv")
+    history = pd.read_csv(csv).to_dict("records") if os.path.exists(csv) else []
+    return RunResult(run_dir, history, read_json(os.path.join(run_dir, "metrics.json")), None)
+
+
+def _flat_metrics(m, columns=METRIC_COLUMNS):
+    row = {k: m.get(k) for k in columns if k in m}
+    for net, counts in (m.get("parameters") or {}).items():
+        row[f"{net}_parameters"] = counts.get("total")
+    return row
+
+
+def metrics_table(results, columns=METRIC_COLUMNS):
+    """One row per run: ``results`` is ``{label: RunResult or results folder}`` or a list of them."""
+    if not isinstance(results, dict):
+        results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
+    rows = {}
+    for label, r in results.items():
+        m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
+        rows[label] = _flat_metrics(m, columns)
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_root="."):
+    """A markdown table, one row per finished run: key metrics, a thumbnail, the reproducing command.
+
+    ``thumbnail_dir``: where small copies of each run's ``reconstructions.png`` are written (the
+    README's table points there). Used to build the README's results table.
+    """
+    from PIL import Image
+    from ..utils import read_json
+    head = ("| experiment | scale | recon BCE | neg. ELBO | FID recon / samples | blur recon / data | "
+            "disc acc real / fake | "
+            "img/s | reconstructions | command |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for d in run_dirs:
+        cfg, m = read_json(os.path.join(d, "config.json")), read_json(os.path.join(d, "metrics.json"))
+        f = lambda k, fmt="{:.4g}": "" if m.get(k) is None else fmt.format(m[k])  # noqa: E731
+        thumb = ""
+        src = os.path.join(d, "images", "reconstructions.png")
+        if thumbnail_dir and os.path.exists(src):
+            os.makedirs(thumbnail_dir, exist_ok=True)
+            name = f"{cfg['name']}_{os.path.basename(os.path.normpath(d))}.png"
+            im = Image.open(src)
+            im.thumbnail((thumbnail_width, thumbnail_width))
+            im.save(os.path.join(thumbnail_dir, name), optimize=True)
+            thumb = f"![{cfg['name']}]({os.path.relpath(os.path.join(thumbnail_dir, name), link_root)})"
+        acc = f"{f('disc_acc_real', '{:.2f}')} / {f('disc_acc_fake', '{:.2f}')}" if "disc_acc_real" in m else ""
+        overrides = _changed_overrides(cfg)
+        label = f"`{cfg['name']}`" + "".join(f" `{k}={v}`" for k, v in overrides.items())
+        command = cfg.get("command", "")
+        if command.startswith("vaegan sweep"):   # this one run of the sweep, on its own
+            command = reproduce_command(cfg["name"], cfg.get("scale", "full"), overrides)
+        lines.append(f"| {label} ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
+                     f"{f('fid_recon', '{:.1f}')} / {f('fid_samples', '{:.1f}')} | "
+                     f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
+                     f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{command}` |")
+    return "\n".join(lines)
+
+
+def _changed_overrides(cfg):
+    """The overrides of a stored config that differ from its experiment's registry values (a sweep's
+    baseline run, e.g. ``train.n_solo_epochs=0``, changes nothing and is shown without it)."""
+    overrides = cfg.get("overrides") or {}
+    try:
+        base = get_config(cfg["name"], cfg.get("scale", "full"))
+    except (KeyError, ValueError):   # not a registered experiment: show them all
+        return overrides
+    from ..train import TrainConfig
+    base = {**base, "train": {**TrainConfig().to_dict(), **base.get("train", {})}}   # unset = default
+    changed = {}
+    for key, value in overrides.items():
+        node = base
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node != value:
+            changed[key] = value
+    return changed
+
+
+def _run_dir(r):
+    return r.run_dir if isinstance(r, RunResult) else str(r)
