@@ -215,7 +215,9 @@ def _machine():
     except OSError:
         pass
     try:
+        import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS = cores before mxnet loads)
         import mxnet as mx
+        info["omp_num_threads"] = os.environ.get("OMP_NUM_THREADS")
         info["mxnet"] = mx.__version__
         info["mkldnn"] = bool(mx.runtime.Features().is_enabled("MKLDNN"))
     except Exception:  # pragma: no cover

@@ -28,17 +28,21 @@ with ``count x max_size <= 2 x sum(sizes)``. The ``rescale_grad`` tensor the ker
 per value and context instead of being created by ``nd.full`` per call; the plan is cached per list
 of indices; the Python bookkeeping is once per step, not once per parameter.
 
-**The "skipped optimiser's parameters changed" report** (Larsen gate test, with multiadam as the
-default). Reproduced (``tests/test_optim.py`` keeps the record): the "changed" tensor is always a
-``Conv2DTranspose`` weight of the decoder, and its new value is a **permutation** of the old one
-(sorted values identical; 96 of 128 elements moved): no Adam step computes that. It is oneDNN's
-deconvolution backward in MXNet 1.9.1 swapping the weight's input/output axes *in place* on a const
-input (``IOLogicalSwapMKLDNNMem``) around its computation; the three backward passes of the Larsen
-step through one retained graph read that weight back to back, and with unlucky timing the array is
-left carrying the swapped layout, which ``asnumpy`` then reads as permuted values. Nothing in this
-module writes to a parameter it was not given (``tests/test_optim.py``: a second Trainer over other
-parameters, stepped 20 times, leaves them bit-identical); the optimiser only changes the engine's
-timing. See the benchmark note in README "Performance" for how it was measured.
+**The "skipped optimiser's parameters changed" report** (Larsen gate test, multiadam as default).
+Reproduced by running that test's three gate cases 40 times in a fresh process: with the first version
+(45 tensors per call in parameter order) 2-3 runs in 40 failed, always in the case where the
+*decoder* is skipped, always one ``Conv2DTranspose`` weight of the decoder, and its new value was a
+**permutation** of the old one (sorted values identical, 96 of 128 elements moved): no Adam update
+computes that, and nothing in the step writes that array. What does touch it: MXNet 1.9.1's oneDNN
+deconvolution swaps a weight's input/output axes *in place* on its (const) weight input around its
+kernels (``IOLogicalSwapMKLDNNMem``), and the Larsen step runs three backward passes through one
+retained graph, reading that weight back to back while the other two optimisers' updates are in
+flight; an array left carrying the swapped layout reads back as permuted values. The fused calls
+changed only the engine's timing. Measured, 40 runs each: first version 2/40 and 3/40; the planned
+version here 0/40; one tensor per call 0/40; stock Adam 0/40 (and 0/40 before). So the planned
+MultiAdam no longer shows it, but the layout race is MXNet's, not this module's: nothing here writes
+an array it was not given (``tests/test_optim.py``: a second Trainer over other parameters stays
+bit-identical while the first steps 20 times). Stock ``"adam"`` stays the default.
 """
 import math
 import os
