@@ -56,6 +56,7 @@ def test_papermill_injection_overrides_the_defaults():
 
 def test_use_parameters_reaches_every_run(tmp_path, monkeypatch):
     import vaegan_gluon.experiments as ex
+    import vaegan_gluon.experiments.runner as runner
     seen = {}
 
     def fake_run(config, run_dir, ctx="cpu", resume=False, progress=True, callbacks=(), data_path=None,
@@ -63,7 +64,7 @@ def test_use_parameters_reaches_every_run(tmp_path, monkeypatch):
         seen.update(config=config, run_dir=run_dir, ctx=ctx, resume=resume, callbacks=list(callbacks),
                     data_path=data_path)
         return ex.RunResult(run_dir, [], {"recon_bce": 1.0}, type("T", (), {"writer": False})())
-    monkeypatch.setattr(ex, "run", fake_run)
+    monkeypatch.setattr(runner, "run", fake_run)   # run_experiment's own reference to `run`
     faces = tmp_path / "faces"
     faces.mkdir()
     assert notebook_params.use_parameters("quick", "cpu:0", str(faces), 7, True, str(tmp_path / "tb")) == "quick"

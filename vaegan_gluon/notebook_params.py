@@ -29,7 +29,7 @@ SESSION = {}
 
 def use_parameters(scale=None, ctx="cpu", data_path=None, seed=None, resume=False, tensorboard=None):
     """Apply a notebook's parameters; returns the scale (``quick`` / ``medium`` / ``full``)."""
-    from .experiments.registry import check_scale, default_scale
+    from .experiments import check_scale, default_scale
     from .utils import parse_ctx
     if scale is not None:
         os.environ["VAEGAN_SCALE"] = check_scale(str(scale).strip().lower())
