@@ -15,8 +15,9 @@ from .imageset import ImageSet, array_checksum, to_unit_float
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
-CACHE_VERSION = 1  # bump when the conversion changes, so old caches are not reused
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+CACHE_VERSION = 2  # bump when the conversion changes, so old caches are not reused
+FILE_SECONDS = 10.0  # per-file decode time limit (a file that takes longer is skipped)
 _WHITE = (255, 255, 255)
 
 
@@ -48,11 +49,21 @@ def decode_image(path, mode="rgb"):
     Conversions: EXIF orientation applied; first frame of animated GIF/WebP; grey and 1-bit -> RGB by
     replication; palette -> RGB (RGBA when it has transparency); RGBA/LA -> composited on white;
     CMYK (incl. Adobe-inverted JPEG) -> RGB by Pillow; 16-bit grey -> 8 bit by ``round(v * 255 / 65535)``;
-    RGB -> grey with ITU-R 601 weights (Pillow's ``L``). Raises :class:`BadImageError` for files Pillow
-    cannot decode (empty, truncated, not an image).
+    RGB -> grey with ITU-R 601 weights (Pillow's ``L``); 32-bit float -> 8 bit (``[0, 1]`` scaled by 255).
+    Raises :class:`BadImageError` naming the file for files Pillow cannot decode (empty, truncated, not
+    an image), images with no pixels, headers declaring more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels
+    (decompression bombs: refused before decoding, where Pillow itself only warns) and float images
+    holding NaN or inf.
     """
     try:
         with Image.open(path) as im:
+            w, h = im.size
+            if w * h == 0:
+                raise BadImageError(f"{path}: image has no pixels ({w}x{h})")
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit and w * h > limit:
+                raise BadImageError(f"{path}: header declares {w}x{h} = {w * h:,} pixels, over Pillow's "
+                                    f"decompression-bomb limit of {limit:,} (PIL.Image.MAX_IMAGE_PIXELS)")
             im.seek(0)
             im.load()
             try:
@@ -66,6 +77,9 @@ def decode_image(path, mode="rgb"):
                 im = Image.fromarray(grey, "L")
             elif im.mode == "F":
                 a = np.asarray(im, dtype=np.float64)
+                bad = int(np.size(a) - np.isfinite(a).sum())
+                if bad:
+                    raise BadImageError(f"{path}: {bad} non-finite pixel values (NaN or inf) in a float image")
                 im = Image.fromarray(np.clip(np.rint(a * (255.0 if a.max() <= 1 else 1.0)), 0, 255)
                                      .astype(np.uint8), "L")
             if im.mode == "P":
@@ -76,11 +90,47 @@ def decode_image(path, mode="rgb"):
                 arr = np.asarray(im.convert("L"))[:, :, None]
             else:
                 arr = np.asarray(im.convert("RGB"))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
+    except BadImageError:
+        raise
+    except _FileTimeout:
+        raise BadImageError(f"{path}: decoding took longer than {FILE_SECONDS:g} s") from None
+    except MemoryError:
+        raise BadImageError(f"{path}: cannot decode (out of memory)") from None
+    except Exception as exc:   # a fuzzed file can trip any decoder error (struct.error, IndexError, ...)
         raise BadImageError(f"{path}: cannot decode ({type(exc).__name__}: {exc})") from None
     if arr.size == 0:
         raise BadImageError(f"{path}: image has no pixels")
     return np.ascontiguousarray(arr)
+
+
+class _FileTimeout(Exception):
+    pass
+
+
+class _time_limit:
+    """Raise :class:`_FileTimeout` in the ``with`` block after ``seconds`` (main thread on POSIX only)."""
+
+    def __init__(self, seconds):
+        import signal
+        import threading
+        self.signal = signal
+        self.on = (seconds and hasattr(signal, "setitimer")
+                   and threading.current_thread() is threading.main_thread())
+        self.seconds = seconds
+
+    def _fire(self, *_):
+        raise _FileTimeout()
+
+    def __enter__(self):
+        if self.on:
+            self.old = self.signal.signal(self.signal.SIGALRM, self._fire)
+            self.signal.setitimer(self.signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.on:
+            self.signal.setitimer(self.signal.ITIMER_REAL, 0)
+            self.signal.signal(self.signal.SIGALRM, self.old)
 
 
 def square_resize(arr, size):
@@ -109,14 +159,21 @@ def hwc_to_chw(arr):
 def _cache_key(folder, size, mode, rel_paths):
     stats = []
     for rel in rel_paths:
-        st = os.stat(os.path.join(folder, rel))
-        stats.append((rel, st.st_mtime_ns, st.st_size))
+        try:
+            st = os.stat(os.path.join(folder, rel))
+            stats.append((rel, st.st_mtime_ns, st.st_size))
+        except OSError as exc:   # a dangling symlink or a symlink loop: decoding will skip it
+            stats.append((rel, exc.errno, None))
     blob = json.dumps([CACHE_VERSION, folder, size, mode, stats], separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def convert_folder(folder, rel_paths, size, mode, strict):
-    """Decode, crop, resize and transpose every file: ``(uint8 (N, C, size, size), kept, skipped)``."""
+def convert_folder(folder, rel_paths, size, mode, strict, reasons=None):
+    """Decode, crop, resize and transpose every file: ``(uint8 (N, C, size, size), kept, skipped)``.
+
+    ``reasons`` (a dict), if given, receives ``{relative path: why it was skipped}``. Each file gets
+    at most ``FILE_SECONDS`` to decode.
+    """
     from tqdm.auto import tqdm
     channels = 1 if mode == "grey" else 3
     out = np.empty((len(rel_paths), channels, size, size), np.uint8)
@@ -125,14 +182,21 @@ def convert_folder(folder, rel_paths, size, mode, strict):
                     disable=len(rel_paths) < 200, leave=False):
         path = os.path.join(folder, rel)
         try:
-            arr = decode_image(path, mode)
-        except BadImageError as exc:
+            with _time_limit(FILE_SECONDS):
+                arr = decode_image(path, mode)
+                arr = hwc_to_chw(square_resize(arr, size))
+        except (BadImageError, _FileTimeout, cv2.error) as exc:
+            if not isinstance(exc, BadImageError):
+                exc = BadImageError(f"{path}: " + (f"decoding took longer than {FILE_SECONDS:g} s"
+                                                   if isinstance(exc, _FileTimeout) else f"cannot resize ({exc})"))
             if strict:
                 raise BadImageError(f"image-folder (strict=True): bad image file {path}: {exc}") from None
             warnings.warn(f"image-folder: skipping {exc}", stacklevel=3)
             skipped.append(rel)
+            if reasons is not None:
+                reasons[rel] = str(exc)
             continue
-        out[len(kept)] = hwc_to_chw(square_resize(arr, size))
+        out[len(kept)] = arr
         kept.append(rel)
     if skipped:
         msg = f"image-folder: skipped {len(skipped)} of {len(rel_paths)} files in {folder} (unreadable)"
@@ -174,13 +238,16 @@ def load_image_folder(split, path=None, size=64, mode="rgb", strict=False, attri
     cache_base = os.path.join(resolve_cache_dir(cache_dir), "image-folder", key)
     images_u8, meta = load_npy(cache_base + ".npy"), None
     if images_u8 is not None and os.path.exists(cache_base + ".json"):
-        with open(cache_base + ".json", encoding="utf-8") as f:
-            meta = json.load(f)
-        if len(meta["kept"]) != len(images_u8):
+        try:   # a corrupt cache is a miss
+            with open(cache_base + ".json", encoding="utf-8") as f:
+                meta = json.load(f)
+            if len(meta["kept"]) != len(images_u8) or not isinstance(meta["skipped"], list):
+                images_u8 = meta = None
+        except (OSError, ValueError, KeyError, TypeError):
             images_u8 = meta = None
     cached = meta is not None
     if cached:
-        kept, skipped = meta["kept"], meta["skipped"]
+        kept, skipped, reasons = meta["kept"], meta["skipped"], dict(meta.get("reasons") or {})
         if skipped:
             if strict:
                 raise BadImageError(f"image-folder (strict=True): bad image file "
@@ -188,13 +255,15 @@ def load_image_folder(split, path=None, size=64, mode="rgb", strict=False, attri
             warnings.warn(f"image-folder: {len(skipped)} of {len(rel_paths)} files in {folder} were "
                           f"skipped as unreadable (cached result; first: {skipped[0]})", stacklevel=2)
     else:
-        images_u8, kept, skipped = convert_folder(folder, rel_paths, size, mode, strict)
+        reasons = {}
+        images_u8, kept, skipped = convert_folder(folder, rel_paths, size, mode, strict, reasons)
         if not kept:
             raise FileNotFoundError(f"image-folder: none of the {len(rel_paths)} image files under "
                                     f"{folder} could be decoded")
         try:
             save_npy_atomic(cache_base + ".npy", images_u8)
-            write_text_atomic(cache_base + ".json", json.dumps({"kept": kept, "skipped": skipped}))
+            write_text_atomic(cache_base + ".json", json.dumps({"kept": kept, "skipped": skipped,
+                                                                "reasons": reasons}))
         except OSError as exc:
             warnings.warn(f"image-folder: could not write the cache {cache_base}.npy ({exc})")
     if not kept:
@@ -210,6 +279,7 @@ def load_image_folder(split, path=None, size=64, mode="rgb", strict=False, attri
     prov = dict(source="image-folder", path=folder, count=len(images), checksum=array_checksum(images),
                 split=split, size=size, mode=mode, strict=bool(strict), seed=int(seed),
                 attributes=None if attributes is None else attr_path, cached=cached,
-                files_found=len(rel_paths), skipped=len(skipped), cache_file=cache_base + ".npy")
+                files_found=len(rel_paths), skipped=len(skipped), cache_file=cache_base + ".npy",
+                skipped_files={rel: reasons.get(rel, "unreadable") for rel in skipped})
     return ImageSet(images, None, None if table is None else table.iloc[idx].copy(), prov,
                     f"image-folder:{os.path.basename(folder)}/{split}")

@@ -1,0 +1,865 @@
+"""The faults campaign: kill -9 anywhere, broken checkpoints, failing writes, two runs in one folder,
+fuzzed settings and fuzzed image files, each counted.
+
+    python -m benchmarks.faults            # the full campaign (make faults): >= 50 kills, >= 1,000 settings
+    python -m benchmarks.faults --quick    # the reduced campaign CI runs (a few minutes)
+    python -m benchmarks.faults --render results/faults/faults.json   # the README table again
+
+Writes ``<out>/faults.json`` (every trial's raw outcome) and ``<out>/faults.md`` (the table the README's
+"Faults tried" section pastes). Runs go through the real command line (``vaegan_gluon.cli.main``) on
+tiny quick-scale configurations. mxnet is imported once; every run that may be killed is a forked child
+(the parent never runs an mxnet operation, so forking is safe), so a SIGKILL is a real SIGKILL of a
+real training process at a seeded moment.
+"""
+import argparse
+import contextlib
+import csv
+import errno
+import glob
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# scheme -> (experiment, overrides): tiny, 2 solo + 2 combo epochs, checkpoints of the last 2 kept
+COMMON = ["data.n_train=64", "data.n_val=16", "eval.n_samples=16", "train.n_epochs=4", "train.n_solo_epochs=2",
+          "train.batch_size=32", "train.keep_checkpoints=2", "train.log_interval=1"]
+SCHEMES = {
+    "learnable_loss": ("mnist-vae-logreg", ["vae.n_hidden_units=64", "disc.n_hidden_units=32"]),
+    "larsen": ("mnist-larsen-vaegan", ["vae.n_latent=8", "vae.base_channels=4", "disc.base_channels=4"]),
+    "aegan": ("faces-aegan-constant", ["vae.n_latent=16", "vae.base_channels=4", "disc.base_channels=4"]),
+}
+TIMING = ("seconds", "images_per_s")
+
+
+def argv_for(scheme, results, *extra):
+    name, sets = SCHEMES[scheme]
+    out = ["run", name, "--scale", "quick", "--results", results, "--no-progress"]
+    for s in COMMON + sets:
+        out += ["--set", s]
+    return out + list(extra)
+
+
+# ------------------------------------------------------------------------------ forked children
+def _die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Hooks:
+    """Counters (and an optional kill or failure) at the moments the campaign aims at, in a child."""
+
+    def __init__(self, kill=None, fail=None, slow=0.0, record=None):
+        self.kill, self.fail, self.slow, self.record = kill, fail, slow, record
+        self.counts = {"solo": 0, "combo": 0, "ckpt": 0, "report": 0}
+        self.epochs = []
+        self.in_ckpt = self.in_report = False
+
+    def event(self, kind):
+        self.counts[kind] += 1
+        if self.kill and self.kill[0] == kind and self.counts[kind] == self.kill[1]:
+            _die()
+
+    def install(self):
+        import mxnet
+        from vaegan_gluon import report as report_mod
+        from vaegan_gluon.experiments import runner
+        from vaegan_gluon.train import checkpoint as ckpt
+        from vaegan_gluon.train.trainer import Trainer
+        h = self
+        run_epoch, call = Trainer._run_epoch, Trainer._call
+
+        def _run_epoch(self, epoch, *a, **k):
+            h.epochs.append(epoch)
+            h.phase = self.phase_of(epoch)
+            if h.record:
+                with open(h.record, "w") as f:
+                    json.dump({"epochs": h.epochs}, f)
+            return run_epoch(self, epoch, *a, **k)
+
+        def _call(self, hook, *a):
+            call(self, hook, *a)
+            if hook == "batch_end":
+                if h.slow:
+                    time.sleep(h.slow)
+                h.event(h.phase)
+        Trainer._run_epoch, Trainer._call = _run_epoch, _call
+
+        def io_event(fn, name):
+            def wrapped(*a, **k):
+                if h.in_ckpt and h.fail and h.counts["ckpt"] + 1 == h.fail[1]:
+                    err = h.fail[0]
+                    raise OSError(err, os.strerror(err), str(a[0]) if a else name)
+                out = fn(*a, **k)
+                if h.in_ckpt:
+                    h.event("ckpt")
+                elif h.in_report:
+                    h.event("report")
+                return out
+            return wrapped
+        save_ckpt = ckpt.save_checkpoint
+
+        def save_checkpoint(*a, **k):
+            h.in_ckpt = True
+            try:
+                return save_ckpt(*a, **k)
+            finally:
+                h.in_ckpt = False
+        ckpt.save_checkpoint = save_checkpoint
+        mxnet.ndarray.save = io_event(mxnet.ndarray.save, "nd.save")
+        ckpt.write_json = io_event(ckpt.write_json, "write_json")
+        finalize = runner.finalize
+
+        def _finalize(*a, **k):
+            h.in_report = True
+            try:
+                return finalize(*a, **k)
+            finally:
+                h.in_report = False
+        runner.finalize = _finalize
+        report_mod.write_json = io_event(report_mod.write_json, "report json")
+        import matplotlib.figure
+        matplotlib.figure.Figure.savefig = io_event(matplotlib.figure.Figure.savefig, "savefig")
+        from PIL import Image
+        Image.Image.save = io_event(Image.Image.save, "image save")
+        # feature-space scoring (an extractor network) is evaluation, not a fault target: skipped for speed
+        from vaegan_gluon.evaluation import scoring
+        scoring.add_scores = lambda m, *a, **k: m
+        if self.kill and self.kill[0] == "time":
+            threading.Timer(self.kill[1], _die).start()
+
+
+def child(argv, hooks=None, log=None, wait=True):
+    """Fork; the child runs ``vaegan`` ``argv`` (with ``hooks``) and writes its counters to ``log``.json.
+
+    Returns ``(pid)`` if not ``wait`` else ``{"status": ..., "stderr": ..., "counts": ...}``."""
+    log = log or tempfile.mktemp(prefix="faults-child-")
+    pid = os.fork()
+    if pid == 0:   # the child
+        rc = 70
+        try:
+            fd = os.open(log + ".err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(fd, 2)
+            out = os.open(log + ".out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(out, 1)
+            sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
+            sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", buffering=0), write_through=True)
+            t0 = time.time()
+            if hooks:
+                hooks.install()
+            from vaegan_gluon.cli import main
+            rc = main(argv)
+            if hooks:
+                with open(log + ".json", "w") as f:
+                    json.dump({"counts": hooks.counts, "epochs": hooks.epochs, "seconds": time.time() - t0}, f)
+        except BaseException:   # a traceback escaping main: what the campaign counts
+            import traceback
+            traceback.print_exc()
+            rc = 71
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(rc if isinstance(rc, int) else 72)
+    if not wait:
+        return pid, log
+    return collect(pid, log)
+
+
+def collect(pid, log):
+    _, st = os.waitpid(pid, 0)
+    res = {"signal": os.WTERMSIG(st) if os.WIFSIGNALED(st) else None,
+           "status": os.WEXITSTATUS(st) if os.WIFEXITED(st) else None}
+    for ext, key in ((".err", "stderr"), (".out", "stdout")):
+        try:
+            with open(log + ext, errors="replace") as f:
+                res[key] = f.read()
+        except OSError:
+            res[key] = ""
+    try:
+        with open(log + ".json") as f:
+            res.update(json.load(f))
+    except (OSError, ValueError):
+        pass
+    for ext in (".err", ".out", ".json"):
+        with contextlib.suppress(OSError):
+            os.unlink(log + ext)
+    return res
+
+
+# ---------------------------------------------------------------------------------- comparisons
+def run_dir_of(results):
+    hits = glob.glob(os.path.join(results, "*", "*", "config.json"))
+    return os.path.dirname(hits[0]) if hits else None
+
+
+def stats_rows(run_dir, events=True):
+    """The CSV's rows as text, timing columns aside (bitwise comparison); event rows optional."""
+    path = os.path.join(run_dir, "training_statistics.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [tuple((k, v) for k, v in r.items() if k not in TIMING) for r in rows if events or not r.get("event")]
+
+
+def weights(run_dir):
+    out = {}
+    for name in ("vae.params", "disc.params"):
+        p = os.path.join(run_dir, name)
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                out[name] = f.read()
+    return out
+
+
+def tracebacks(*texts):
+    return any("Traceback (most recent call last)" in (t or "") for t in texts)
+
+
+def error_lines(stderr):
+    return [line for line in (stderr or "").splitlines() if line.startswith("vaegan: error:")]
+
+
+# ---------------------------------------------------------------------------------------- parts
+def references(work):
+    refs = {}
+    for scheme in SCHEMES:
+        res_root = os.path.join(work, "ref-" + scheme)
+        r = child(argv_for(scheme, res_root), Hooks())
+        d = run_dir_of(res_root)
+        assert r["status"] == 0 and d, f"reference run of {scheme} failed: {r['stderr'][-2000:]}"
+        refs[scheme] = {"dir": d, "stats": stats_rows(d), "weights": weights(d), "counts": r["counts"],
+                        "seconds": r["seconds"]}
+        print(f"  reference {scheme}: {len(refs[scheme]['stats'])} epochs, {r['seconds']:.1f} s, {r['counts']}",
+              flush=True)
+    return refs
+
+
+def part_kill(work, refs, n, rng, save=None):
+    kinds = ["solo", "combo", "ckpt", "report", "time"]
+    trials = []
+    for i in range(n):
+        scheme = list(SCHEMES)[i % len(SCHEMES)]
+        ref = refs[scheme]
+        kind = kinds[rng.randrange(len(kinds))]
+        at = (round(rng.uniform(0.5, ref["seconds"]), 2) if kind == "time"
+              else rng.randint(1, max(1, ref["counts"][kind])))
+        res_root = os.path.join(work, f"kill-{i:03d}")
+        rec = os.path.join(work, f"kill-{i:03d}.epochs.json")
+        first = child(argv_for(scheme, res_root), Hooks(kill=(kind, at)))
+        d = run_dir_of(res_root)
+        done_at_kill = len(stats_rows(d, events=False)) if d else 0
+        killed = first["signal"] == signal.SIGKILL
+        again = child(argv_for(scheme, res_root, "--resume"), Hooks(record=rec))
+        d = run_dir_of(res_root)
+        epochs = again.get("epochs", [])
+        start = epochs[0] if epochs else (len(ref["stats"]) if again["status"] == 0 else None)
+        t = {"part": "kill", "scheme": scheme, "kind": kind, "at": at, "killed": killed,
+             "epochs_done_at_kill": done_at_kill, "resume_start": start, "resume_status": again["status"],
+             "traceback": tracebacks(first.get("stderr"), again.get("stderr")),
+             "stats_differ": d is None or stats_rows(d) != ref["stats"],
+             "weights_differ": d is None or weights(d) != ref["weights"],
+             "lost_epochs": max(0, done_at_kill - (start or 0)) if start is not None else done_at_kill}
+        t["survived"] = (again["status"] == 0 and not t["traceback"] and not t["stats_differ"]
+                         and not t["weights_differ"] and t["lost_epochs"] == 0)
+        trials.append(t)
+        print(f"  kill {i}: {scheme} {kind}@{at} killed={killed} done={done_at_kill} start={start} "
+              f"survived={t['survived']}", flush=True)
+        if save:
+            save(trials)
+        if t["survived"]:
+            shutil.rmtree(res_root, ignore_errors=True)
+    return trials
+
+
+CKPT_FAULTS = ("missing", "empty", "truncated", "garbage", "other-model")
+
+
+def _break(path, fault, other, rng):
+    if fault == "missing":
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.unlink(path)
+    elif fault == "empty":
+        open(path, "wb").close()
+    elif fault == "truncated":
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data[:rng.randrange(max(1, len(data)))])
+    elif fault == "garbage":
+        size = os.path.getsize(path) if os.path.exists(path) else 64
+        with open(path, "wb") as f:
+            f.write(bytes(rng.randrange(256) for _ in range(max(size, 1))))
+    elif fault == "other-model":
+        shutil.copyfile(other, path)
+
+
+def part_checkpoint(work, refs, n, rng, save=None):
+    trials = []
+    combos = []
+    for scheme, ref in refs.items():
+        ck = os.path.join(ref["dir"], "checkpoints")
+        latest = json.load(open(os.path.join(ck, "latest.json")))["dir"]
+        files = ["latest.json"] + [os.path.join(latest, f) for f in sorted(os.listdir(os.path.join(ck, latest)))]
+        for f in files:
+            for fault in CKPT_FAULTS:
+                for both in (False, True):   # both: the same file broken in every kept checkpoint
+                    combos.append((scheme, f, fault, both))
+    rng.shuffle(combos)
+    for i, (scheme, f, fault, both) in enumerate(combos[:n]):
+        ref = refs[scheme]
+        res_root = os.path.join(work, f"ckpt-{i:03d}")
+        shutil.copytree(os.path.dirname(os.path.dirname(ref["dir"])), res_root)
+        d = run_dir_of(res_root)
+        ck = os.path.join(d, "checkpoints")
+        others = [s for s in refs if s != scheme]
+        other_ck = os.path.join(refs[others[i % len(others)]]["dir"], "checkpoints")
+        targets = [f] if f == "latest.json" or not both else [
+            os.path.join(e, os.path.basename(f)) for e in os.listdir(ck) if e.startswith("epoch-")]
+        for tgt in targets:
+            other = os.path.join(other_ck, tgt) if os.path.exists(os.path.join(other_ck, tgt)) else os.path.join(
+                other_ck, "latest.json")
+            _break(os.path.join(ck, tgt), fault, other, rng)
+        r = child(argv_for(scheme, res_root, "--resume"), Hooks())
+        rows = stats_rows(d)
+        events = [dict(row).get("event") for row in rows if dict(row).get("event")]
+        warned = [line for line in r["stderr"].splitlines() if "resume:" in line and "warning" in line]
+        errors = error_lines(r["stderr"])
+        epochs = r.get("epochs", [])
+        t = {"part": "checkpoint", "scheme": scheme, "file": f, "fault": fault, "every_checkpoint": both,
+             "status": r["status"], "traceback": tracebacks(r["stderr"]), "resume_start": epochs[0] if epochs else None,
+             "fell_back": bool(warned) and len(events) == 1, "stopped": r["status"] == 2 and len(errors) == 1,
+             "names_file": bool(errors) and os.path.basename(f) in errors[0] or bool(warned),
+             "stats_differ": stats_rows(d, events=False) != ref["stats"] if r["status"] == 0 else False}
+        t["silent_restart"] = r["status"] == 0 and not warned and t["resume_start"] == 0
+        t["silent"] = r["status"] == 0 and not warned and epochs != []   # trained again without saying so
+        t["lost_epochs"] = (len(ref["stats"]) - t["resume_start"]) if (t["resume_start"] is not None) else 0
+        t["survived"] = (not t["traceback"] and not t["silent_restart"] and not t["stats_differ"]
+                         and not t["silent"] and (t["fell_back"] or t["stopped"] or
+                                                  (r["status"] == 0 and not epochs)))
+        trials.append(t)
+        print(f"  checkpoint {i}: {scheme} {f} {fault} every={both} status={r['status']} fell_back={t['fell_back']} "
+              f"stopped={t['stopped']} survived={t['survived']}", flush=True)
+        if save:
+            save(trials)
+        if t["survived"]:
+            shutil.rmtree(res_root, ignore_errors=True)
+    return trials
+
+
+def part_diskfull(work, refs, n, rng, save=None):
+    trials = []
+    for i in range(n):
+        scheme = list(SCHEMES)[i % len(SCHEMES)]
+        ref = refs[scheme]
+        err = (errno.ENOSPC, errno.EACCES)[i % 2]
+        at = rng.randint(ref["counts"]["ckpt"] // 5 + 1, ref["counts"]["ckpt"])   # not the epoch-0 checkpoint
+        res_root = os.path.join(work, f"disk-{i:03d}")
+        r = child(argv_for(scheme, res_root), Hooks(fail=(err, at)))
+        d = run_dir_of(res_root)
+        errors = error_lines(r["stderr"])
+        from vaegan_gluon.train import checkpoint as ckpt   # no mxnet operation: only file checks
+        latest = ckpt.latest_checkpoint(os.path.join(d, "checkpoints")) if d else None
+        intact = latest is not None and ckpt.verify_checkpoint(latest) is None
+        again = child(argv_for(scheme, res_root, "--resume"), Hooks())
+        t = {"part": "diskfull", "scheme": scheme, "errno": errno.errorcode[err], "at": at, "status": r["status"],
+             "clear_message": len(errors) == 1 and "could not write checkpoint" in errors[0]
+             and os.strerror(err) in errors[0],
+             "previous_intact": intact, "traceback": tracebacks(r["stderr"], again["stderr"]),
+             "resume_status": again["status"], "stats_differ": stats_rows(d) != ref["stats"] if d else True,
+             "lost_epochs": 0}
+        t["survived"] = (r["status"] == 1 and t["clear_message"] and intact and not t["traceback"]
+                         and again["status"] == 0 and not t["stats_differ"])
+        trials.append(t)
+        print(f"  disk {i}: {scheme} {t['errno']}@{at} status={r['status']} intact={intact} "
+              f"survived={t['survived']}", flush=True)
+        if save:
+            save(trials)
+        if t["survived"]:
+            shutil.rmtree(res_root, ignore_errors=True)
+    return trials
+
+
+def part_lock(work, refs, n, rng, save=None):
+    trials = []
+    for i in range(n):
+        scheme = list(SCHEMES)[i % len(SCHEMES)]
+        ref = refs[scheme]
+        res_root = os.path.join(work, f"lock-{i:03d}")
+        stale = i % 3 == 2 or (n == 2 and i == 1)
+        pid, log = child(argv_for(scheme, res_root), Hooks(slow=0.05, kill=("combo", 1) if stale else None),
+                         wait=False)
+        deadline = time.time() + 120
+        while time.time() < deadline and not glob.glob(os.path.join(res_root, "*", "*", ".vaegan.lock")):
+            time.sleep(0.05)
+        if stale:
+            first = collect(pid, log)           # killed -9 while holding the lock
+            second = child(argv_for(scheme, res_root, "--resume"), Hooks())
+            t = {"part": "lock", "scheme": scheme, "case": "stale lock of a killed run, --resume",
+                 "second_status": second["status"],
+                 "warned": "took over the stale lock" in second["stderr"],
+                 "traceback": tracebacks(second["stderr"]),
+                 "stats_differ": stats_rows(run_dir_of(res_root)) != ref["stats"], "lost_epochs": 0}
+            t["survived"] = first["signal"] == signal.SIGKILL and second["status"] == 0 and t["warned"] \
+                and not t["stats_differ"] and not t["traceback"]
+        else:
+            flag = ["--overwrite"] if i % 2 else []
+            t0 = time.time()
+            second = child(argv_for(scheme, res_root, *flag), None)
+            waited = time.time() - t0
+            first = collect(pid, log)
+            errors = error_lines(second["stderr"])
+            t = {"part": "lock", "scheme": scheme, "case": "second run" + (" --overwrite" if flag else ""),
+                 "second_status": second["status"], "second_seconds": round(waited, 2),
+                 "names_holder": bool(errors) and f"pid {pid} on {socket.gethostname()}" in errors[0],
+                 "first_status": first["status"], "traceback": tracebacks(first["stderr"], second["stderr"]),
+                 "stats_differ": stats_rows(run_dir_of(res_root)) != ref["stats"], "lost_epochs": 0}
+            t["survived"] = (second["status"] == 1 and len(errors) == 1 and t["names_holder"]
+                             and first["status"] == 0 and not t["stats_differ"] and not t["traceback"])
+        trials.append(t)
+        print(f"  lock {i}: {t['case']} survived={t['survived']}", flush=True)
+        if save:
+            save(trials)
+        if t["survived"]:
+            shutil.rmtree(res_root, ignore_errors=True)
+    return trials
+
+
+# ---------------------------------------------------------------------------------- settings fuzz
+class _Accepted(BaseException):
+    """Raised instead of training: the settings were accepted (models and data built, trainer set up)."""
+
+
+def part_settings(work, n, seed):
+    """hypothesis over every --set key of the three experiments and --ctx/--data/--scale/--resume."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from vaegan_gluon.cli import main
+    from vaegan_gluon.experiments import get_config, valid_keys
+    from vaegan_gluon.train.trainer import Trainer
+
+    keys = sorted({(name, k) for name, _ in SCHEMES.values() for k in valid_keys(get_config(name, "quick"))})
+    afile = os.path.join(work, "a-file.txt")
+    open(afile, "w").write("not a folder")
+    os.makedirs(os.path.join(work, "empty-dir"), exist_ok=True)
+    values = st.one_of(
+        st.integers(min_value=-10 ** 30, max_value=10 ** 30).map(str),
+        st.sampled_from(["nan", "NaN", "inf", "-inf", "Infinity", "1e309", "-1e309", "0", "-1", "1e-320", ""]),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.text(max_size=12), st.sampled_from(["true", "false", "null", "[]", "{}", "[1, 2]", '{"a": 1}',
+                                               "\u00e9\u00e8", "\U0001F600", "x" * 10_000, "\x00", "1 2"]))
+    ctx = st.sampled_from([None] * 12 + ["cpu", "cpu:0", "gpu", "gpu:0,1", "tpu", "cpu:x", "", "cpu:-1", "\u00e9"])
+    data = st.sampled_from([None] * 12 + ["/nonexistent/faces", afile, os.path.join(work, "empty-dir"), ""])
+    scale = st.sampled_from([None] * 12 + ["quick", "medium", "nope", "", "QUICK"])
+    trials = []
+    real_fit = Trainer.fit
+
+    def fake_fit(self, train, resume=False):   # everything up to the first mxnet operation, then stop
+        raise _Accepted()
+
+    @settings(max_examples=n, deadline=None, derandomize=False, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(key=st.sampled_from(keys), value=values, ctx=ctx, data=data, scale=scale, resume=st.booleans(),
+           n_sets=st.integers(1, 3), more=st.lists(st.tuples(st.sampled_from(keys), values), max_size=2))
+    def one(key, value, ctx, data, scale, resume, n_sets, more):
+        name, k = key
+        argv = ["run", name, "--results", os.path.join(work, "fuzz-results"), "--no-progress",
+                "--set", f"{k}={value}"]
+        for (n2, k2), v2 in more[: n_sets - 1]:
+            if n2 == name:
+                argv += ["--set", f"{k2}={v2}"]
+        if ctx is not None:
+            argv += ["--ctx", ctx]
+        if data is not None:
+            argv += ["--data", data]
+        if scale is not None:
+            argv += ["--scale", scale]
+        if resume:
+            argv += ["--resume"]
+        err = io.StringIO()
+        outcome, rc = "accepted", None
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                rc = main(argv)
+            except _Accepted:
+                rc = 0
+            except SystemExit as e:   # argparse: exit 2 with usage + one error line
+                rc = e.code
+            except BaseException as e:  # noqa: BLE001  a traceback
+                outcome = f"traceback: {type(e).__name__}: {e}"[:300]
+        text = err.getvalue()
+        lines = [line for line in text.splitlines() if line.strip() and not line.startswith("usage:")
+                 and not line.startswith("  ") and "warning" not in line]
+        if outcome == "accepted" and rc != 0:
+            # exit 2: a bad value; exit 1: a valid request this machine cannot serve (a GPU on a CPU box)
+            outcome = ("rejected" if rc in (1, 2) and len(lines) == 1
+                       else f"bad rejection (exit {rc}, {len(lines)} lines)")
+        t = {"part": "settings", "argv": argv[1:2] + [a[:60] for a in argv[5:]], "outcome": outcome, "exit": rc,
+             "message": lines[0][:300] if lines else ""}
+        if outcome == "rejected":
+            # the message names what was wrong: the key (or its last part), the option, or the path
+            named = [k, k.split(".")[-1], "--ctx", "context", "--data", "--scale", "scale", "resume", "key"]
+            t["names_key"] = any(w in t["message"] for w in named)
+        lowered = str(value).strip().lower()
+        t["nonfinite_accepted"] = outcome == "accepted" and lowered in ("nan", "inf", "-inf", "infinity", "1e309",
+                                                                          "-1e309")
+        trials.append(t)
+
+    Trainer.fit = fake_fit
+    try:
+        one()
+    finally:
+        Trainer.fit = real_fit
+    return trials
+
+
+# ------------------------------------------------------------------------------------ image fuzz
+def _png_with_header(width, height):
+    """A PNG whose IHDR declares width x height (a decompression bomb or a 0x0 image), tiny IDAT."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + chunk(b"IEND", b""))
+
+
+def special_images(folder):
+    """Files every fuzz run includes: {name: what it is}. Returns the expected-skip names too."""
+    import numpy as np
+    from PIL import Image
+    os.makedirs(folder, exist_ok=True)
+    rs = np.random.RandomState(0)
+    rgb = rs.randint(0, 256, (24, 24, 3)).astype(np.uint8)
+    made = {}
+    with open(os.path.join(folder, "bomb.png"), "wb") as f:
+        f.write(_png_with_header(100_000, 100_000))
+    made["bomb.png"] = "skip"
+    with open(os.path.join(folder, "bomb_1x.png"), "wb") as f:   # over the limit, under Pillow's own error
+        f.write(_png_with_header(10_000, 10_000))
+    made["bomb_1x.png"] = "skip"
+    with open(os.path.join(folder, "zero.png"), "wb") as f:
+        f.write(_png_with_header(0, 0))
+    made["zero.png"] = "skip"
+    frames = [Image.fromarray(np.roll(rgb, i, axis=0)) for i in range(3)]
+    frames[0].save(os.path.join(folder, "animated.gif"), save_all=True, append_images=frames[1:], duration=50, loop=0)
+    made["animated.gif"] = "load"
+    im = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(os.path.join(folder, "exif_rotated.jpg"), exif=exif.tobytes())
+    made["exif_rotated.jpg"] = "load"
+    Image.fromarray(rs.randint(0, 65535, (24, 24)).astype(np.uint16)).save(os.path.join(folder, "grey16.png"))
+    made["grey16.png"] = "load"
+    Image.fromarray(rgb).convert("CMYK").save(os.path.join(folder, "cmyk.jpg"))
+    made["cmyk.jpg"] = "load"
+    for name, bad in (("float_nan.tif", np.nan), ("float_inf.tif", np.inf)):
+        a = rs.rand(24, 24).astype(np.float32)
+        a[3, 4] = bad
+        Image.fromarray(a, "F").save(os.path.join(folder, name))
+        made[name] = "skip"
+    Image.fromarray(rs.rand(24, 24).astype(np.float32), "F").save(os.path.join(folder, "float_ok.tif"))
+    made["float_ok.tif"] = "load"
+    os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.symlink("..", os.path.join(folder, "sub", "loop"))                  # a folder symlink loop
+        os.symlink("link_b.png", os.path.join(folder, "link_a.png"))           # a file symlink loop
+        os.symlink("link_a.png", os.path.join(folder, "link_b.png"))
+        os.symlink("does-not-exist.png", os.path.join(folder, "dangling.png"))
+        made.update({"link_a.png": "skip", "link_b.png": "skip", "dangling.png": "skip"})
+    with open(os.path.join(folder, "text.png"), "w") as f:
+        f.write("not an image")
+    made["text.png"] = "skip"
+    return made
+
+
+def mutated_images(folder, n, seed):
+    """``n`` files mutated from valid images of several formats: bit flips, truncations, wrong
+    extensions, header sizes; returns {name: mutation}."""
+    import numpy as np
+    from PIL import Image
+    rng = random.Random(seed)
+    rs = np.random.RandomState(seed)
+    os.makedirs(folder, exist_ok=True)
+    bases = []
+    for fmt, ext, mode in (("PNG", ".png", "RGB"), ("JPEG", ".jpg", "RGB"), ("GIF", ".gif", "P"),
+                           ("BMP", ".bmp", "RGB"), ("WEBP", ".webp", "RGB"), ("TIFF", ".tif", "RGB"),
+                           ("PNG", ".png", "RGBA"), ("PNG", ".png", "L")):
+        im = Image.fromarray(rs.randint(0, 256, (20, 20, 3)).astype(np.uint8)).convert(mode)
+        buf = io.BytesIO()
+        im.save(buf, fmt)
+        bases.append((buf.getvalue(), ext))
+    exts = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".PNG"]
+    made = {}
+    for i in range(n):
+        data, ext = bases[rng.randrange(len(bases))]
+        data = bytearray(data)
+        kind = rng.choice(["bitflip", "truncate", "wrong-ext", "header", "bitflip+truncate", "none"])
+        if "bitflip" in kind:
+            for _ in range(rng.randint(1, 16)):
+                pos = rng.randrange(len(data))
+                data[pos] ^= 1 << rng.randrange(8)
+        if "truncate" in kind:
+            data = data[:rng.randrange(len(data))]
+        if kind == "wrong-ext":
+            ext = rng.choice(exts)
+        if kind == "header" and len(data) > 24:
+            for pos in range(16, 24):   # PNG IHDR size / other formats' early header bytes
+                data[pos] = rng.randrange(256)
+        name = f"m{i:05d}_{kind}{ext}"
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(bytes(data))
+        made[name] = kind
+    return made
+
+
+def part_images(work, n, seed):
+    import numpy as np
+    from vaegan_gluon.data import image_folder as imf
+    folder = os.path.join(work, "images")
+    shutil.rmtree(folder, ignore_errors=True)
+    special = special_images(folder)
+    mutated = mutated_images(os.path.join(folder, "mutated"), n, seed)
+    times = {}
+    decode = imf.decode_image
+
+    def timed(path, mode="rgb"):
+        t0 = time.time()
+        try:
+            return decode(path, mode)
+        finally:
+            times[os.path.relpath(path, folder)] = time.time() - t0
+    imf.decode_image = timed
+    crash = None
+    t0 = time.time()
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = imf.load_image_folder("all", path=folder, size=16, cache_dir=os.path.join(work, "cache"))
+        prov = s.provenance
+    except BaseException as e:  # noqa: BLE001
+        crash, prov = f"{type(e).__name__}: {e}"[:500], {}
+    finally:
+        imf.decode_image = decode
+    listed = imf.list_images(folder)
+    skipped = prov.get("skipped_files", {})
+    loaded = prov.get("count", 0)
+    t = {"part": "images", "files": len(special) + len(mutated), "listed": len(listed), "loaded": loaded,
+         "skipped": len(skipped), "crash": crash, "seconds": round(time.time() - t0, 2),
+         "slowest_file_seconds": round(max(times.values()), 3) if times else None,
+         "over_time_limit": sum(v > imf.FILE_SECONDS for v in times.values()),
+         "unaccounted": len(listed) - loaded - len(skipped),
+         "skipped_without_reason": sum(not r for r in skipped.values()),
+         "special": {name: ("skip" if name in skipped else "load") for name in special},
+         "special_expected": special,
+         "nonfinite_named": all("non-finite" in skipped.get(n, "") for n in ("float_nan.tif", "float_inf.tif")),
+         "bomb_refused": all("ecompression" in skipped.get(b, "") for b in ("bomb.png", "bomb_1x.png")),
+         "finite_pixels": bool(np.isfinite(s.images).all()) if crash is None else False,
+         "reasons": sorted({r.split(": ", 1)[-1].split(" (")[0][:60] for r in skipped.values()})[:40]}
+    t["special_wrong"] = sorted(k for k, v in special.items() if t["special"][k] != v)
+    t["survived"] = (crash is None and t["unaccounted"] == 0 and t["over_time_limit"] == 0
+                     and not t["special_wrong"] and t["nonfinite_named"] and t["bomb_refused"]
+                     and t["skipped_without_reason"] == 0 and t["finite_pixels"])
+    print(f"  images: {t['files']} files, {loaded} loaded, {len(skipped)} skipped, crash={crash}, "
+          f"slowest {t['slowest_file_seconds']} s, wrong={t['special_wrong']} survived={t['survived']}", flush=True)
+    return [t]
+
+
+# ------------------------------------------------------------------------------------------ table
+def summarize(trials):
+    """Rows ``(fault, tried, survived, data lost, detail)`` from the raw trials."""
+    rows = []
+    by = lambda part: [t for t in trials if t["part"] == part]  # noqa: E731
+    k = by("kill")
+    if k:
+        kinds = sorted({t["kind"] for t in k})
+        rows.append(("SIGKILL at a seeded moment (" + ", ".join(f"{sum(t['kind'] == x for t in k)} {x}" for x in kinds)
+                     + "), then --resume; learnable_loss, larsen, aegan", len(k), sum(t["survived"] for t in k),
+                     f"{sum(t['lost_epochs'] for t in k)} epochs",
+                     f"{sum(t['stats_differ'] for t in k)} runs with statistics differing bitwise, "
+                     f"{sum(t['weights_differ'] for t in k)} with other final weights, "
+                     f"{sum(t['traceback'] for t in k)} tracebacks, {sum(not t['killed'] for t in k)} not killed"))
+    c = by("checkpoint")
+    if c:
+        rows.append(("broken checkpoint file (" + ", ".join(CKPT_FAULTS) + "; latest.json, parameters, optimiser "
+                     "states, state.json, manifest), then --resume", len(c), sum(t["survived"] for t in c),
+                     f"{sum(t['lost_epochs'] for t in c)} epochs retrained",
+                     f"{sum(t['fell_back'] for t in c)} fell back with a message and an event row, "
+                     f"{sum(t['stopped'] for t in c)} stopped with a one-line error, "
+                     f"{sum(t['silent_restart'] for t in c)} silent restarts, {sum(t['traceback'] for t in c)} tracebacks"))
+    d = by("diskfull")
+    if d:
+        rows.append(("disk full / permission denied while writing a checkpoint, then --resume", len(d),
+                     sum(t["survived"] for t in d), "0 epochs" if all(not t["stats_differ"] for t in d) else "see json",
+                     f"{sum(t['previous_intact'] for t in d)} previous checkpoints intact, "
+                     f"{sum(t['clear_message'] for t in d)} one-line messages, {sum(t['traceback'] for t in d)} tracebacks"))
+    lk = by("lock")
+    if lk:
+        rows.append(("two runs, one folder (second run, second run --overwrite, stale lock of a killed run)",
+                     len(lk), sum(t["survived"] for t in lk), "0 runs",
+                     f"{sum(t.get('names_holder', False) for t in lk)} refusals naming the holder, "
+                     f"{sum(t.get('warned', False) for t in lk)} stale locks taken over with a warning"))
+    s = by("settings")
+    if s:
+        ok = [t for t in s if t["outcome"] in ("accepted", "rejected")]
+        rej = [t for t in s if t["outcome"] == "rejected"]
+        bad = sum(t["outcome"].startswith("traceback") for t in s)
+        rows.append(("fuzzed settings (hypothesis: every --set key; --ctx, --data, --scale, --resume)", len(s),
+                     sum(t["outcome"] in ("accepted", "rejected") and t.get("names_key", True)
+                         and not t["nonfinite_accepted"] for t in s), "-",
+                     f"{len(rej)} one-line errors exit 2 ({sum(t.get('names_key', False) for t in rej)} naming the "
+                     f"key), {len(ok) - len(rej)} accepted, {bad} tracebacks, "
+                     f"{sum(t['nonfinite_accepted'] for t in s)} NaN/inf accepted, "
+                     f"{len(s) - len(ok) - bad} other exits"))
+    im = by("images")
+    for t in im:
+        rows.append(("fuzzed image files (bit flips, truncations, wrong extensions, header sizes, bombs, 0x0, "
+                     "animated GIF, EXIF, 16-bit, CMYK, float NaN/inf TIFF, symlink loops)", t["files"],
+                     t["files"] - t["unaccounted"] if t["crash"] is None else 0, "-",
+                     f"{t['loaded']} loaded, {t['skipped']} skipped with a reason, {t['unaccounted']} unaccounted, "
+                     f"slowest {t['slowest_file_seconds']} s a file, crash: {t['crash'] or 'none'}"))
+    return rows
+
+
+def render(result):
+    """The README's "Faults tried" table (markdown) from a campaign's JSON."""
+    lines = ["| fault | tried | survived | data lost | detail |", "|---|---|---|---|---|"]
+    for fault, tried, survived, lost, detail in summarize(result["trials"]):
+        lines.append(f"| {fault} | {tried} | {survived} | {lost} | {detail} |")
+    lines.append("")
+    lines.append(f"Command: `{result['command']}` ({result['mode']} mode, seed {result['seed']}, "
+                 f"{result['seconds']:.0f} s on {result['host_cpus']} shared cores, {result['date']}).")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- main
+MODES = {   # part -> count (full, quick)
+    "kill": (51, 3), "checkpoint": (12, 3), "diskfull": (4, 2), "lock": (3, 2), "settings": (1000, 200),
+    "images": (5200, 1000),
+}
+
+
+def campaign(out, quick=False, seed=0, parts=None):
+    import vaegan_gluon  # noqa: F401  (OMP threads)
+    import vaegan_gluon.cli  # noqa: F401  imported once, before any fork
+    import vaegan_gluon.experiments  # noqa: F401
+    import vaegan_gluon.report  # noqa: F401
+    import matplotlib
+    matplotlib.use("Agg")
+    parts = parts or list(MODES)
+    counts = {p: MODES[p][1 if quick else 0] for p in parts}
+    os.makedirs(out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="faults-", dir=os.environ.get("VAEGAN_FAULTS_TMP"))
+    os.environ["VAEGAN_CACHE"] = os.path.join(work, "cache")   # the image cache of the fuzz runs
+    rng = random.Random(seed)
+    t0 = time.time()
+    trials = []
+    cmd = "make faults" if not quick else "python -m benchmarks.faults --quick"
+
+    def save(final=False, extra=()):   # after every trial: a campaign stopped half-way keeps what it measured
+        result = {"command": cmd, "mode": "quick" if quick else "full", "seed": seed,
+                  "seconds": time.time() - t0, "host_cpus": os.cpu_count(), "complete": final,
+                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "trials": trials + list(extra)}
+        with open(os.path.join(out, "faults.json"), "w") as f:
+            json.dump(result, f, indent=1, default=str)
+        with open(os.path.join(out, "faults.md"), "w") as f:
+            f.write(render(result) + "\n")
+        return result
+    try:
+        # the in-process parts run in a forked child too: the parent never runs an mxnet operation
+        for part in ("images", "settings"):
+            if part in parts:
+                print(f"{part}: {counts[part]} examples", flush=True)
+                trials += in_child(globals()["part_" + part], work, counts[part], seed)
+                save()
+        needs_refs = any(p in parts for p in ("kill", "checkpoint", "diskfull", "lock"))
+        refs = references(work) if needs_refs else {}
+        for part in ("lock", "diskfull", "checkpoint", "kill"):
+            if part in parts:
+                print(f"{part}: {counts[part]} trials", flush=True)
+                trials += globals()["part_" + part](work, refs, counts[part], rng,
+                                                    save=lambda part_trials: save(extra=part_trials))
+                save()
+    finally:
+        failed = [t for t in trials if not t.get("survived", True)]
+        if not failed:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept the failing trials' folders under {work}", flush=True)
+    return save(final=True)
+
+
+def in_child(fn, work, n, seed):
+    """``fn(work, n, seed)`` in a forked child; its list of trials comes back through a JSON file."""
+    path = os.path.join(work, f"{fn.__name__}.json")
+    pid = os.fork()
+    if pid == 0:
+        rc = 0
+        try:
+            trials = fn(work, n, seed)
+        except BaseException as e:  # noqa: BLE001
+            import traceback
+            traceback.print_exc()
+            trials, rc = [{"part": fn.__name__[5:], "survived": False, "crash": f"{type(e).__name__}: {e}"}], 1
+        with open(path, "w") as f:
+            json.dump(trials, f, default=str)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc)
+    os.waitpid(pid, 0)
+    with open(path) as f:
+        return json.load(f)
+
+
+def failures(result):
+    """Trials that did not survive (settings: a traceback, a bad rejection, or NaN/inf accepted)."""
+    bad = []
+    for t in result["trials"]:
+        if t["part"] == "settings":
+            if t["outcome"] not in ("accepted", "rejected") or not t.get("names_key", True) or t["nonfinite_accepted"]:
+                bad.append(t)
+        elif not t.get("survived"):
+            bad.append(t)
+    return bad
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.faults", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="the reduced campaign CI runs")
+    p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results", "faults"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--parts", default=None, help=f"comma-separated subset of {','.join(MODES)}")
+    p.add_argument("--count", action="append", default=[], metavar="PART=N", help="override one part's count")
+    p.add_argument("--render", metavar="JSON", default=None, help="print the table of a campaign's JSON")
+    a = p.parse_args(argv)
+    if a.render:
+        with open(a.render) as f:
+            print(render(json.load(f)))
+        return 0
+    out = a.out if not a.quick or a.out != p.get_default("out") else os.path.join(a.out, "quick")
+    for item in a.count:
+        part, _, n = item.partition("=")
+        MODES[part] = (int(n), int(n))
+    result = campaign(out, quick=a.quick, seed=a.seed, parts=a.parts.split(",") if a.parts else None)
+    print(render(result))
+    bad = failures(result)
+    print(f"{len(bad)} failing trials; raw results: {os.path.join(out, 'faults.json')}")
+    for t in bad[:20]:
+        print("  FAILED:", json.dumps(t, default=str)[:400])
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
