@@ -12,7 +12,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval notebooks bench clean
+.PHONY: install demo test unit nbval notebooks bench faults faults-quick clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ notebooks: install
 
 bench: install
 	$(BIN)/vaegan bench
+
+# The faults campaign (README "Faults tried"): kill -9 + resume, broken checkpoints, failing writes, two runs
+# one folder, fuzzed settings and images; table + raw JSON in benchmarks/results/faults/. CI runs the reduced one.
+faults: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m benchmarks.faults
+
+faults-quick: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m benchmarks.faults --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache

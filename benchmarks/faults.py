@@ -18,6 +18,7 @@ import errno
 import glob
 import io
 import json
+import math
 import os
 import random
 import shutil
@@ -444,7 +445,7 @@ def part_settings(work, n, seed):
     """hypothesis over every --set key of the three experiments and --ctx/--data/--scale/--resume."""
     from hypothesis import HealthCheck, given, settings, strategies as st
     from vaegan_gluon.cli import main
-    from vaegan_gluon.experiments import get_config, valid_keys
+    from vaegan_gluon.experiments import get_config, parse_value, valid_keys
     from vaegan_gluon.train.trainer import Trainer
 
     keys = sorted({(name, k) for name, _ in SCHEMES.values() for k in valid_keys(get_config(name, "quick"))})
@@ -505,13 +506,15 @@ def part_settings(work, n, seed):
                        else f"bad rejection (exit {rc}, {len(lines)} lines)")
         t = {"part": "settings", "argv": argv[1:2] + [a[:60] for a in argv[5:]], "outcome": outcome, "exit": rc,
              "message": lines[0][:300] if lines else ""}
+        set_keys = [a.split("=", 1)[0] for a in argv[argv.index("--set"):] if "=" in a and not a.startswith("--")]
         if outcome == "rejected":
-            # the message names what was wrong: the key (or its last part), the option, or the path
-            named = [k, k.split(".")[-1], "--ctx", "context", "--data", "--scale", "scale", "resume", "key"]
+            # the message names what was wrong: a key set (or its last part), the option, or the path
+            named = ["--ctx", "context", "--data", "--scale", "scale", "resume", "key"]
+            named += [w for key_ in set_keys for w in (key_, key_.split(".")[-1])]
             t["names_key"] = any(w in t["message"] for w in named)
-        lowered = str(value).strip().lower()
-        t["nonfinite_accepted"] = outcome == "accepted" and lowered in ("nan", "inf", "-inf", "infinity", "1e309",
-                                                                          "-1e309")
+        parsed = [parse_value(a.split("=", 1)[1]) for a in argv if "=" in a and a.split("=", 1)[0] in set_keys]
+        t["nonfinite_accepted"] = outcome == "accepted" and any(
+            isinstance(v, float) and not math.isfinite(v) for v in parsed)
         trials.append(t)
 
     Trainer.fit = fake_fit

@@ -264,3 +264,12 @@ def test_data_folder_that_does_not_exist_is_a_one_line_error(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("vaegan: error: --data /nonexistent/faces") and "folder" in err
+
+
+def test_a_cache_dir_that_is_not_a_path_is_a_one_line_error(capsys, tmp_path):
+    """Found by the campaign's settings fuzz: an int cache_dir was a TypeError traceback."""
+    from vaegan_gluon.cli import main
+    assert main(["run", "faces-aegan-constant", "--set", "data.options.cache_dir=-5326", "--results",
+                 str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cache_dir must be a folder path" in err and "-5326" in err

@@ -12,8 +12,13 @@ def default_cache_dir():
 
 
 def resolve_cache_dir(cache_dir=None):
-    """``cache_dir`` (absolute) or the default."""
-    return os.path.abspath(os.path.expanduser(cache_dir)) if cache_dir else default_cache_dir()
+    """``cache_dir`` (absolute) or the default. Raises ``ValueError`` for a value that is not a path."""
+    if cache_dir is None or cache_dir == "":
+        return default_cache_dir()
+    if not isinstance(cache_dir, (str, os.PathLike)):
+        raise ValueError(f"cache_dir must be a folder path (a string), got {cache_dir!r}; e.g. "
+                         "--set data.options.cache_dir=~/.cache/vaegan_gluon")
+    return os.path.abspath(os.path.expanduser(cache_dir))
 
 
 def save_npy_atomic(path, array):
