@@ -122,7 +122,7 @@ def test_larsen_equilibrium_gate_skips_one_network_never_both(mnist):
     for costs, disc_moves, dec_moves in (((0.1, 0.2), False, True), ((1.5, 1.2), True, False),
                                          ((0.1, 1.5), True, True)):
         d0, g0 = trainable(disc), trainable(vae.decoder)
-        s._last_costs = nd.array(costs)
+        s._last_costs = nd.array(costs + (1.0,))   # (real sum, fake sum, images)
         stats = s.step([x], "combo", w)
         moved = lambda a, b: any(not np.array_equal(a[k], b[k]) for k in a)  # noqa: E731
         assert moved(d0, trainable(disc)) == disc_moves          # (BatchNorm running stats move anyway)

@@ -74,9 +74,10 @@ class AEGAN(Scheme):
         return opts
 
     def state_dict(self):
-        return {"policy": self.policy.state_dict()}
+        return dict(super().state_dict(), policy=self.policy.state_dict())
 
     def load_state_dict(self, state):
+        super().load_state_dict(state)
         self.policy.load_state_dict(state["policy"])
 
     def step(self, xs, phase, weights):
@@ -103,7 +104,7 @@ class AEGAN(Scheme):
                 d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
             self.labels.observe(d_real, d_fake)
             autograd.backward(d_loss)
-            self.optimizers["disc"].step(n * self.batch_scale)
+            self.update("disc", n)
             stats["disc_loss"] = self._sum(d_loss)
             stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
             stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
@@ -119,7 +120,7 @@ class AEGAN(Scheme):
                     loss = alpha * ae
                 total.append(loss)
         autograd.backward(total)
-        self.optimizers["vae"].step(n * self.batch_scale)
+        self.update("vae", n)
         stats["vae_loss"] = self._sum(total)
         stats["ae_loss"] = self._sum([o[2] for o in outs])
         if combo:

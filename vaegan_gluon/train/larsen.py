@@ -93,6 +93,15 @@ class LarsenVAEGAN(Scheme):
             opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
         return opts
 
+    def state_dict(self):
+        last = None if self._last_costs is None else [float(v) for v in self._last_costs.asnumpy()]
+        return dict(super().state_dict(), gate_last_costs=last)
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        last = state.get("gate_last_costs")
+        self._last_costs = None if last is None else nd.array(last, ctx=self.ctx[0])
+
     # ------------------------------------------------------------------ solo: the pixel VAE
     def _solo_step(self, xs, weights):
         c, n = self.config, sum(x.shape[0] for x in xs)
@@ -107,15 +116,17 @@ class LarsenVAEGAN(Scheme):
                 kls.append(kl)
         autograd.backward(total)
         for k in ("encoder", "decoder"):
-            self.optimizers[k].step(n * self.batch_scale)
+            self.update(k, n)
         return {"vae_loss": self._sum(total), "pbp_loss": self._sum(pbps), "kl": self._sum(kls)}
 
     # ------------------------------------------------------------------ combo: the VAE/GAN
     def _gate(self):
         if self.gate.margin is None or self._last_costs is None:
             return True, True
-        real_cost, fake_cost = self._last_costs.asnumpy().tolist()
-        return self.gate.decide(real_cost, fake_cost)
+        real_sum, fake_sum, count = self._last_costs.asnumpy().tolist()
+        if self.kvsync is not None:   # every worker decides on the global batch's costs (the same decision)
+            real_sum, fake_sum, count = self.kvsync.allreduce_values("larsen_gate", [real_sum, fake_sum, count])
+        return self.gate.decide(real_sum / count, fake_sum / count)
 
     def forward_losses(self, xs):
         """The combo forward (call under ``autograd.record()``): per context a dict of per-image losses
@@ -171,12 +182,11 @@ class LarsenVAEGAN(Scheme):
         autograd.backward([p["dec"] for p in per])
         _put_grads(disc_params, kept_disc)
         _put_grads(enc_params, kept_enc)
-        scale = n * self.batch_scale
-        self.optimizers["encoder"].step(scale)
+        self.update("encoder", n)   # every step through update(): kvstore sum + batch scaling
         if train_dec:
-            self.optimizers["decoder"].step(scale)
+            self.update("decoder", n)
         if train_disc:
-            self.optimizers["disc"].step(scale)
+            self.update("disc", n)
 
         stats = {k: self._sum([p[src] for p in per]) for k, src in
                  (("kl", "kl"), ("feature_loss", "feat"), ("adv_loss", "adv"), ("enc_loss", "enc"),
@@ -189,9 +199,10 @@ class LarsenVAEGAN(Scheme):
         stats["disc_trained"] = nd.array([n if train_disc else 0], ctx=ctx0).sum()
         stats["dec_trained"] = nd.array([n if train_dec else 0], ctx=ctx0).sum()
         if self.gate.margin is not None:
-            real_cost = self._sum([losses.adversarial_loss(p["l_real"], 1.0) for p in per]) / n
-            fake_cost = self._sum([losses.adversarial_loss(p["l_tilde"], 0.0) for p in per]) / n
-            self._last_costs = nd.concat(real_cost.reshape((1,)), fake_cost.reshape((1,)), dim=0).detach()
+            real_sum = self._sum([losses.adversarial_loss(p["l_real"], 1.0) for p in per])
+            fake_sum = self._sum([losses.adversarial_loss(p["l_tilde"], 0.0) for p in per])
+            self._last_costs = nd.concat(real_sum.reshape((1,)), fake_sum.reshape((1,)),
+                                         nd.full((1,), n, ctx=ctx0), dim=0).detach()   # sums and count
         return stats
 
 

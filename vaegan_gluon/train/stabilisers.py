@@ -149,6 +149,10 @@ class DiscLabels:
     def state_dict(self):
         return {"flip_counter": None if self._counter is None else float(self._counter.asscalar())}
 
+    def load_state_dict(self, state):
+        v = state.get("flip_counter")
+        self._counter = None if v is None else nd.full((1,), float(v))
+
 
 class InstanceNoiseSchedule:
     """Set the discriminator's instance-noise stddev at each epoch begin: ``s0 * max(0, 1 - e / E)``."""

@@ -20,7 +20,7 @@ from . import checkpoint as ckpt
 from . import kvsync
 from .callbacks import ProgressBar
 from .config import TrainConfig, make_initializer
-from .schemes import get_scheme
+from .schemes import HYBRIDIZE, get_scheme
 
 BASE_COLUMNS = ["epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real",
                 "disc_acc_fake", "pbp_weight", "disc_weight", "adv_on", "lr", "disc_lr", "seconds",
@@ -109,7 +109,7 @@ class Trainer:
                 continue
             net.initialize(make_initializer(c.initializer), ctx=self.ctx)
             if c.hybridize:
-                net.hybridize(static_alloc=True, static_shape=True)
+                net.hybridize(**HYBRIDIZE)   # static_alloc only: see schemes.HYBRIDIZE
             net(dummy)
         self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore)
         self.scheme.batch_scale = self.num_workers

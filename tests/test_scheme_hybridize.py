@@ -1,0 +1,71 @@
+"""Hybridized training trains like imperative training, for every scheme, on the medium experiments' models.
+
+The fault this guards against (issue 13): networks hybridized with ``static_shape=True`` computed wrong
+gradients in the Larsen step (one discriminator called twice in one recording, three backward passes with
+``retain_graph``), so its discriminator's loss rose every epoch. ``test_static_shape_fault_is_detected``
+puts that setting back and shows the comparison fails, so the agreement tests can fail.
+
+Steps: ``VAEGAN_AGREEMENT_STEPS`` (default 6, a CI-sized run on a shared 2-core machine; the campaign
+value is 300) batches of 8 images per scheme.
+"""
+import os
+
+import numpy as np
+import pytest
+
+from vaegan_gluon.models import get_model
+from vaegan_gluon.train import TrainConfig, Trainer
+from vaegan_gluon.train import schemes as schemes_mod
+
+STEPS = int(os.environ.get("VAEGAN_AGREEMENT_STEPS", "6"))
+BATCH = 8
+STAT_COLUMNS = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real", "disc_acc_fake")
+
+# the medium experiments' models: mnist-larsen-vaegan (also the stabiliser runs), mnist-vae-logreg-conv
+# style learnable loss, the AE-GAN's AE + ConvDisc (at 28x28 here)
+MODELS = {
+    "larsen": (dict(model="ConvVAE", n_latent=16, base_channels=32),
+               dict(model="ConvDisc", base_channels=32, feature_layer=2),
+               dict(lr=3e-4, extra={"gamma": 5e-5})),
+    "learnable_loss": (dict(model="ConvVAE", n_latent=16, base_channels=32),
+                       dict(model="ConvDisc", base_channels=32), dict(lr=1e-3)),
+    "aegan": (dict(model="AE", n_latent=100, base_channels=32), dict(model="ConvDisc", base_channels=32),
+              dict(lr=2e-4, extra={"beta_policy": "constant"})),
+}
+
+
+def _images(n):
+    rs = np.random.RandomState(0)
+    # digit-like: sparse bright strokes on black, so that BCE and the discriminator have something to see
+    x = (rs.rand(n, 1, 28, 28) > 0.8).astype("float32") * rs.rand(n, 1, 28, 28).astype("float32")
+    return x
+
+
+def _run(scheme, hybridize, steps=STEPS):
+    vae_hp, disc_hp, train = MODELS[scheme]
+    vae = get_model(vae_hp["model"], image_shape=(1, 28, 28), **{k: v for k, v in vae_hp.items() if k != "model"})
+    disc = get_model(disc_hp["model"], **{k: v for k, v in disc_hp.items() if k != "model"})
+    n_epochs = 3
+    per_epoch = max(1, steps // n_epochs)
+    cfg = TrainConfig(scheme=scheme, n_epochs=n_epochs, n_solo_epochs=0, batch_size=BATCH, hybridize=hybridize,
+                      disc_weight=10.0, pbp_weight=0.5, seed=3, **train)
+    tr = Trainer(vae, disc, cfg, progress=False)
+    rows = tr.fit(_images(per_epoch * BATCH))
+    return np.array([[r[k] for k in STAT_COLUMNS if k in r and r[k] == r[k]] for r in rows])
+
+
+@pytest.mark.parametrize("scheme", sorted(MODELS))
+def test_hybridized_trains_like_imperative(scheme):
+    hyb, imp = _run(scheme, True), _run(scheme, False)
+    assert hyb.shape == imp.shape and hyb.size
+    np.testing.assert_allclose(hyb, imp, rtol=1e-4, atol=1e-5,
+                               err_msg=f"{scheme}: hybridized statistics differ from the imperative run")
+
+
+def test_static_shape_fault_is_detected(monkeypatch):
+    """Inject the old setting (static_shape=True): the Larsen comparison must fail."""
+    monkeypatch.setitem(schemes_mod.HYBRIDIZE, "static_shape", True)
+    hyb = _run("larsen", True)
+    monkeypatch.delitem(schemes_mod.HYBRIDIZE, "static_shape")
+    imp = _run("larsen", False)
+    assert not np.allclose(hyb, imp, rtol=1e-4, atol=1e-5)
