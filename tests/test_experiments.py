@@ -369,3 +369,18 @@ def test_misspelt_scheme_setting_is_refused():
         pytest.skip("TrainConfig.extra is still an untyped dict (the training-core helper types it)")
     with pytest.raises(ValueError, match="label_smoothin"):
         get_config("mnist-vae-logreg", "quick", {"train.extra.label_smoothin": 0.9})
+
+
+def test_every_key_refuses_junk_in_one_line():
+    """Every settable key of an experiment, given junk (NaN, empty, unicode, huge, a dict): either a valid
+    config or a ValueError of one line naming the key -- never another exception (the faults campaign
+    fuzzes this with hypothesis at length)."""
+    from vaegan_gluon.experiments import valid_keys
+    base = get_config("mnist-vae-logreg", "quick")
+    for key in valid_keys(base):
+        key = key.replace(".*", ".gamma")
+        for junk in (float("nan"), "", "ü∂", 10 ** 40, {"a": 1}):
+            try:
+                get_config("mnist-vae-logreg", "quick", {key: junk})
+            except ValueError as err:
+                assert "\n" not in str(err) and (key in str(err) or key.split(".")[-1] in str(err)), (key, err)

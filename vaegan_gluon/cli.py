@@ -141,9 +141,22 @@ def _check_data(args):
                        "recursively), or leave --data out to use the experiment's own data")
 
 
+def _check_ctx(args):
+    """``--ctx`` checked before anything runs: cpu, cpu:0,1, gpu, gpu:0,1 (GPUs that exist)."""
+    import re
+    if not re.fullmatch(r"(cpu|gpu)(:\d{1,3}(,\d{1,3})*)?", str(args.ctx).strip().lower()):
+        raise CLIError(f"--ctx {args.ctx!r}: use cpu, cpu:0,1, gpu or gpu:0,1")
+    from .utils import parse_ctx
+    try:
+        parse_ctx(args.ctx)
+    except (ValueError, RuntimeError) as err:
+        raise CLIError(f"--ctx {args.ctx}: {err}") from None
+
+
 def cmd_run(args):
     from .experiments import run_experiment
     _check_data(args)
+    _check_ctx(args)
     if args.name in SWEEPS:
         print(f"{args.name} is a sweep: running `vaegan sweep {args.name}`", flush=True)
         args.param, args.values, args.column = None, [], None
@@ -173,6 +186,7 @@ def _print_metrics(m):
 def cmd_sweep(args):
     from .experiments.sweep import run_sweep
     _check_data(args)
+    _check_ctx(args)
     if args.name not in SWEEPS and args.name not in EXPERIMENTS:
         raise CLIError(f"unknown sweep or experiment {args.name!r}; sweeps: {', '.join(SWEEPS)}; "
                        f"experiments: {', '.join(EXPERIMENTS)}")

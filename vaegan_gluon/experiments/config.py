@@ -245,8 +245,11 @@ INT_LIMIT = 2 ** 31   # sizes, counts and seeds: MXNet shapes and numpy seeds ar
 
 def _check_like_default(key, value, default):
     """Type (and sign) of a model or data-source setting from its default value; None: no check."""
-    if default is None or value is None and default is None:
+    if default is None:
         return
+    if callable(default):   # a class or function (norm_layer=nn.BatchNorm): Python code, not a setting
+        raise ValueError(f"{key} takes a Python object (default {getattr(default, '__name__', default)}); "
+                         "it cannot be set from a configuration")
     if isinstance(default, bool):
         ok, what = isinstance(value, bool), "true or false"
     elif isinstance(default, int):
@@ -366,6 +369,13 @@ def get_config(name, scale="medium", overrides=None):
         for k, v in overrides.items():   # resolved against the config as the earlier overrides left it
             resolved[resolve_key(k, config)] = v
             _set(config, resolve_key(k, config), v)
-        validate_config(config)
+        try:
+            validate_config(config)
+        except ValueError as err:   # a model's own check failed: name the overrides that fed it
+            section = str(err).partition(":")[0]
+            mine = {k: v for k, v in resolved.items() if k.startswith(section + ".") or k == section}
+            if section in ("vae", "disc") and mine and not any(k in str(err) for k in mine):
+                raise ValueError(f"{err} (from {', '.join(f'{k}={v!r}' for k, v in mine.items())})") from None
+            raise
         config["overrides"] = resolved
     return config
