@@ -315,8 +315,14 @@ def main(argv=None):
     ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")
     ap.add_argument("--out", default=RESULTS, help="results folder")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per side per config")
+    ap.add_argument("--render", default=None, metavar="JSON",
+                    help="print the markdown table of a saved results JSON (README regeneration) and exit")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.render:
+        with open(a.render) as fh:
+            print(markdown(json.load(fh)))
+        return 0
     opts = {"optimizer": a.optimizer, "bf16": a.bf16}
     if a.quick:
         a.repeats, a.warmup, a.steps = 1, 1, a.steps or 3

@@ -124,7 +124,8 @@ def test_smoke_quick_run_writes_json(tmp_path):
     out = tmp_path / "results"
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--configs", "a", "--steps", "2",
-                        "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                        "--sides", "ours,ours_multiadam,reference", "--out", str(out)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     files = [f for f in os.listdir(out) if f.endswith(".json")]
     assert len(files) == 1
@@ -143,4 +144,23 @@ def test_smoke_quick_run_writes_json(tmp_path):
         assert set(r["images_per_s"]) >= {"median", "min", "max"}
         assert r["images_per_s"]["median"] > 0 and r["peak_rss_mb"] > 0
     assert a["reference"]["gflop_per_step"] > a["ours"]["gflop_per_step"]   # the VAE runs 3x there
+    assert a["ours"]["optimizer"] == "Adam" and a["ours_multiadam"]["optimizer"] == "MultiAdam"
+    assert "ratio_ours_multiadam" in a and 0 < a["gemm_fraction"]
+    for key in ("gemm_gflop_s", "bandwidth_gb_s", "loadavg_start", "loadavg_end"):
+        assert res["machine"][key], key
+    assert "loadavg_start" in a["ours"]
     assert (out / "latest.md").read_text().count("| a |") == 1
+
+
+def test_table_with_one_side_only():
+    """``--sides ours`` used to crash the table writer (KeyError 'images_per_s'): a missing side is '-'."""
+    from benchmarks import markdown
+    side = {"images_per_s": {"median": 10.0, "min": 9.0, "max": 11.0}, "gflop_per_step": 1.0,
+            "gflop_per_s": 0.15, "peak_rss_mb": 100.0, "loadavg_start": [1.0, 1.0, 1.0]}
+    result = {"timestamp": "t", "command": "python -m benchmarks --sides ours",
+              "settings": {"repeats": 1, "warmup": 0, "optimizer": "multiadam", "bf16": False, "sides": ["ours"]},
+              "machine": {"gemm_gflop_s": 100.0, "bandwidth_gb_s": 10.0, "loadavg_start": [1, 1, 1]},
+              "configs": {"a": {"desc": "d", "goal": 4.0, "ours": side, "meets_goal": False}}}
+    md = markdown(result)
+    row = [line for line in md.splitlines() if line.startswith("| a |")][0]
+    assert "**10.0**" in row and "(0%)" in row and row.count(" - ") >= 1
