@@ -10,8 +10,9 @@ discriminator), ``train`` and ``eval`` (see :mod:`.runner`). Where each key's sc
     :class:`~vaegan_gluon.train.TrainConfig` as it is at runtime: its ``dataclasses.fields``, walked
     recursively into nested dataclasses; types from the annotations (``int``, ``float``, ``bool``,
     ``str``, ``Optional``/``Union``, ``Literal``, ``list``, ``dict``, ``Any``); ranges and choices from
-    the dataclasses themselves (their ``__post_init__`` / ``validate()``). A ``dict``-typed field
-    (today ``train.extra``) has no schema of its own: its keys are checked once it is a dataclass.
+    the dataclasses themselves (their ``__post_init__`` / ``validate()``). While ``train.extra`` is
+    still an untyped dict, its keys are checked against the keys the schemes read
+    (:data:`.schema.UNTYPED_EXTRA_KEYS`, an interim list); once it is a dataclass, its fields.
 ``vae.*`` / ``disc.*``
     the model constructor's signature (:func:`vaegan_gluon.models.get_model`): names, and types from the
     defaults; then the model is constructed (not initialised) so its own checks run.
