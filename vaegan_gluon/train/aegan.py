@@ -37,6 +37,8 @@ Plus the stabiliser keys of :mod:`vaegan_gluon.train.stabilisers`. CSV columns: 
 for ``inverse`` the effective ``beta / (alpha * ae)``), ``vae_loss`` (the generator loss).
 """
 import math
+from dataclasses import dataclass
+from typing import Optional
 
 from mxnet import autograd, nd
 
@@ -44,8 +46,27 @@ from .. import losses
 from ..schedules import make_beta_policy
 from . import stabilisers
 from .schemes import Scheme, register_scheme
+from .settings import Settings, check_choice, check_range
 
-__all__ = ["AEGAN"]
+__all__ = ["AEGAN", "AEGANSettings"]
+BETA_POLICIES = ("constant", "inverse", "derivative", "ceiling")
+
+
+@dataclass
+class AEGANSettings(Settings):
+    """The ``aegan`` keys of ``TrainConfig.extra`` (module docstring)."""
+    beta_policy: str = "constant"
+    alpha: float = 1.0
+    beta: Optional[float] = None
+    derivative_a: float = 2e-7
+    derivative_window: int = 50
+
+    def validate(self):
+        check_choice("beta_policy", self.beta_policy, BETA_POLICIES)
+        check_range("alpha", self.alpha, 0)
+        if self.beta is not None:
+            check_range("beta", self.beta, 0)
+        check_range("derivative_window", self.derivative_window, 2)
 
 
 @register_scheme
@@ -55,17 +76,17 @@ class AEGAN(Scheme):
     name = "aegan"
     stat_keys = ("vae_loss", "ae_loss", "gan_loss", "beta", "disc_loss", "disc_correct_real", "disc_correct_fake")
 
-    def __init__(self, vae, disc, config, ctx, kvstore="device"):
-        e = dict(config.extra or {})
-        kind = e.get("beta_policy", "constant")
-        kwargs = {"alpha": float(e.get("alpha", 1.0))}
+    def __init__(self, vae, disc, config, ctx, kvstore="device", kvsync=None):
+        e = config.extra
+        kind = e.beta_policy
+        kwargs = {"alpha": e.alpha}
         if kind == "derivative":
-            kwargs.update(a=float(e.get("derivative_a", 2e-7)), window=int(e.get("derivative_window", 50)))
-        elif "beta" in e:
-            kwargs["beta"] = float(e["beta"])
+            kwargs.update(a=e.derivative_a, window=e.derivative_window)
+        elif e.beta is not None:
+            kwargs["beta"] = e.beta
         self.policy = make_beta_policy(kind, **kwargs)
         self.n_pixels = int(math.prod(vae.image_shape))
-        super().__init__(vae, disc, config, ctx, kvstore)
+        super().__init__(vae, disc, config, ctx, kvstore, kvsync)
 
     def build_optimizers(self):
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}

@@ -1,4 +1,16 @@
-"""Training configuration: one flat dataclass, the same names in the API, config.json, CSV and notebooks."""
+"""Training configuration: typed dataclasses, the same names in the API, config.json, CSV and notebooks.
+
+Interface (the experiments' override engine relies on it): :class:`TrainConfig` is a plain dataclass
+whose fields are typed by annotation; a field whose type is a dataclass (``extra``: :class:`ExtraSettings`)
+is a nested settings section, walked recursively with ``dataclasses.fields``. Every settings dataclass
+checks its field types and ranges in ``__post_init__`` / ``validate()``, raising one-line ``ValueError``
+naming the key, the value and what is valid; an unknown key (``from_dict``) names the valid keys.
+
+``extra`` keeps its flat key path (``train.extra.gamma``) and is the union of the settings declared beside
+their code: :class:`~vaegan_gluon.train.larsen.LarsenSettings`, :class:`~vaegan_gluon.train.aegan.AEGANSettings`,
+:class:`~vaegan_gluon.train.stabilisers.StabiliserSettings`, :class:`~vaegan_gluon.train.schemes.AttributeSettings`.
+A dict given for ``extra`` is validated into :class:`ExtraSettings` (unknown key -> error).
+"""
 import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Optional
@@ -7,6 +19,23 @@ from ..losses import PBP_LOSSES
 
 INITIALIZERS = ("xavier", "normal", "uniform", "msraprelu")
 OPTIMIZERS = ("adam", "multiadam")   # "multiadam": vaegan_gluon.train.optim.MultiAdam
+
+# the settings sections live beside their code (train/optim.py imports OPTIMIZERS above: keep it first)
+from .aegan import AEGANSettings  # noqa: E402
+from .larsen import LarsenSettings  # noqa: E402
+from .schemes import AttributeSettings  # noqa: E402
+from .stabilisers import StabiliserSettings  # noqa: E402
+
+SECTIONS = (LarsenSettings, AEGANSettings, StabiliserSettings, AttributeSettings)
+
+
+@dataclass
+class ExtraSettings(AttributeSettings, StabiliserSettings, AEGANSettings, LarsenSettings):
+    """Every scheme / stabiliser / attribute-head setting (flat: ``train.extra.<key>``)."""
+
+    def validate(self):
+        for section in SECTIONS:
+            section.validate(self)
 
 
 @dataclass
@@ -38,9 +67,16 @@ class TrainConfig:
     max_nan_events: int = 3            # this many non-finite epochs in a row stop the run
     keep_checkpoints: int = 1          # complete checkpoints kept on disk (latest ones)
     lr_schedule: Optional[object] = None  # None = constant lr; a dict {"kind": "step"|"plateau"|...} or a name (vaegan_gluon.schedules.make_lr_schedule)
-    extra: dict = field(default_factory=dict)  # scheme-specific settings
+    extra: ExtraSettings = field(default_factory=ExtraSettings)  # scheme settings (typed; a dict is accepted)
 
     def __post_init__(self):
+        if isinstance(self.extra, dict) or self.extra is None:
+            try:
+                self.extra = ExtraSettings.from_dict(self.extra)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"train.extra: {err}") from None
+        elif not isinstance(self.extra, ExtraSettings):
+            raise ValueError(f"train.extra must be a dict of settings, got {self.extra!r}")
         if self.n_epochs < 1:
             raise ValueError(f"n_epochs must be >= 1, got {self.n_epochs}")
         if not 0 <= self.n_solo_epochs <= self.n_epochs:

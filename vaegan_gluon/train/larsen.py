@@ -47,14 +47,34 @@ equilibrium : float, default 0.68
     The gate's target discriminator cost (nats); ``ln 2 ~ 0.69`` is chance.
 Plus the stabiliser keys of :mod:`vaegan_gluon.train.stabilisers`.
 """
+from dataclasses import dataclass
+from typing import Optional
+
 from mxnet import autograd, nd
 
 from .. import losses
 from ..schedules import EquilibriumGate
 from . import stabilisers
 from .schemes import Scheme, register_scheme
+from .settings import Settings, check_range
 
-__all__ = ["LarsenVAEGAN"]
+__all__ = ["LarsenVAEGAN", "LarsenSettings"]
+
+
+@dataclass
+class LarsenSettings(Settings):
+    """The ``larsen`` keys of ``TrainConfig.extra`` (module docstring)."""
+    gamma: float = 5e-5
+    kl_weight: float = 1.0
+    equilibrium_margin: Optional[float] = None
+    equilibrium: float = 0.68
+
+    def validate(self):
+        check_range("gamma", self.gamma, 0)
+        check_range("kl_weight", self.kl_weight, 0)
+        if self.equilibrium_margin is not None:
+            check_range("equilibrium_margin", self.equilibrium_margin, 0, lo_open=True)
+        check_range("equilibrium", self.equilibrium, 0, lo_open=True)
 
 
 @register_scheme
@@ -66,13 +86,10 @@ class LarsenVAEGAN(Scheme):
     stat_keys = ("vae_loss", "pbp_loss", "kl", "feature_loss", "adv_loss", "enc_loss", "dec_loss", "disc_loss",
                  "disc_correct_real", "disc_correct_fake", "disc_trained", "dec_trained")
 
-    def __init__(self, vae, disc, config, ctx, kvstore="device"):
-        e = config.extra or {}
-        self.gamma = float(e.get("gamma", 5e-5))
-        self.kl_weight = float(e.get("kl_weight", 1.0))
-        if self.gamma < 0 or self.kl_weight < 0:
-            raise ValueError(f"gamma and kl_weight must be >= 0, got {self.gamma}, {self.kl_weight}")
-        self.gate = EquilibriumGate(e.get("equilibrium_margin"), e.get("equilibrium", 0.68))
+    def __init__(self, vae, disc, config, ctx, kvstore="device", kvsync=None):
+        e = config.extra
+        self.gamma, self.kl_weight = e.gamma, e.kl_weight
+        self.gate = EquilibriumGate(e.equilibrium_margin, e.equilibrium)
         for part in ("encoder", "decoder"):
             if not hasattr(vae, part):
                 raise ValueError(f"scheme 'larsen' needs a VAE with .encoder and .decoder; "
@@ -81,7 +98,7 @@ class LarsenVAEGAN(Scheme):
             raise ValueError("scheme 'larsen' needs the discriminator's features: build it with feature_layer=l "
                              "(the paper: DeepConvDisc(feature_layer=4); ConvDisc has layers 1..3)")
         self._last_costs = None      # device (2,) [real cost, fake cost] of the previous batch (gate only)
-        super().__init__(vae, disc, config, ctx, kvstore)
+        super().__init__(vae, disc, config, ctx, kvstore, kvsync)
 
     def build_optimizers(self):
         enc, dec = self.vae.encoder.collect_params(), self.vae.decoder.collect_params()

@@ -9,12 +9,15 @@ checkpoints, I/O). Adding a scheme = one class here (or in its own module) decor
 batch); the trainer accumulates them and divides by the number of images once per epoch.
 """
 import abc
+from dataclasses import dataclass
+from typing import List, Optional
 
 from mxnet import autograd, gluon, nd
 
 from .. import losses
 from . import optim  # noqa: F401  (registers the fused "multiadam" optimiser)
 from . import stabilisers
+from .settings import Settings, check_range
 
 SCHEMES = {}
 
@@ -44,21 +47,19 @@ class Scheme(abc.ABC):
     name = None
     stat_keys = ()
     needs_disc = False
-    batch_scale = 1   # number of distributed workers: optimiser steps normalise by the global batch
-    kvsync = None     # a train.kvsync.KVSync in a distributed run (set by the Trainer)
+    main_optimizer = "vae"   # the optimiser whose learning rate is the CSV's lr column
     supports_attributes = False   # True: uses the discriminator's attribute head (extra["attribute_weight"])
     batch_targets = None  # attribute head: the batch's (n_i, K) targets per context, set by the Trainer before step
 
-    def __init__(self, vae, disc, config, ctx, kvstore="device"):
+    def __init__(self, vae, disc, config, ctx, kvstore="device", kvsync=None):
         self.vae, self.disc, self.config, self.ctx, self.kvstore = vae, disc, config, ctx, kvstore
+        self.kvsync = kvsync   # a train.kvsync.KVSync in a distributed run, else None
+        self.batch_scale = kvsync.num_workers if kvsync is not None else 1   # steps normalise by the global batch
         if self.needs_disc and disc is None:
             raise ValueError(f"scheme {self.name!r} needs a discriminator (disc=None given)")
         # GAN stabilisers (all off by default; see vaegan_gluon.train.stabilisers for the extra keys)
         self.labels = stabilisers.DiscLabels.from_config(config)
-        self.disc_batches = (config.extra or {}).get("disc_batches", "separate")
-        if self.disc_batches not in stabilisers.DISC_BATCHES:
-            raise ValueError(f"extra['disc_batches'] must be one of {stabilisers.DISC_BATCHES}, "
-                             f"got {self.disc_batches!r}")
+        self.disc_batches = config.extra.disc_batches   # validated by StabiliserSettings
         self.instance_noise = stabilisers.InstanceNoiseSchedule.from_config(config)
         self.optimizers = self.build_optimizers()
 
@@ -127,6 +128,21 @@ class VAEWithLoss(gluon.HybridBlock):
         return logits, pbp, kl
 
 
+@dataclass
+class AttributeSettings(Settings):
+    """The auxiliary attribute head's keys of ``TrainConfig.extra`` (:class:`LearnableLoss`)."""
+    attribute_weight: float = 0.0
+    attribute_columns: Optional[List[str]] = None
+    attribute_vae_weight: float = 0.0
+
+    def validate(self):
+        check_range("attribute_weight", self.attribute_weight, 0)
+        check_range("attribute_vae_weight", self.attribute_vae_weight, 0)
+        if self.attribute_vae_weight > 0 and not self.attribute_weight > 0:
+            raise ValueError("setting attribute_vae_weight > 0 needs attribute_weight > 0 "
+                             "(an untrained attribute head cannot push the VAE)")
+
+
 @register_scheme
 class LearnableLoss(Scheme):
     """The original study's scheme: a VAE trained against a discriminator as a learnable loss.
@@ -167,23 +183,16 @@ class LearnableLoss(Scheme):
     stat_keys = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_correct_real",
                  "disc_correct_fake")
 
-    def __init__(self, vae, disc, config, ctx, kvstore="device"):
-        e = config.extra or {}
-        self.attribute_weight = float(e.get("attribute_weight", 0.0) or 0.0)
-        self.attribute_vae_weight = float(e.get("attribute_vae_weight", 0.0) or 0.0)
-        if self.attribute_weight < 0 or self.attribute_vae_weight < 0:
-            raise ValueError("extra['attribute_weight'] and extra['attribute_vae_weight'] must be >= 0, got "
-                             f"{self.attribute_weight}, {self.attribute_vae_weight}")
-        if self.attribute_vae_weight > 0 and not self.attribute_weight > 0:
-            raise ValueError("extra['attribute_vae_weight'] > 0 needs extra['attribute_weight'] > 0 "
-                             "(an untrained attribute head cannot push the VAE)")
+    def __init__(self, vae, disc, config, ctx, kvstore="device", kvsync=None):
+        self.attribute_weight = config.extra.attribute_weight            # validated by AttributeSettings
+        self.attribute_vae_weight = config.extra.attribute_vae_weight
         if self.attribute_weight > 0:
             if disc is None or getattr(disc, "n_attributes", 0) < 1:
                 raise ValueError("extra['attribute_weight'] > 0 needs a discriminator built with "
                                  "n_attributes=K (the number of attribute targets)")
             self.stat_keys = type(self).stat_keys + ("attr_loss", "attr_acc") + (
                 ("attr_vae_loss",) if self.attribute_vae_weight > 0 else ())
-        super().__init__(vae, disc, config, ctx, kvstore)
+        super().__init__(vae, disc, config, ctx, kvstore, kvsync)
 
     def _targets(self):
         if self.batch_targets is None:

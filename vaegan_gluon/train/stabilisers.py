@@ -31,16 +31,45 @@ Model-side stabilisers are discriminator hyperparameters (see :mod:`vaegan_gluon
 The generator-side "flip labels when training the generator" of the TF2 project is the
 non-saturating loss ``BCE(D(fake), real)`` that every scheme already uses.
 """
+from dataclasses import dataclass
+from typing import Optional
+
 from mxnet import nd
 
 from .. import losses
 from ..schedules import LinearDecay
+from .settings import Settings, check_choice, check_range
 
-__all__ = ["DiscLabels", "disc_logits", "first", "InstanceNoiseSchedule", "STABILISER_KEYS", "DISC_BATCHES"]
+__all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "first", "InstanceNoiseSchedule", "STABILISER_KEYS", "DISC_BATCHES"]
 
 DISC_BATCHES = ("separate", "joint")
 STABILISER_KEYS = ("fake_label", "label_noise", "label_flip_prob", "flip_when_disc_acc", "flip_steps",
                    "disc_batches", "instance_noise_stddev", "instance_noise_epochs")
+
+
+@dataclass
+class StabiliserSettings(Settings):
+    """The stabiliser keys of ``TrainConfig.extra`` (table in the module docstring)."""
+    fake_label: float = 0.0
+    label_noise: float = 0.0
+    label_flip_prob: float = 0.0
+    flip_when_disc_acc: Optional[float] = None
+    flip_steps: int = 0
+    disc_batches: str = "separate"
+    instance_noise_stddev: float = 0.0
+    instance_noise_epochs: int = 10
+
+    def validate(self):
+        check_range("fake_label", self.fake_label, 0, 1)
+        check_range("label_noise", self.label_noise, 0, 1)
+        check_range("label_flip_prob", self.label_flip_prob, 0, 1, hi_open=True)
+        if self.flip_when_disc_acc is not None:
+            check_range("flip_when_disc_acc", self.flip_when_disc_acc, 0, 1, lo_open=True, hi_open=True)
+            check_range("flip_steps", self.flip_steps, 1)
+        check_range("flip_steps", self.flip_steps, 0)
+        check_choice("disc_batches", self.disc_batches, DISC_BATCHES)
+        check_range("instance_noise_stddev", self.instance_noise_stddev, 0)
+        check_range("instance_noise_epochs", self.instance_noise_epochs, 1)
 
 
 def first(out):
@@ -84,10 +113,10 @@ class DiscLabels:
 
     @classmethod
     def from_config(cls, config):
-        e = config.extra or {}
-        return cls(real_label=config.real_label, fake_label=e.get("fake_label", 0.0),
-                   label_noise=e.get("label_noise", 0.0), label_flip_prob=e.get("label_flip_prob", 0.0),
-                   flip_when_disc_acc=e.get("flip_when_disc_acc"), flip_steps=e.get("flip_steps", 0))
+        e = config.extra
+        return cls(real_label=config.real_label, fake_label=e.fake_label, label_noise=e.label_noise,
+                   label_flip_prob=e.label_flip_prob, flip_when_disc_acc=e.flip_when_disc_acc,
+                   flip_steps=e.flip_steps)
 
     @property
     def plain(self):
@@ -162,9 +191,8 @@ class InstanceNoiseSchedule:
 
     @classmethod
     def from_config(cls, config):
-        e = config.extra or {}
-        s = float(e.get("instance_noise_stddev", 0.0))
-        return cls(s, int(e.get("instance_noise_epochs", 10))) if s > 0 else None
+        e = config.extra
+        return cls(e.instance_noise_stddev, e.instance_noise_epochs) if e.instance_noise_stddev > 0 else None
 
     def apply(self, disc, epoch):
         if disc is None:

@@ -111,9 +111,7 @@ class Trainer:
             if c.hybridize:
                 net.hybridize(**HYBRIDIZE)   # static_alloc only: see schemes.HYBRIDIZE
             net(dummy)
-        self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore)
-        self.scheme.batch_scale = self.num_workers
-        self.scheme.kvsync = self.kvsync
+        self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore, self.kvsync)
         if self.kvsync:
             for name, net in self.networks.items():
                 if net is not None:
@@ -151,8 +149,7 @@ class Trainer:
                  "seed": self.config.seed}
         if self.lr_schedule is not None:
             state["schedules"]["lr"] = self.lr_schedule.state_dict()
-        if hasattr(self.scheme, "state_dict"):
-            state["scheme"] = self.scheme.state_dict()
+        state["scheme"] = self.scheme.state_dict()
         return state
 
     @property
@@ -171,7 +168,7 @@ class Trainer:
         self.gate.load_state_dict(state["schedules"]["gate"])
         if self.lr_schedule is not None and "lr" in state["schedules"]:
             self.lr_schedule.load_state_dict(state["schedules"]["lr"])
-        if "scheme" in state and hasattr(self.scheme, "load_state_dict"):
+        if "scheme" in state:
             self.scheme.load_state_dict(state["scheme"])
         return state
 
@@ -220,6 +217,10 @@ class Trainer:
         if not os.path.exists(path):
             return
         saved = read_json(path).get("train", {})
+        try:   # compare validated settings (an older config.json lists only the extra keys it set)
+            saved = TrainConfig.from_dict(saved).to_dict()
+        except (TypeError, ValueError):
+            pass
         now = self.config.to_dict()
         diff = sorted(k for k in now if k in saved and saved[k] != now[k] and k not in self.RESUME_MAY_CHANGE)
         if diff:
@@ -256,14 +257,14 @@ class Trainer:
         ``extra["attribute_columns"]`` or all binary/categorical ones); the discriminator must have been
         built with ``n_attributes=K`` and the scheme must support the attribute head.
         """
-        extra = self.config.extra or {}
-        if not float(extra.get("attribute_weight", 0.0) or 0.0) > 0:
+        extra = self.config.extra
+        if not extra.attribute_weight > 0:
             return None
         from ..data.attributes_targets import attribute_targets
-        if not getattr(self.scheme, "supports_attributes", False):
+        if not self.scheme.supports_attributes:
             raise ValueError(f"extra['attribute_weight'] > 0 but scheme {self.config.scheme!r} has no "
                              "attribute head support (use scheme 'learnable_loss')")
-        targets, names = attribute_targets(train, extra.get("attribute_columns"))
+        targets, names = attribute_targets(train, extra.attribute_columns)
         k = getattr(self.disc, "n_attributes", 0) if self.disc is not None else 0
         if k != targets.shape[1]:
             raise ValueError(f"the attribute targets have {targets.shape[1]} columns ({', '.join(names[:6])}"
@@ -342,8 +343,7 @@ class Trainer:
                         dtype="int64")
         seed_everything(epoch_seed(c.seed, epoch, self.rank))
         self._apply_lr_schedule(epoch)
-        if hasattr(self.scheme, "epoch_begin"):
-            self.scheme.epoch_begin(epoch, phase)
+        self.scheme.epoch_begin(epoch, phase)
         self._call("epoch_begin", epoch, phase)
         sums, self.running = {}, {}
         t0 = time.time()
@@ -376,7 +376,7 @@ class Trainer:
         means = {k: v / count for k, v in totals.items()}
         row = {"epoch": epoch + 1, "phase": phase, "pbp_weight": weights["pbp_weight"],
                "disc_weight": weights["disc_weight"], "adv_on": weights["adv_on"],
-               "lr": self._lr_of(getattr(self.scheme, "main_optimizer", "vae")),
+               "lr": self._lr_of(self.scheme.main_optimizer),
                "disc_lr": self._lr_of("disc") if "disc" in self._base_lrs else None,
                "seconds": round(seconds, 3), "event": "",
                "images_per_s": round(count / max(seconds, 1e-9), 1)}  # over all workers

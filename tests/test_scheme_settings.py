@@ -1,0 +1,74 @@
+"""Typed scheme settings (TrainConfig.extra) and the schemes' resumable state."""
+import dataclasses
+import json
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import nd
+
+from vaegan_gluon.models import get_model
+from vaegan_gluon.train import TrainConfig, Trainer
+from vaegan_gluon.train.config import ExtraSettings
+from vaegan_gluon.train.stabilisers import DiscLabels
+
+
+@pytest.mark.parametrize("extra, match", [
+    ({"label_smoothin": 0.9}, r"unknown setting\(s\) \['label_smoothin'\]; valid: .*'label_noise'"),
+    ({"gamma": "x"}, "gamma='x' has the wrong type: expected float"),
+    ({"derivative_window": 2.5}, "derivative_window=2.5 has the wrong type"),
+    ({"label_flip_prob": 1.5}, r"label_flip_prob=1.5 out of range: valid \[0, 1\)"),
+    ({"beta_policy": "foo"}, "beta_policy='foo' unknown: valid"),
+    ({"disc_batches": "both"}, "disc_batches='both' unknown"),
+    ({"flip_when_disc_acc": 0.9}, "flip_steps=0 out of range"),
+    ({"attribute_vae_weight": 1.0}, "attribute_vae_weight > 0 needs attribute_weight > 0"),
+    ({"gamma": float("nan")}, "wrong type"),
+])
+def test_bad_extra_is_one_line_error_naming_the_key(extra, match):
+    with pytest.raises(ValueError, match=match) as err:
+        TrainConfig(extra=extra)
+    assert "\n" not in str(err.value) and str(err.value).startswith("train.extra: ")
+
+
+def test_extra_is_typed_and_round_trips_through_json():
+    c = TrainConfig(scheme="larsen", extra={"gamma": 1e-6, "equilibrium_margin": 0.35, "flip_steps": 3,
+                                            "flip_when_disc_acc": 0.95})
+    assert isinstance(c.extra, ExtraSettings) and c.extra.gamma == 1e-6 and c.extra.flip_steps == 3
+    assert TrainConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+    assert isinstance(TrainConfig(extra={"alpha": 1}).extra.alpha, float)   # an int is a float setting
+    # every section's fields are in the flat extra (the override engine walks dataclasses.fields)
+    names = {f.name for f in dataclasses.fields(ExtraSettings)}
+    assert {"gamma", "beta_policy", "disc_batches", "attribute_weight"} <= names
+
+
+def test_disc_labels_flip_counter_round_trips():
+    labels = DiscLabels(flip_when_disc_acc=0.5, flip_steps=3)
+    real, fake = nd.ones((4, 1)) * 5, -nd.ones((4, 1)) * 5   # fully right: arms the 3-step flip
+    labels.observe(real, fake)
+    labels.observe(real, fake)
+    state = json.loads(json.dumps(labels.state_dict()))
+    assert state["flip_counter"] == 2.0
+    other = DiscLabels(flip_when_disc_acc=0.5, flip_steps=3)
+    other.load_state_dict(state)
+    assert other.state_dict() == state
+    np.testing.assert_array_equal(other.targets(real, True).asnumpy(), labels.targets(real, True).asnumpy())
+
+
+def test_larsen_state_holds_gate_costs_and_labels():
+    vae = get_model("ConvVAE", n_latent=4, base_channels=4, image_shape=(1, 28, 28))
+    disc = get_model("ConvDisc", base_channels=4, feature_layer=2)
+    cfg = dict(scheme="larsen", n_epochs=1, batch_size=8,
+               extra={"equilibrium_margin": 0.35, "flip_when_disc_acc": 0.6, "flip_steps": 2})
+    t = Trainer(vae, disc, cfg, progress=False)
+    t._prepare()
+    x = nd.array(np.random.RandomState(0).rand(8, 1, 28, 28).astype("float32"))
+    t.scheme.step([x], "combo", t.weights_for(0))
+    state = json.loads(json.dumps(t.scheme.state_dict()))
+    assert len(state["gate_last_costs"]) == 3 and state["gate_last_costs"][2] == 8
+    assert "flip_counter" in state["labels"]
+    t2 = Trainer(get_model("ConvVAE", n_latent=4, base_channels=4, image_shape=(1, 28, 28)),
+                 get_model("ConvDisc", base_channels=4, feature_layer=2), cfg, progress=False)
+    t2._prepare()
+    t2.scheme.load_state_dict(state)
+    assert t2.scheme.state_dict() == state
+    assert t2.scheme._gate() == t.scheme._gate()
