@@ -1,22 +1,26 @@
-"""Throughput / memory benchmarks of the training step, against an imperative reference.
+"""Throughput / memory benchmarks of the training step, against the original study's step.
 
-``python -m benchmarks [--configs a,b,...] [--repeats 3] [--warmup 1] [--steps N] [--quick]``
+``python -m benchmarks [--configs a,b,...] [--sides ours,ours_multiadam,reference] [--repeats 3]
+[--warmup 1] [--steps N] [--quick] [--optimizer adam|multiadam] [--render JSON]``
 
-For every config (a)-(f) two sides are measured, each in its **own subprocess** (so the peak RSS is
-that side's, of that config):
+For every config (a)-(f) each side is measured in its **own subprocess** (so the peak RSS is that
+side's, of that config):
 
 - **ours**: the package's real path - a :class:`vaegan_gluon.train.Trainer` is built and prepared
-  (hybridized with ``static_alloc/static_shape``), then a thin loop calls ``trainer.scheme.step``
-  on batches already on the device, accumulating the statistics on the device as the Trainer does;
-  ``nd.waitall()`` ends each timed repeat.
-- **reference**: :class:`benchmarks.reference.ReferenceStep` - unhybridized, host sync per batch,
-  the VAE three times per combo step (see that module).
+  (hybridized), then a thin loop calls ``trainer.scheme.step`` on batches already on the device,
+  accumulating the statistics on the device as the Trainer does; ``nd.waitall()`` ends each repeat.
+  ``--optimizer`` sets ``TrainConfig.optimizer`` for it.
+- **ours_<optimizer>** (e.g. ``ours_multiadam``): ours with that one lever alone.
+- **reference**: :class:`benchmarks.reference.ReferenceStep` - the original study's step, operation
+  for operation (see that module).
 
 Per side: ``warmup`` untimed repeats, then ``repeats`` timed repeats of ``steps`` steps (batch 64);
-images/s median/min/max, achieved GFLOP/s (analytic FLOPs of the step that actually ran, from
-:mod:`benchmarks.flops`) and the child's peak RSS (``ru_maxrss``). The headline is ours / reference.
-Results: ``benchmarks/results/<timestamp>.json`` and a markdown table printed and written to
-``benchmarks/results/latest.md``. Throughput on a shared 2-core machine is noisy: look at min/max.
+images/s median/min/max, achieved GFLOP/s (analytic FLOPs, :mod:`benchmarks.flops`), the child's
+peak RSS (``ru_maxrss``) and the load average. The parent first measures the machine
+(:mod:`benchmarks.machine`: GEMM GFLOP/s, memory bandwidth) and gives each side's % of the GEMM rate.
+The headline is ours / reference against the issue's ratio goals. Results:
+``benchmarks/results/<timestamp>.json`` and a markdown table printed and written to
+``benchmarks/results/latest.md`` (``--render JSON`` re-renders a saved run).
 """
 import argparse
 import datetime
