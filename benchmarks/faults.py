@@ -251,7 +251,7 @@ def part_kill(work, refs, n, rng, save=None):
         scheme = list(SCHEMES)[i % len(SCHEMES)]
         ref = refs[scheme]
         kind = kinds[rng.randrange(len(kinds))]
-        at = (round(rng.uniform(0.5, ref["seconds"]), 2) if kind == "time"
+        at = (round(rng.uniform(0.5, 0.7 * ref["seconds"]), 2) if kind == "time"   # before the run ends
               else rng.randint(1, max(1, ref["counts"][kind])))
         res_root = os.path.join(work, f"kill-{i:03d}")
         rec = os.path.join(work, f"kill-{i:03d}.epochs.json")
@@ -444,6 +444,7 @@ class _Accepted(BaseException):
 def part_settings(work, n, seed):
     """hypothesis over every --set key of the three experiments and --ctx/--data/--scale/--resume."""
     from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import seed as hyp_seed
     from vaegan_gluon.cli import main
     from vaegan_gluon.experiments import get_config, parse_value, valid_keys
     from vaegan_gluon.train.trainer import Trainer
@@ -467,8 +468,8 @@ def part_settings(work, n, seed):
     def fake_fit(self, train, resume=False):   # everything up to the first mxnet operation, then stop
         raise _Accepted()
 
-    @settings(max_examples=n, deadline=None, derandomize=False, database=None,
-              suppress_health_check=list(HealthCheck))
+    @hyp_seed(seed)   # the same examples for the same --seed (CI is reproducible)
+    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(key=st.sampled_from(keys), value=values, ctx=ctx, data=data, scale=scale, resume=st.booleans(),
            n_sets=st.integers(1, 3), more=st.lists(st.tuples(st.sampled_from(keys), values), max_size=2))
     def one(key, value, ctx, data, scale, resume, n_sets, more):
@@ -509,8 +510,10 @@ def part_settings(work, n, seed):
         set_keys = [a.split("=", 1)[0] for a in argv[argv.index("--set"):] if "=" in a and not a.startswith("--")]
         if outcome == "rejected":
             # the message names what was wrong: a key set (or its last part), the option, or the path
-            named = ["--ctx", "context", "--data", "--scale", "scale", "resume", "key"]
+            named = ["--ctx", "context", "--data", "--scale", "scale", "resume", "key"] + ([data] if data else [])
             named += [w for key_ in set_keys for w in (key_, key_.split(".")[-1])]
+            # or a setting the one set depends on (flip_when_disc_acc needs flip_steps >= 1)
+            named += [f"{kk.split('.')[-1]}=" for nn, kk in keys if nn == name]
             t["names_key"] = any(w in t["message"] for w in named)
         parsed = [parse_value(a.split("=", 1)[1]) for a in argv if "=" in a and a.split("=", 1)[0] in set_keys]
         t["nonfinite_accepted"] = outcome == "accepted" and any(
@@ -689,7 +692,9 @@ def summarize(trials):
     if k:
         kinds = sorted({t["kind"] for t in k})
         rows.append(("SIGKILL at a seeded moment (" + ", ".join(f"{sum(t['kind'] == x for t in k)} {x}" for x in kinds)
-                     + "), then --resume; learnable_loss, larsen, aegan", len(k), sum(t["survived"] for t in k),
+                     + "), then --resume; learnable_loss, larsen, aegan",
+                     f"{len(k)} ({sum(t['killed'] for t in k)} killed; the others ended before their moment)",
+                     sum(t["survived"] for t in k),
                      f"{sum(t['lost_epochs'] for t in k)} epochs",
                      f"{sum(t['stats_differ'] for t in k)} runs with statistics differing bitwise, "
                      f"{sum(t['weights_differ'] for t in k)} with other final weights, "
@@ -742,8 +747,11 @@ def render(result):
     for fault, tried, survived, lost, detail in summarize(result["trials"]):
         lines.append(f"| {fault} | {tried} | {survived} | {lost} | {detail} |")
     lines.append("")
+    planned = result.get("planned")
+    status = "" if result.get("complete", True) else " Stopped before the end: the counts are what had run" + (
+        f" (planned: {', '.join(f'{k} {v}' for k, v in planned.items())})" if planned else "") + "."
     lines.append(f"Command: `{result['command']}` ({result['mode']} mode, seed {result['seed']}, "
-                 f"{result['seconds']:.0f} s on {result['host_cpus']} shared cores, {result['date']}).")
+                 f"{result['seconds']:.0f} s on {result['host_cpus']} shared cores, {result['date']}).{status}")
     return "\n".join(lines)
 
 
@@ -769,11 +777,11 @@ def campaign(out, quick=False, seed=0, parts=None):
     rng = random.Random(seed)
     t0 = time.time()
     trials = []
-    cmd = "make faults" if not quick else "python -m benchmarks.faults --quick"
+    cmd = "python -m benchmarks.faults " + " ".join(sys.argv[1:]) if sys.argv[1:] else "make faults"
 
     def save(final=False, extra=()):   # after every trial: a campaign stopped half-way keeps what it measured
         result = {"command": cmd, "mode": "quick" if quick else "full", "seed": seed,
-                  "seconds": time.time() - t0, "host_cpus": os.cpu_count(), "complete": final,
+                  "seconds": time.time() - t0, "host_cpus": os.cpu_count(), "complete": final, "planned": counts,
                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "trials": trials + list(extra)}
         with open(os.path.join(out, "faults.json"), "w") as f:
             json.dump(result, f, indent=1, default=str)
@@ -846,7 +854,25 @@ def main(argv=None):
     p.add_argument("--parts", default=None, help=f"comma-separated subset of {','.join(MODES)}")
     p.add_argument("--count", action="append", default=[], metavar="PART=N", help="override one part's count")
     p.add_argument("--render", metavar="JSON", default=None, help="print the table of a campaign's JSON")
+    p.add_argument("--merge", nargs=2, metavar=("BASE", "PARTS"), default=None,
+                   help="replace BASE's parts by those PARTS (a JSON of --parts runs) holds; write BASE again")
     a = p.parse_args(argv)
+    if a.merge:
+        with open(a.merge[0]) as f:
+            base = json.load(f)
+        with open(a.merge[1]) as f:
+            new = json.load(f)
+        parts = {t["part"] for t in new["trials"]}
+        base["trials"] = [t for t in base["trials"] if t["part"] not in parts] + new["trials"]
+        base["command"] += f" && {new['command']} (merged: {', '.join(sorted(parts))})"
+        base["seconds"] += new["seconds"]
+        base.setdefault("planned", {}).update(new.get("planned") or {})
+        with open(a.merge[0], "w") as f:
+            json.dump(base, f, indent=1, default=str)
+        with open(os.path.splitext(a.merge[0])[0] + ".md", "w") as f:
+            f.write(render(base) + "\n")
+        print(render(base))
+        return 0
     if a.render:
         with open(a.render) as f:
             print(render(json.load(f)))
