@@ -1,10 +1,12 @@
 """Multi-process / multi-machine launcher around MXNet's own parameter-server kvstore.
 
 Training on several processes or machines uses nothing home-made: the workers create
-``mx.kv.create('dist_sync')`` and hand it to ``gluon.Trainer(..., kvstore=kv)``; parameter servers and
-the ps-lite scheduler are the ones inside libmxnet (a process started with ``DMLC_ROLE=server`` or
-``scheduler`` runs the server loop during ``import mxnet`` and exits). This module only *starts and
-watches* those processes, and shards data by worker rank.
+``mx.kv.create('dist_sync')`` and sum gradients through it (:mod:`vaegan_gluon.train.kvsync`: one key per
+parameter of every optimiser, not ``gluon.Trainer(kvstore=kv)``, whose keys collide across Trainers);
+parameter servers and the ps-lite scheduler are the ones inside libmxnet (a process started with
+``DMLC_ROLE=server`` or ``scheduler`` runs the server loop during ``import mxnet`` and exits). This module
+only *starts and watches* those processes (and :func:`shard_indices` splits a data set by rank for
+scripts of one's own; the Trainer slices each global batch instead).
 
 How each launcher is driven
 ---------------------------

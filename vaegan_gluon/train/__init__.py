@@ -1,5 +1,5 @@
 """Training: the Trainer (epochs, phases, schedules, I/O) and the schemes (one step function each)."""
-from .callbacks import Callback, EvolutionFrames, History, ProgressBar
+from .callbacks import Callback, EvolutionFrames, ProgressBar
 from .config import TrainConfig
 from .schemes import SCHEMES, LearnableLoss, Scheme, get_scheme, register_scheme
 from .trainer import Trainer, TrainingDiverged, epoch_seed
@@ -7,5 +7,5 @@ from . import aegan, larsen, stabilisers  # noqa: E402,F401  (registers the "aeg
 from .aegan import AEGAN
 from .larsen import LarsenVAEGAN
 
-__all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "EvolutionFrames", "History", "ProgressBar", "Scheme",
+__all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "EvolutionFrames", "ProgressBar", "Scheme",
            "LearnableLoss", "LarsenVAEGAN", "AEGAN", "SCHEMES", "get_scheme", "register_scheme", "epoch_seed"]

@@ -90,9 +90,7 @@ class AEGAN(Scheme):
 
     def build_optimizers(self):
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
-        if self.disc is not None:
-            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
-        return opts
+        return self.with_disc_optimizer(opts)
 
     def state_dict(self):
         return dict(super().state_dict(), policy=self.policy.state_dict())
@@ -114,21 +112,7 @@ class AEGAN(Scheme):
         stats = {}
         combo = phase == "combo" and self.disc is not None
         if combo:
-            with autograd.record():
-                if self.disc_batches == "joint":
-                    pairs = [stabilisers.disc_logits(self.disc, x.detach(), nd.sigmoid(lg).detach(), joint=True)
-                             for x, lg, _ in outs]
-                    d_real, d_fake = [p[0] for p in pairs], [p[1] for p in pairs]
-                else:
-                    d_real = [stabilisers.first(self.disc(x.detach())) for x, *_ in outs]
-                    d_fake = [stabilisers.first(self.disc(nd.sigmoid(lg).detach())) for _, lg, _ in outs]
-                d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
-            self.labels.observe(d_real, d_fake)
-            autograd.backward(d_loss)
-            self.update("disc", n)
-            stats["disc_loss"] = self._sum(d_loss)
-            stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
-            stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
+            self.disc_half_step(outs, n, stats)   # the shared discriminator update (Scheme)
         with autograd.record():
             total, gans, betas = [], [], []
             for x, logits, ae in outs:

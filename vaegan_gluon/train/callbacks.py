@@ -59,16 +59,6 @@ class ProgressBar(Callback):
                    + f" ({row['seconds']:.1f}s, {row['images_per_s']:.0f} img/s)" + (f" {row['event']}" if row.get("event") else ""))
 
 
-class History(Callback):
-    """Keeps the rows in memory (``trainer.history`` already does; this is for user-side live plots)."""
-
-    def __init__(self):
-        self.rows = []
-
-    def epoch_end(self, trainer, row):
-        self.rows.append(dict(row))
-
-
 class EvolutionFrames(Callback):
     """After every epoch, reconstruct fixed validation images and keep the grid as a frame.
 

@@ -106,9 +106,7 @@ class LarsenVAEGAN(Scheme):
         if rest:
             raise ValueError(f"scheme 'larsen' splits the VAE into encoder and decoder, but {rest} belong to neither")
         opts = {"encoder": self.adam(enc, self.config.lr), "decoder": self.adam(dec, self.config.lr)}
-        if self.disc is not None:
-            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
-        return opts
+        return self.with_disc_optimizer(opts)
 
     def state_dict(self):
         last = None if self._last_costs is None else [float(v) for v in self._last_costs.asnumpy()]

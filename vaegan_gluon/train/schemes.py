@@ -76,6 +76,12 @@ class Scheme(abc.ABC):
         return gluon.Trainer(params, c.optimizer, {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
                              kvstore=kv)
 
+    def with_disc_optimizer(self, opts):
+        """``opts`` plus the discriminator's Adam (``disc_lr`` or ``lr``) when there is a discriminator."""
+        if self.disc is not None:
+            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
+        return opts
+
     def update(self, name, n):
         """Apply optimiser ``name`` to gradients of a batch of ``n`` local images (summed over workers)."""
         opt = self.optimizers[name]
@@ -98,6 +104,31 @@ class Scheme(abc.ABC):
     @abc.abstractmethod
     def step(self, xs, phase, weights):
         """One batch. xs: list of (n_i, C, H, W) NDArrays, one per context. Returns dict of sums (device)."""
+
+    def disc_half_step(self, outs, n, stats, aux_loss=None):
+        """The shared discriminator update: real images vs the *detached* fakes of ``outs`` (per context
+        ``(x, fake logits, ...)``), through :class:`~.stabilisers.DiscLabels` and ``disc_batches``; fills
+        ``disc_loss`` / ``disc_correct_*`` in ``stats``. ``aux_loss(d_outs) -> per-context (N,) losses`` adds a
+        term to the discriminator's objective (the attribute head); ``d_outs`` are the per-context
+        ``(real, fake)`` discriminator outputs (or, with ``aux_loss``, the full outputs of the real batch).
+        x.detach(): x is a node of the VAE's recorded graph; a backward through D(x) would free it."""
+        with autograd.record():
+            reals, fakes, d_real, d_fake, raw = [], [], [], [], []
+            for x, lg, *_ in outs:
+                o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), nd.sigmoid(lg).detach(),
+                                                          joint=self.disc_batches == "joint")
+                raw.append(o_real)
+                d_real.append(stabilisers.first(o_real))
+                d_fake.append(stabilisers.first(o_fake))
+            d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
+            total = d_loss if aux_loss is None else [d + a for d, a in zip(d_loss, aux_loss(raw))]
+        self.labels.observe(d_real, d_fake)
+        autograd.backward(total)
+        self.update("disc", n)
+        stats["disc_loss"] = self._sum(d_loss)
+        stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
+        stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
+        return d_real, d_fake
 
     def _sum(self, per_ctx):
         """Sum a list of per-context (n_i,) arrays into one device scalar on ctx[0]."""
@@ -200,33 +231,12 @@ class LearnableLoss(Scheme):
                                "Trainer sets scheme.batch_targets (train on an ImageSet with attributes)")
         return self.batch_targets
 
-    def _disc_with_attributes(self, outs):
-        """``(d_real, d_fake, attr_real)`` per context (recorded): logits and the reals' attribute logits."""
-        d_real, d_fake, a_real = [], [], []
-        for x, lg, *_ in outs:
-            real, fake = x.detach(), nd.sigmoid(lg).detach()
-            if self.disc_batches == "joint":
-                m = real.shape[0]
-                o = self.disc(nd.concat(real, fake, dim=0))
-                logit, attr = stabilisers.first(o), o[-1]
-                d_real.append(nd.slice_axis(logit, axis=0, begin=0, end=m))
-                d_fake.append(nd.slice_axis(logit, axis=0, begin=m, end=None))
-                a_real.append(nd.slice_axis(attr, axis=0, begin=0, end=m))
-            else:
-                o = self.disc(real)
-                d_real.append(stabilisers.first(o))
-                a_real.append(o[-1])
-                d_fake.append(stabilisers.first(self.disc(fake)))
-        return d_real, d_fake, a_real
-
     def build_optimizers(self):
         self.vae_with_loss = VAEWithLoss(self.vae, self.config.pbp_loss)
         if self.config.hybridize:
             self.vae_with_loss.hybridize(**HYBRIDIZE)
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
-        if self.disc is not None:
-            opts["disc"] = self.adam(self.disc.collect_params(), self.config.disc_lr or self.config.lr)
-        return opts
+        return self.with_disc_optimizer(opts)
 
     def step(self, xs, phase, weights):
         n = sum(x.shape[0] for x in xs)
@@ -241,30 +251,19 @@ class LearnableLoss(Scheme):
             # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
             # x.detach() too: x is a node of the VAE's recorded graph, and a backward through D(x) without
             # retain_graph would free x's autograd entry and break the VAE backward below.
-            attr_on = self.attribute_weight > 0
-            with autograd.record():
-                if attr_on:   # auxiliary attribute head: BCE_adv + attribute_weight * attribute loss on reals
-                    d_real, d_fake, a_real = self._disc_with_attributes(outs)
-                    attr = [losses.attribute_loss(a, t) for a, t in zip(a_real, self._targets())]
-                elif self.disc_batches == "joint":   # stabiliser option: one concatenated D call
-                    pairs = [stabilisers.disc_logits(self.disc, x.detach(), nd.sigmoid(lg).detach(), joint=True)
-                             for x, lg, *_ in outs]
-                    d_real, d_fake = [p[0] for p in pairs], [p[1] for p in pairs]
-                else:
-                    d_real = [stabilisers.first(self.disc(x.detach())) for x, *_ in outs]
-                    d_fake = [stabilisers.first(self.disc(nd.sigmoid(lg).detach())) for _, lg, *_ in outs]
-                d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
-                d_total = ([d + self.attribute_weight * a for d, a in zip(d_loss, attr)] if attr_on else d_loss)
-            self.labels.observe(d_real, d_fake)
-            autograd.backward(d_total)
-            self.update("disc", n)
-            stats["disc_loss"] = self._sum(d_loss)
-            if attr_on:
+            if self.attribute_weight > 0:   # auxiliary head: BCE_adv + attribute_weight * attribute loss on reals
+                attr = []
+
+                def aux(raw):
+                    attr[:] = [losses.attribute_loss(o[-1], t) for o, t in zip(raw, self._targets())]
+                    self._attr_logits = [o[-1] for o in raw]
+                    return [self.attribute_weight * a for a in attr]
+                self.disc_half_step(outs, n, stats, aux)
                 stats["attr_loss"] = self._sum(attr)
                 stats["attr_acc"] = self._sum([losses.attribute_accuracy(a.detach(), t)
-                                               for a, t in zip(a_real, self._targets())])
-            stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
-            stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
+                                               for a, t in zip(self._attr_logits, self._targets())])
+            else:
+                self.disc_half_step(outs, n, stats)
         # (2) the VAE, continuing the graph recorded above (one VAE forward per step).
         push = phase == "combo" and self.attribute_vae_weight > 0   # the blog's conditional push (off by default)
         targets = self._targets() if push else [None] * len(outs)

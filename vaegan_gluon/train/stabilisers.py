@@ -40,7 +40,7 @@ from .. import losses
 from ..schedules import LinearDecay
 from .settings import Settings, check_choice, check_range
 
-__all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "first", "InstanceNoiseSchedule", "STABILISER_KEYS", "DISC_BATCHES"]
+__all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "disc_outputs", "first", "InstanceNoiseSchedule", "STABILISER_KEYS", "DISC_BATCHES"]
 
 DISC_BATCHES = ("separate", "joint")
 STABILISER_KEYS = ("fake_label", "label_noise", "label_flip_prob", "flip_when_disc_acc", "flip_steps",
@@ -77,17 +77,27 @@ def first(out):
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
-def disc_logits(disc, real, fake, joint=False):
-    """``(D(real), D(fake))`` logits, from two calls (default) or one concatenated call (``joint``).
+def disc_outputs(disc, real, fake, joint=False):
+    """``(D(real), D(fake))`` outputs, from two calls (default) or one concatenated call (``joint``),
+    each output split back into its real and fake rows.
 
     The two choices differ when D has BatchNorm (training-mode statistics over each batch or over the
     mixed batch) or minibatch discrimination (which compares images within the batch).
     """
     if not joint:
-        return first(disc(real)), first(disc(fake))
+        return disc(real), disc(fake)
     n = real.shape[0]
-    out = first(disc(nd.concat(real, fake, dim=0)))
-    return nd.slice_axis(out, axis=0, begin=0, end=n), nd.slice_axis(out, axis=0, begin=n, end=None)
+    out = disc(nd.concat(real, fake, dim=0))
+    parts = out if isinstance(out, (tuple, list)) else (out,)
+    r = tuple(nd.slice_axis(o, axis=0, begin=0, end=n) for o in parts)
+    f = tuple(nd.slice_axis(o, axis=0, begin=n, end=None) for o in parts)
+    return (r, f) if isinstance(out, (tuple, list)) else (r[0], f[0])
+
+
+def disc_logits(disc, real, fake, joint=False):
+    """``(D(real), D(fake))`` logits (:func:`disc_outputs`)."""
+    o_real, o_fake = disc_outputs(disc, real, fake, joint)
+    return first(o_real), first(o_fake)
 
 
 class DiscLabels:

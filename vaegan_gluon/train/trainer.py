@@ -17,6 +17,8 @@ from mxnet import gluon, nd
 from ..schedules import DiscGate, PBPWeight, make_lr_schedule
 from ..utils import atomic_write_bytes, parse_ctx, read_json, seed_everything, write_json
 from . import checkpoint as ckpt
+from .batches import as_array as _as_array, epoch_seed  # noqa: F401  (epoch_seed: public here too)
+from .attribute_head import attribute_targets_of
 from . import kvsync
 from .callbacks import ProgressBar
 from .config import TrainConfig, make_initializer
@@ -30,26 +32,6 @@ TIMING_COLUMNS = ("seconds", "images_per_s")
 
 class TrainingDiverged(RuntimeError):
     """Raised when ``max_nan_events`` epochs in a row produced a non-finite loss."""
-
-
-def epoch_seed(seed, epoch, rank=0):
-    """The seed of one epoch: resuming at epoch k replays exactly the random stream of an uninterrupted run.
-
-    MXNet has no API to read its RNG state, so instead of saving it we re-seed every epoch from
-    (run seed, epoch, worker rank).
-    """
-    return (int(seed) * 1_000_003 + int(epoch) * 7_919 + int(rank) * 104_729 + 17) % (2 ** 31 - 1)
-
-
-def _as_array(data):
-    images = getattr(data, "images", data)
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
-        raise ValueError(f"training images must be (N, C, H, W), got shape {images.shape}")
-    if images.size and (images.min() < 0 or images.max() > 1):
-        raise ValueError("training images must be in [0, 1] (got range "
-                         f"[{images.min():.3g}, {images.max():.3g}]); divide uint8 images by 255")
-    return images
 
 
 class Trainer:
@@ -251,28 +233,9 @@ class Trainer:
                 "adv_on": adv_on}
 
     def _attribute_targets(self, train, n):
-        """The (n, K) float32 numpy attribute targets when ``extra["attribute_weight"] > 0``, else None.
-
-        From ``train.attributes`` (:func:`~vaegan_gluon.data.attributes_targets.attribute_targets`, columns
-        ``extra["attribute_columns"]`` or all binary/categorical ones); the discriminator must have been
-        built with ``n_attributes=K`` and the scheme must support the attribute head.
-        """
-        extra = self.config.extra
-        if not extra.attribute_weight > 0:
-            return None
-        from ..data.attributes_targets import attribute_targets
-        if not self.scheme.supports_attributes:
-            raise ValueError(f"extra['attribute_weight'] > 0 but scheme {self.config.scheme!r} has no "
-                             "attribute head support (use scheme 'learnable_loss')")
-        targets, names = attribute_targets(train, extra.attribute_columns)
-        k = getattr(self.disc, "n_attributes", 0) if self.disc is not None else 0
-        if k != targets.shape[1]:
-            raise ValueError(f"the attribute targets have {targets.shape[1]} columns ({', '.join(names[:6])}"
-                             f"{', ...' if len(names) > 6 else ''}) but the discriminator has n_attributes={k}: "
-                             f"build it with n_attributes={targets.shape[1]}")
-        if targets.shape[0] != n:
-            raise ValueError(f"{targets.shape[0]} attribute rows for {n} images")
-        self.attribute_names = names
+        """The (n, K) attribute targets when ``extra.attribute_weight > 0`` (:mod:`.attribute_head`), else None."""
+        targets, names = attribute_targets_of(self.config, self.scheme, self.disc, train, n)
+        self.attribute_names = names if targets is not None else self.attribute_names
         return targets
 
     def fit(self, train, resume=False):
