@@ -39,6 +39,10 @@ def test_verdict_rule():
     # too few seeds, no runs
     assert claims.verdict(s([10, 11]), s([5, 6, 7]), **ok)[0] == "inconclusive"
     assert claims.verdict(s([]), s([5, 6, 7]), **ok)[0] == "untested"
+    # a cost claim: 2.6 nats worse, tolerance 5 -> holds; 9 nats worse -> does not hold
+    assert claims.verdict(s([128.6, 129.0, 128.2]), s([126.0, 126.4, 125.6]), "lower", 3, True, 5.0)[0] == "holds"
+    assert claims.verdict(s([135.0, 135.4, 134.6]), s([126.0, 126.4, 125.6]), "lower", 3, True, 5.0)[0] == \
+        "does not hold"
     m = s([1.0, 2.0, 3.0])
     assert m == {"mean": 2.0, "sd": 1.0, "n": 3}
 
@@ -63,7 +67,7 @@ def test_build_claims_over_seeds_and_variants(tmp_path):
     assert sharp["verdict"] == "holds"
     assert sharp["ours"]["n"] == 3 and sharp["ours"]["mean"] == pytest.approx(4193.33, abs=0.01)
     assert sharp["reference"]["n"] == 3
-    assert _by_id(table, "mnist-disc-elbo-cost")["verdict"] == "does not hold"   # 2.6 nats worse
+    assert _by_id(table, "mnist-disc-elbo-cost")["verdict"] == "holds"   # 2.6 nats worse, within 5
     dw = _by_id(table, "faces-disc-weight-20")
     assert dw["ours"]["mean"] == pytest.approx(30.5) and dw["reference"]["mean"] == pytest.approx(10.5)
     assert dw["verdict"] == "does not hold"     # higher FID, the reference passed its bar

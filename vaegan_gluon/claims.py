@@ -7,7 +7,8 @@ verdict follows one written rule (:data:`RULE`):
 
 - **holds**: the effect in the direction the study predicts exceeds ``K`` standard errors of the
   difference of the means (Welch: ``sqrt(sd_o^2/n_o + sd_r^2/n_r)``), with at least ``min_n`` seeds on
-  each side;
+  each side; for a *cost* claim (one with a ``tolerance``: "costs at most 5 nats"), the cost plus ``K``
+  standard errors is within the tolerance;
 - **does not hold**: the effect is within ``K`` standard errors or opposite, *and* the reference run
   passed its convergence bar (:data:`~vaegan_gluon.claims_catalog.BASELINE_BARS`: the VAE alone has left
   the mean-image stage), so the setup could have shown the effect;
@@ -28,8 +29,8 @@ __all__ = ["RULE", "K", "collect_runs", "build_claims", "claims_markdown", "writ
 
 K = 2.0
 RULE = (f"holds if ours - reference in the predicted direction > {K:g} standard errors of the difference "
-        "(Welch) with >= min_n seeds each; does not hold if not, and the reference passed its bar; else "
-        "inconclusive")
+        "(Welch) with >= min_n seeds each (a cost claim: if the cost + 2 SE <= its tolerance); does not hold "
+        "if not, and the reference passed its bar; else inconclusive")
 VERDICTS = ("holds", "does not hold", "inconclusive", "untested")
 
 
@@ -135,8 +136,12 @@ def passes_bar(run_metrics):
     return all(checks) if checks else None
 
 
-def verdict(ours, ref, better, min_n, reference_ok):
-    """The verdict of :data:`RULE` from two summaries; returns ``(verdict, effect, se)``."""
+def verdict(ours, ref, better, min_n, reference_ok, tolerance=None):
+    """The verdict of :data:`RULE` from two summaries; returns ``(verdict, effect, se)``.
+
+    With ``tolerance`` the claim is a bounded cost ("costs at most ``tolerance``"): it holds when the cost
+    (how much worse ours is than the reference in the ``better`` direction) plus ``K`` standard errors is
+    within the tolerance, and does not hold when the cost minus ``K`` standard errors exceeds it."""
     if ours["n"] == 0 or ref["n"] == 0:
         return "untested", None, None
     sign = 1.0 if better == "higher" else -1.0
@@ -144,6 +149,11 @@ def verdict(ours, ref, better, min_n, reference_ok):
     if ours["n"] < min_n or ref["n"] < min_n:
         return "inconclusive", effect, None
     se = math.sqrt((ours["sd"] or 0.0) ** 2 / ours["n"] + (ref["sd"] or 0.0) ** 2 / ref["n"])
+    if tolerance is not None:
+        cost = -effect
+        if cost + K * se <= tolerance:
+            return "holds", effect, se
+        return ("does not hold" if reference_ok and cost - K * se > tolerance else "inconclusive"), effect, se
     if effect > K * se and effect > 0:
         return "holds", effect, se
     return ("does not hold" if reference_ok else "inconclusive"), effect, se
@@ -164,9 +174,9 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
         ref_runs, ref = _group(runs, c["reference"], c["metric"], scale or c["scale"])
         bars = [passes_bar(r["metrics"]) for r in ref_runs]
         reference_ok = bool(bars) and all(b is True for b in bars)
-        v, effect, se = verdict(ours, ref, c["better"], c["min_n"], reference_ok)
+        v, effect, se = verdict(ours, ref, c["better"], c["min_n"], reference_ok, c.get("tolerance"))
         out.append({"id": c["id"], "source": c["source"], "statement": c["statement"], "metric": c["metric"],
-                    "better": c["better"], "ours": ours, "reference": ref, "verdict": v, "rule": RULE,
+                    "better": c["better"], "tolerance": c.get("tolerance"), "ours": ours, "reference": ref, "verdict": v, "rule": RULE,
                     "min_n": c["min_n"], "effect": effect, "se": se, "reference_passes_bar": reference_ok,
                     "selection": {"ours": c["ours"], "reference": c["reference"]},
                     "runs": {"ours": [r["dir"] for r in ours_runs], "reference": [r["dir"] for r in ref_runs]}})
@@ -203,6 +213,8 @@ def claims_markdown(table):
              "| claim | source | metric | ours | reference | verdict |", "|---|---|---|---|---|---|"]
     for c in table["claims"]:
         arrow = "↑" if c["better"] == "higher" else "↓"
+        if c.get("tolerance") is not None:
+            arrow = f"cost ≤ {c['tolerance']:g}"
         lines.append(f"| {c['statement']} | `{c['source']}` | {c['metric']} {arrow} | {_fmt(c['ours'])} | "
                      f"{_fmt(c['reference'])} | **{c['verdict']}** |")
     counts = {v: sum(c["verdict"] == v for c in table["claims"]) for v in VERDICTS}
