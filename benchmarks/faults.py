@@ -693,7 +693,8 @@ def summarize(trials):
         kinds = sorted({t["kind"] for t in k})
         rows.append(("SIGKILL at a seeded moment (" + ", ".join(f"{sum(t['kind'] == x for t in k)} {x}" for x in kinds)
                      + "), then --resume; learnable_loss, larsen, aegan",
-                     f"{len(k)} ({sum(t['killed'] for t in k)} killed; the others ended before their moment)",
+                     f"{len(k)} ({sum(t['killed'] for t in k)} killed"
+                     + ("; the others ended before their moment)" if not all(t["killed"] for t in k) else ")"),
                      sum(t["survived"] for t in k),
                      f"{sum(t['lost_epochs'] for t in k)} epochs",
                      f"{sum(t['stats_differ'] for t in k)} runs with statistics differing bitwise, "
