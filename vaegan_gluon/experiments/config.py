@@ -132,7 +132,7 @@ def valid_keys(config):
     keys += ["disc.model"]
     if config.get("disc"):
         keys += [f"disc.{k}" for k in (_model_keys(config["disc"]["model"]) or [])]
-    return keys + schema.train_keys() + ["eval.n_samples"]
+    return keys + schema.train_keys() + ["eval.n_samples", "eval.extractor"]
 
 
 def resolve_key(key, config):
@@ -146,8 +146,8 @@ def resolve_key(key, config):
             return key
         if key in ("n_train", "n_val", "source"):
             return "data." + key
-        if key == "n_samples":
-            return "eval.n_samples"
+        if key in ("n_samples", "extractor"):
+            return "eval." + key
         raise ValueError(f"unknown key {key!r}; valid keys: {', '.join(valid_keys(config))}")
     section, _, rest = key.partition(".")
     if section == "data" and rest not in ("source", "n_train", "n_val") and not rest.startswith("options."):
@@ -187,8 +187,8 @@ def check_key(full, config):
                              + (", ".join(f"data.options.{k}" for k in valid) or "none"))
     elif section == "data" and (len(parts) != 2 or parts[1] not in ("source", "n_train", "n_val")):
         raise ValueError(f"unknown key {full!r}; valid: data.source, data.n_train, data.n_val, data.options.*")
-    elif section == "eval" and parts[1:] != ["n_samples"]:
-        raise ValueError(f"unknown key {full!r}; valid: eval.n_samples")
+    elif section == "eval" and parts[1:] not in (["n_samples"], ["extractor"]):
+        raise ValueError(f"unknown key {full!r}; valid: eval.n_samples, eval.extractor")
 
 
 # ----------------------------------------------------------------------- overrides
@@ -324,6 +324,12 @@ def validate_config(config):
     n = (config.get("eval") or {}).get("n_samples", 64)
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 4096:
         raise ValueError(f"eval.n_samples must be an integer in [0, 4096], got {n!r}")
+    ext = (config.get("eval") or {}).get("extractor")
+    if ext is not None:
+        from ..evaluation.extractors import NAMES
+        valid = NAMES + ("inception", "none")
+        if not isinstance(ext, str) or ext.strip().lower() not in valid:
+            raise ValueError(f"eval.extractor must be one of {', '.join(valid)}, got {ext!r}")
     return config
 
 
