@@ -449,6 +449,7 @@ def part_settings(work, n, seed):
     from vaegan_gluon.experiments import get_config, parse_value, valid_keys
     from vaegan_gluon.train.trainer import Trainer
 
+    os.chdir(work)   # relative paths a fuzzed value names (cache_dir=H) land in the scratch folder
     keys = sorted({(name, k) for name, _ in SCHEMES.values() for k in valid_keys(get_config(name, "quick"))})
     afile = os.path.join(work, "a-file.txt")
     open(afile, "w").write("not a folder")
