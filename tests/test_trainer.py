@@ -190,23 +190,30 @@ TRAIN_SCRIPT = textwrap.dedent("""
         def batch_end(self, trainer, batch, n):
             time.sleep(float(os.environ.get("SLOW", "0")))
 
-    out, resume = sys.argv[1], sys.argv[2] == "resume"
+    out, resume, scheme = sys.argv[1], sys.argv[2] == "resume", sys.argv[3]
     x = load("mnist-5k", split="train").images[:640]
     vae = get_model("DenseVAE", n_latent=5, n_hidden_layers=2, n_hidden_units=64, image_shape=(1, 28, 28))
-    disc = get_model("DenseLogReg", n_hidden_layers=1, n_hidden_units=32)
-    cfg = dict(n_epochs=4, n_solo_epochs=1, batch_size=64, seed=5, pbp_decay=0.5, pbp_decay_every=1)
+    disc = get_model("DenseLogReg", n_hidden_layers=1, n_hidden_units=32,
+                     feature_layer=1 if scheme == "larsen" else None)
+    # every stateful piece on: label flipping (device counter), the gates, the beta policy's window
+    extra = {"flip_when_disc_acc": 0.6, "flip_steps": 3}   # 10 batches an epoch: a flip spans the epoch end
+    extra.update({"larsen": {"equilibrium_margin": 0.35}, "aegan": {"beta_policy": "derivative",
+                  "derivative_window": 3}}.get(scheme, {}))
+    cfg = dict(scheme=scheme, n_epochs=4, n_solo_epochs=1, batch_size=64, seed=5, pbp_decay=0.5,
+               pbp_decay_every=1, max_disc_loss=1.3, disc_weight=10.0, pbp_weight=0.5, extra=extra)
     Trainer(vae, disc, cfg, out_dir=out, callbacks=[Slow()], progress=False).fit(x, resume=resume)
     print("DONE")
 """)
 
 
-def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("scheme", ["learnable_loss", "larsen", "aegan"])
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path, scheme):
     script = tmp_path / "train.py"
     script.write_text(TRAIN_SCRIPT)
     env = dict(os.environ, PYTHONPATH=ROOT)
     ref, killed = tmp_path / "ref", tmp_path / "killed"
-    subprocess.run([sys.executable, str(script), str(ref), "fresh"], env=env, check=True, timeout=300)
-    proc = subprocess.Popen([sys.executable, str(script), str(killed), "fresh"], env=dict(env, SLOW="0.05"))
+    subprocess.run([sys.executable, str(script), str(ref), "fresh", scheme], env=env, check=True, timeout=300)
+    proc = subprocess.Popen([sys.executable, str(script), str(killed), "fresh", scheme], env=dict(env, SLOW="0.05"))
     csv = killed / "training_statistics.csv"
     deadline = time.time() + 120
     while time.time() < deadline:   # wait until two epochs are complete, then kill inside the third
@@ -218,12 +225,12 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert len(pd.read_csv(csv)) in (2, 3)           # killed mid-run
-    out = subprocess.run([sys.executable, str(script), str(killed), "resume"], env=env, check=True,
+    out = subprocess.run([sys.executable, str(script), str(killed), "resume", scheme], env=env, check=True,
                          timeout=300, capture_output=True, text=True)
     assert "DONE" in out.stdout
     a = pd.read_csv(ref / "training_statistics.csv").drop(columns=list(TIMING_COLUMNS))
     b = pd.read_csv(csv).drop(columns=list(TIMING_COLUMNS))
-    assert len(a) == 4
+    assert len(a) == 4 and len(b) == 4   # row counts first
     pd.testing.assert_frame_equal(a, b, check_exact=True)   # "identical" means bit for bit
 
 
