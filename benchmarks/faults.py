@@ -244,6 +244,14 @@ def references(work):
     return refs
 
 
+def _saved(trials, t, save, res_root):
+    """Write the trials so far (a campaign killed midway keeps them); drop a survived trial's folder."""
+    if save:
+        save(trials)
+    if t["survived"]:
+        shutil.rmtree(res_root, ignore_errors=True)
+
+
 def part_kill(work, refs, n, rng, save=None):
     kinds = ["solo", "combo", "ckpt", "report", "time"]
     trials = []
@@ -274,10 +282,7 @@ def part_kill(work, refs, n, rng, save=None):
         trials.append(t)
         print(f"  kill {i}: {scheme} {kind}@{at} killed={killed} done={done_at_kill} start={start} "
               f"survived={t['survived']}", flush=True)
-        if save:
-            save(trials)
-        if t["survived"]:
-            shutil.rmtree(res_root, ignore_errors=True)
+        _saved(trials, t, save, res_root)
     return trials
 
 
@@ -351,10 +356,7 @@ def part_checkpoint(work, refs, n, rng, save=None):
         trials.append(t)
         print(f"  checkpoint {i}: {scheme} {f} {fault} every={both} status={r['status']} fell_back={t['fell_back']} "
               f"stopped={t['stopped']} survived={t['survived']}", flush=True)
-        if save:
-            save(trials)
-        if t["survived"]:
-            shutil.rmtree(res_root, ignore_errors=True)
+        _saved(trials, t, save, res_root)
     return trials
 
 
@@ -384,10 +386,7 @@ def part_diskfull(work, refs, n, rng, save=None):
         trials.append(t)
         print(f"  disk {i}: {scheme} {t['errno']}@{at} status={r['status']} intact={intact} "
               f"survived={t['survived']}", flush=True)
-        if save:
-            save(trials)
-        if t["survived"]:
-            shutil.rmtree(res_root, ignore_errors=True)
+        _saved(trials, t, save, res_root)
     return trials
 
 
@@ -429,10 +428,7 @@ def part_lock(work, refs, n, rng, save=None):
                              and first["status"] == 0 and not t["stats_differ"] and not t["traceback"])
         trials.append(t)
         print(f"  lock {i}: {t['case']} survived={t['survived']}", flush=True)
-        if save:
-            save(trials)
-        if t["survived"]:
-            shutil.rmtree(res_root, ignore_errors=True)
+        _saved(trials, t, save, res_root)
     return trials
 
 

@@ -371,6 +371,17 @@ def test_broken_files_are_skipped_with_one_warning_each(tmp_path):
     assert len(s) == 2 and s.provenance["skipped"] == 4 and s.provenance["files_found"] == 6
 
 
+def test_truncated_files_stay_bad_after_gluoncv_sets_load_truncated(tmp_path, monkeypatch):
+    # importing gluoncv flips PIL's process-wide LOAD_TRUNCATED_IMAGES to True (gluoncv/data/mhp.py)
+    from PIL import ImageFile
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    _bad_files(tmp_path)
+    with pytest.warns(UserWarning):
+        s = _load_folder(tmp_path)
+    assert len(s) == 2 and s.provenance["skipped"] == 4
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True     # the caller's setting is left as it was
+
+
 def test_strict_mode_names_the_first_bad_file(tmp_path):
     _bad_files(tmp_path)
     with pytest.raises(data.BadImageError) as e:

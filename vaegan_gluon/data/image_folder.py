@@ -7,7 +7,7 @@ import warnings
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from .attributes import align_attributes, read_celeba_attributes
 from .cache import load_npy, resolve_cache_dir, save_npy_atomic, write_text_atomic
@@ -55,6 +55,16 @@ def decode_image(path, mode="rgb"):
     (decompression bombs: refused before decoding, where Pillow itself only warns) and float images
     holding NaN or inf.
     """
+    # A truncated file is a bad file, whatever another library set: importing gluoncv (gluoncv.data.mhp)
+    # sets PIL's process-wide LOAD_TRUNCATED_IMAGES = True, which would load half-images as if whole.
+    truncated_flag, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        return _decode(path, mode)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_flag
+
+
+def _decode(path, mode):
     try:
         with Image.open(path) as im:
             w, h = im.size
