@@ -114,7 +114,7 @@ def _decode(path, mode):
 
 
 class _FileTimeout(Exception):
-    pass
+    """One file took longer than ``FILE_SECONDS`` to decode (raised by :class:`_time_limit`)."""
 
 
 class _time_limit:
