@@ -126,3 +126,18 @@ def test_run_experiment_and_cli_write_tensorboard(tmp_path, monkeypatch):
     monkeypatch.setattr("vaegan_gluon.experiments.run_experiment", lambda *a, **k: seen.update(k) or r)
     assert cli.main(["run", "mnist-vae-logreg", "--tensorboard", str(logdir)]) == 0
     assert seen["tensorboard"] == str(logdir)
+
+
+def test_two_writers_in_one_second_keep_both_files(tmp_path, monkeypatch):
+    """tensorboardX names a file by the second and the host: a resume opened in the same second as the
+    run it resumes must not truncate that run's file (CI found it on a fast machine)."""
+    import time
+    from vaegan_gluon.train.tensorboard import _summary_writer
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)
+    for step in (1, 2):
+        w = _summary_writer(str(tmp_path))
+        w.add_scalar("x", float(step), step)
+        w.close()
+    files = event_files(tmp_path)
+    assert len(files) == 2
+    assert [[v.simple_value for ev in read_events(f) for v in ev.summary.value] for f in files] == [[1.0], [2.0]]

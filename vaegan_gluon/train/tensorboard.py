@@ -19,6 +19,7 @@ import json
 import math
 import os
 import struct
+import time
 
 from .callbacks import Callback
 
@@ -31,7 +32,11 @@ def _summary_writer(logdir, purge_step=None):
     except ImportError:
         raise RuntimeError("--tensorboard needs tensorboardX: `pip install -c constraints.txt tensorboardX` "
                            "(it is a dependency of vaegan_gluon: reinstall with `make install`)") from None
-    return SummaryWriter(logdir=logdir, purge_step=purge_step, flush_secs=30)
+    # tensorboardX names a file by the second it opened it and the host: a second writer (a resume) in the
+    # same second would truncate the first's file. A nanosecond suffix keeps both, and orders them by name
+    # as TensorBoard reads them.
+    return SummaryWriter(logdir=logdir, purge_step=purge_step, flush_secs=30,
+                         filename_suffix=f".{time.time_ns()}")
 
 
 def _number(v):
@@ -137,7 +142,7 @@ class TensorBoardLogger(Callback):
 # ------------------------------------------------------------------------------------------ reading
 def event_files(logdir):
     """The event files in ``logdir``, oldest first."""
-    return sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*")), key=os.path.getmtime)
+    return sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*")), key=lambda p: (os.path.getmtime(p), p))
 
 
 def read_events(path):
