@@ -88,3 +88,59 @@ def test_use_parameters_reaches_every_run(tmp_path, monkeypatch):
 def test_bad_parameters_fail_in_the_parameters_cell(kwargs, msg):
     with pytest.raises(ValueError, match=msg):
         notebook_params.use_parameters(**kwargs)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_every_notebook_prints_its_commit_and_scale_first(path):
+    nb = nbformat.read(path, as_version=4)
+    i = next(k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    assert "print_provenance(use_parameters(" in nb.cells[i + 1].source
+
+
+def _repo(tmp_path):
+    import subprocess
+    root = tmp_path / "repo"
+    (root / "vaegan_gluon").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "vaegan_gluon" / "a.py").write_text("x = 1\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    nbformat.write(nb, str(root / "notebooks" / "n.ipynb"))
+    (root / "README.md").write_text("r\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(git + ["add", "."], cwd=root, check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "init"], cwd=root, check=True)
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    return root, head.stdout.strip()
+
+
+def test_git_commit_is_dirty_for_code_not_for_outputs(tmp_path, capsys):
+    root, head = _repo(tmp_path)
+    assert notebook_params.git_commit(str(root)) == head
+    (root / "README.md").write_text("changed\n")              # outside vaegan_gluon/ and notebooks/
+    assert notebook_params.git_commit(str(root)) == head
+    path = str(root / "notebooks" / "n.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells[0].execution_count = 1
+    nb.metadata["papermill"] = {"duration": 1.0}
+    nbformat.write(nb, path)                                  # re-executed: outputs only
+    assert notebook_params.git_commit(str(root)) == head
+    nb.cells[0].source = "print(2)"                           # a changed source is code
+    nbformat.write(nb, path)
+    assert notebook_params.git_commit(str(root)) == head + "+dirty"
+    nb.cells[0].source = "print(1)"
+    nbformat.write(nb, path)
+    (root / "vaegan_gluon" / "a.py").write_text("x = 2\n")
+    assert notebook_params.git_commit(str(root)) == head + "+dirty"
+    (root / "vaegan_gluon" / "a.py").write_text("x = 1\n")
+    (root / "vaegan_gluon" / "new.py").write_text("")        # untracked code counts too
+    assert notebook_params.git_commit(str(root)) == head + "+dirty"
+
+
+def test_print_provenance_prints_the_line_the_commit_test_reads(capsys):
+    import re
+    commit, scale = notebook_params.print_provenance("quick")
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"commit: (\S+)  scale: quick\n", out)
+    assert scale == "quick" and commit and out.split()[1] == commit

@@ -5,8 +5,10 @@ Every notebook under ``notebooks/`` starts with a cell tagged ``parameters``::
     scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
     ctx = "cpu"; data_path = None; seed = None; resume = False; tensorboard = None
 
-and a cell that hands them to the package: ``use_parameters(scale, ctx, data_path, seed, resume,
-tensorboard)``. So ``papermill NB OUT -p scale full -p ctx gpu:0`` runs any notebook with other
+and a cell that hands them to the package and prints where the outputs come from:
+``print_provenance(use_parameters(scale, ctx, data_path, seed, resume, tensorboard))`` (the git commit
+and the scale, so a committed notebook says which code produced it; ``tests/test_notebooks_commit.py``
+checks that every committed notebook carries the same commit). So ``papermill NB OUT -p scale full -p ctx gpu:0`` runs any notebook with other
 values (papermill inserts its values after the ``parameters`` cell), and ``VAEGAN_SCALE=quick`` (nbval,
 CI) keeps working. :func:`use_parameters` sets ``VAEGAN_SCALE`` (read by ``default_scale()``) and
 session defaults that :func:`~vaegan_gluon.experiments.run_experiment` (and so ``run_sweep``) applies
@@ -19,9 +21,11 @@ to every run the notebook starts without saying otherwise:
 
 Outside a notebook nothing changes until :func:`use_parameters` is called (:func:`clear` undoes it).
 """
+import json
 import os
+import subprocess
 
-__all__ = ["use_parameters", "session_defaults", "clear", "SESSION"]
+__all__ = ["use_parameters", "session_defaults", "clear", "SESSION", "git_commit", "print_provenance"]
 
 #: the values of the last :func:`use_parameters` call (empty: no notebook session)
 SESSION = {}
@@ -64,3 +68,80 @@ def session_defaults(ctx, data_path, resume, tensorboard, overrides):
         overrides = dict(overrides or {})
         overrides.setdefault("train.seed", SESSION["seed"])
     return ctx, data_path, resume, tensorboard, overrides, per_run
+
+
+# --------------------------------------------------------------------------- provenance
+#: the folders whose uncommitted changes make a notebook's outputs "+dirty"
+DIRTY_PATHS = ("vaegan_gluon", "notebooks")
+PROVENANCE_PREFIX = "commit: "
+
+
+def _git(args, cwd):
+    try:
+        out = subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _notebook_sources(text):
+    """The cell sources of a notebook's JSON text, without papermill's injected-parameters cell (a
+    re-executed notebook differs from its commit in outputs and metadata, which are not code)."""
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return None
+    cells = []
+    for c in nb.get("cells", []):
+        if "injected-parameters" in c.get("metadata", {}).get("tags", []):
+            continue
+        src = c.get("source", "")
+        cells.append((c.get("cell_type"), "".join(src) if isinstance(src, list) else src))
+    return cells
+
+
+def _dirty(root, paths=DIRTY_PATHS):
+    """True when ``paths`` hold uncommitted changes of code: any changed or untracked file under them,
+    except a notebook whose cell sources equal the committed ones (only its outputs changed)."""
+    status = _git(["status", "--porcelain", "--untracked-files=all", "--"] + list(paths), root)
+    if status is None:
+        return False
+    for line in status.splitlines():
+        path = line[3:].strip().strip('"')
+        if " -> " in path:
+            path = path.split(" -> ", 1)[1]
+        if path.endswith(".ipynb") and line[:2].strip() in ("M", "MM", "AM"):
+            committed = _git(["show", f"HEAD:{path}"], root)
+            try:
+                with open(os.path.join(root, path), encoding="utf-8") as f:
+                    current = f.read()
+            except OSError:
+                return True
+            if committed is not None and _notebook_sources(committed) == _notebook_sources(current):
+                continue
+        if path.endswith((".pyc", ".ipynb_checkpoints")) or "__pycache__" in path or ".ipynb_checkpoints" in path:
+            continue
+        return True
+    return False
+
+
+def git_commit(path=None):
+    """The short git commit of the checkout holding this package, ``+dirty`` when code under
+    ``vaegan_gluon/`` or ``notebooks/`` is uncommitted (a notebook whose outputs alone changed is not
+    dirty); None outside git."""
+    here = path or os.path.dirname(os.path.abspath(__file__))
+    top = _git(["rev-parse", "--show-toplevel"], here)
+    head = _git(["rev-parse", "--short", "HEAD"], here)
+    if not top or not head:
+        return None
+    return head.strip() + ("+dirty" if _dirty(top.strip()) else "")
+
+
+def print_provenance(scale=None):
+    """Print ``commit: <short hash>[+dirty]  scale: <scale>`` (the first line every notebook prints);
+    returns ``(commit, scale)``."""
+    from .experiments import default_scale
+    scale = scale or default_scale()
+    commit = git_commit()
+    print(f"{PROVENANCE_PREFIX}{commit or 'unknown (not a git checkout)'}  scale: {scale}")
+    return commit, scale

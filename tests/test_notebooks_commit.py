@@ -1,0 +1,45 @@
+"""The committed notebooks come from one commit: the cell that applies the parameters prints
+``commit: <hash>  scale: <scale>`` (``print_provenance``), and every notebook must carry the same,
+clean (not ``+dirty``) commit of this repository.
+
+Off until the notebooks are re-executed from one commit (``make notebooks``): set
+``VAEGAN_CHECK_NOTEBOOK_COMMIT=1`` to run it. Remove the skip below once they are.
+"""
+import glob
+import os
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+if not os.environ.get("VAEGAN_CHECK_NOTEBOOK_COMMIT"):
+    pytest.skip("notebooks not yet re-executed from one commit; set VAEGAN_CHECK_NOTEBOOK_COMMIT=1 "
+                "to check them (remove this skip once they are)", allow_module_level=True)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
+LINE = re.compile(r"^commit: (\S+)  scale: (\S+)\s*$", re.M)
+
+
+def provenance(path):
+    """``(commit, scale)`` printed by the notebook's provenance cell, or None when it printed none."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "print_provenance(" in c.source]
+    assert len(cells) == 1, f"{os.path.basename(path)}: exactly one cell must call print_provenance"
+    text = "".join(o.get("text", "") for o in cells[0].get("outputs", []) if o.get("output_type") == "stream")
+    found = LINE.findall(text)
+    return found[0] if found else None
+
+
+def test_every_notebook_carries_the_same_clean_commit():
+    seen = {os.path.basename(p): provenance(p) for p in NOTEBOOKS}
+    missing = sorted(name for name, v in seen.items() if v is None)
+    assert not missing, f"no commit printed (not executed since print_provenance was added): {missing}"
+    commits = {name: v[0] for name, v in seen.items()}
+    dirty = sorted(name for name, c in commits.items() if c.endswith("+dirty") or c.startswith("unknown"))
+    assert not dirty, f"executed from uncommitted code: {dirty}"
+    assert len(set(commits.values())) == 1, f"notebooks from different commits: {commits}"
+    (commit,) = set(commits.values())
+    ok = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
+    assert ok.returncode == 0, f"{commit} is not a commit of this repository"
