@@ -72,14 +72,22 @@ def test_full_scale_is_the_study():
 
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
-def test_medium_keeps_models_and_weights(name):
+def test_medium_keeps_model_families_and_weights(name):
+    """medium keeps the study's model families, layer types and loss weights; a narrower model is said in
+    the run's note; face experiments with a discriminator run 20 solo + 5 combo epochs (the claims issue's
+    notebook scale), the others keep the study's solo/combo shape."""
     full, med = get_config(name, "full"), get_config(name, "medium")
-    assert med["vae"] == full["vae"] and med["disc"] == full["disc"]
+    assert med["vae"]["model"] == full["vae"]["model"]
+    assert (med["disc"] or {}).get("model") == (full["disc"] or {}).get("model")
     for k in ("disc_weight", "pbp_weight", "pbp_decay", "lr", "pbp_loss"):
         assert med["train"].get(k) == full["train"].get(k)
-    # solo/combo shape scaled with the epochs
+    if med["vae"] != full["vae"] or med["disc"] != full["disc"]:
+        assert "models here:" in med["note"], "a narrowed model must be stated in the medium note"
     f, m = full["train"], med["train"]
-    assert f.get("n_solo_epochs", 0) / f["n_epochs"] == m.get("n_solo_epochs", 0) / m["n_epochs"]
+    if med["data"]["options"].get("size") == 32 and med["data"]["source"] == "synthetic-faces":
+        assert m["n_epochs"] == 25 and m.get("n_solo_epochs", 0) == (20 if full["disc"] else 0)
+    else:
+        assert f.get("n_solo_epochs", 0) / f["n_epochs"] == m.get("n_solo_epochs", 0) / m["n_epochs"]
 
 
 def test_overrides_and_errors():

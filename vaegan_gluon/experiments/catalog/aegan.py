@@ -8,7 +8,8 @@ NB_AEGAN = "21_aegan_weighting.ipynb"
 
 _AE = {"model": "AE", "n_latent": 100, "base_channels": 32}
 _AE_DISC = {"model": "ConvDisc", "base_channels": 32}
-_AE_SCALES = {"medium": {"data.options.n": 1280, "data.n_train": 1024, "data.n_val": 128, "train.n_epochs": 8,
+_AE_SCALES = {"medium": {"data.options.n": 1280, "data.options.size": 64, "data.n_train": 1024, "data.n_val": 128,
+                         "train.n_epochs": 8,
                          "note": "64x64, 1,024 training faces (4 batches of 256 an epoch), 8 epochs"},
               "quick": {"vae.base_channels": 8, "disc.base_channels": 8}}
 

@@ -17,7 +17,8 @@ _FACE_VAE = {"model": "ConvVAE", "n_latent": 128, "base_channels": 32}
 # the authors' code takes the 4th conv layer of its discriminator
 _FACE_DISC = {"model": "DeepConvDisc", "base_channels": 32, "feature_layer": 4}
 _FACE_TRAIN = {"scheme": "larsen", "lr": 3e-4, "extra": {"gamma": 1e-6}}
-_FACE_SCALES = {"medium": {"data.options.n": 1280, "data.n_train": 1024, "data.n_val": 64, "train.n_epochs": 6,
+_FACE_SCALES = {"medium": {"data.options.n": 1280, "data.options.size": 64, "data.n_train": 1024, "data.n_val": 64,
+                           "train.n_epochs": 6,
                            "note": "64x64, 1,024 training faces, 6 epochs"},
                 "quick": {"vae.n_latent": 32, "vae.base_channels": 8, "disc.base_channels": 8}}
 

@@ -2,20 +2,32 @@
 
 Format: :func:`.scales.exp` entries; see :mod:`vaegan_gluon.experiments.catalog` for how they are read.
 """
-from .scales import ANIME_BASE, MNIST_BASE, exp
+from .scales import ANIME_BASE, ANIME_MEDIUM_NOTE, MNIST_BASE, exp
 
 # quick-scale model shrinks, one per model family (the full models take minutes per epoch on a CPU)
 _Q_CONV = {"vae.n_latent": 32, "vae.base_channels": 8}
 _Q_DENSE = {"vae.n_latent": 32, "vae.n_hidden_layers": 2, "vae.n_hidden_units": 256}
+# medium-scale model narrowing (faces at 32x32, 4,000 images: the catalog's scales module says why)
+_M_CONV = {"vae.n_latent": 128, "vae.base_channels": 16}
+_M_CONV1024 = {"vae.n_latent": 256, "vae.base_channels": 16}
+_M_DENSE = {"vae.n_latent": 128, "vae.n_hidden_layers": 3, "vae.n_hidden_units": 512}
+_M_SOLO = {"train.n_solo_epochs": 20}     # 20 solo + 5 combo epochs: the study's way to spend a disc's steps
+
+
+def _medium(models, **over):
+    """A face experiment's medium entry: its narrowed models (said in the note) plus ``over``."""
+    return {**over, "note": f"{ANIME_MEDIUM_NOTE}; models here: {models}"}
+
+
 _DENSE_5 = {"model": "DenseVAE", "n_latent": 5, "n_hidden_layers": 3, "n_hidden_units": 400}
 _DENSE_512 = {"model": "DenseVAE", "n_latent": 512, "n_hidden_layers": 5, "n_hidden_units": 1024}
 
 
 def _solo_combo(full_epochs, n_solo_full, every_full, **extra):
-    """Scale overrides of a solo+combo experiment: epochs, solo epochs and decay period scaled together."""
+    """Scale overrides of a solo+combo experiment: epochs, solo epochs and decay period scaled together
+    (medium: 20 solo + 5 combo epochs like every face experiment with a discriminator, decay every combo epoch)."""
     return {"full": dict(extra.get("full", {})),
-            "medium": {"train.n_epochs": 8, "train.n_solo_epochs": n_solo_full * 8 // full_epochs,
-                       "train.pbp_decay_every": max(1, every_full * 8 // full_epochs), **extra.get("medium", {})},
+            "medium": {**_M_SOLO, "train.pbp_decay_every": 1, **extra.get("medium", {})},
             "quick": {"train.n_epochs": 4, "train.n_solo_epochs": n_solo_full * 4 // full_epochs,
                       "train.pbp_decay_every": 1, **extra.get("quick", {})}}
 
@@ -36,25 +48,31 @@ EXPERIMENTS = {
     # ----------------------------------------------------------------------------- anime faces
     "anime-dense-vae": exp(
         "DenseVAE(512 latent, 5x1024) on anime faces, BCE, 200 epochs",
-        "anime", ANIME_BASE, dict(_DENSE_512), None, {}, {"quick": _Q_DENSE}, "03_anime_dense.ipynb"),
+        "anime", ANIME_BASE, dict(_DENSE_512), None, {}, {"medium": _medium("DenseVAE(128, 3x512)", **_M_DENSE), "quick": _Q_DENSE}, "03_anime_dense.ipynb"),
     "anime-dense-vae-logreg": exp(
         "DenseVAE(512, 5x1024) against a dense logistic regressor (1x1024), disc_weight 10, 200 epochs",
         "anime", ANIME_BASE, dict(_DENSE_512), {"model": "DenseLogReg", "n_hidden_layers": 1, "n_hidden_units": 1024},
-        {"disc_weight": 10.0}, {"quick": {**_Q_DENSE, "disc.n_hidden_units": 256}}, "03_anime_dense.ipynb"),
+        {"disc_weight": 10.0},
+        {"medium": _medium("DenseVAE(128, 3x512), DenseLogReg(1x1024) as the study", **_M_DENSE, **_M_SOLO),
+         "quick": {**_Q_DENSE, "disc.n_hidden_units": 256}}, "03_anime_dense.ipynb"),
     "anime-conv-vae": exp(
         "ConvVAE(512 latent, 32 base channels) on anime faces, BCE, 200 epochs",
         "anime", ANIME_BASE, {"model": "ConvVAE", "n_latent": 512, "base_channels": 32}, None,
-        {}, {"quick": _Q_CONV}, "04_anime_conv_vae.ipynb"),
+        {}, {"medium": _medium("ConvVAE(128, 16)", **_M_CONV), "quick": _Q_CONV}, "04_anime_conv_vae.ipynb"),
     "anime-conv-vae-convdisc": exp(
         "ConvVAE(512, 32) against ConvDisc (LeakyReLU, 32 base channels), disc_weight 10, 200 epochs",
         "anime", ANIME_BASE, {"model": "ConvVAE", "n_latent": 512, "base_channels": 32},
         {"model": "ConvDisc", "base_channels": 32},
-        {"disc_weight": 10.0}, {"quick": {**_Q_CONV, "disc.base_channels": 8}}, "05_conv_discriminators.ipynb"),
+        {"disc_weight": 10.0},
+        {"medium": _medium("ConvVAE(128, 16), ConvDisc(32) as the study", **_M_CONV, **_M_SOLO),
+         "quick": {**_Q_CONV, "disc.base_channels": 8}}, "05_conv_discriminators.ipynb"),
     "anime-conv-vae1024-convdisc64": exp(
         "ConvVAE(1024, 32) against ConvDisc (LeakyReLU, 64 base channels), disc_weight 10, 200 epochs",
         "anime", ANIME_BASE, {"model": "ConvVAE", "n_latent": 1024, "base_channels": 32},
         {"model": "ConvDisc", "base_channels": 64},
-        {"disc_weight": 10.0}, {"quick": {**_Q_CONV, "vae.n_latent": 64, "disc.base_channels": 16}},
+        {"disc_weight": 10.0},
+        {"medium": _medium("ConvVAE(256, 16), ConvDisc(64) as the study", **_M_CONV1024, **_M_SOLO),
+         "quick": {**_Q_CONV, "vae.n_latent": 64, "disc.base_channels": 16}},
         "05_conv_discriminators.ipynb"),
     "anime-conv-vae-resnet": exp(
         "ConvVAE(512, 32) against a ResNet-18 discriminator, disc_weight 10, pbp_weight 1, 200 epochs "
@@ -62,26 +80,32 @@ EXPERIMENTS = {
         "anime", ANIME_BASE, {"model": "ConvVAE", "n_latent": 512, "base_channels": 32}, {"model": "ResNetDisc"},
         {"disc_weight": 10.0, "pbp_weight": 1.0},
         # the decay period is scaled here too, so the pbp-weight sweep's decay runs show their decay
-        {"medium": {"train.pbp_decay_every": 1}, "quick": {**_Q_CONV, "train.pbp_decay_every": 1}},
+        {"medium": _medium("ConvVAE(128, 16), the full-width ResNet-18 as the study", **_M_CONV, **_M_SOLO,
+                           **{"train.pbp_decay_every": 1}),
+         "quick": {**_Q_CONV, "train.pbp_decay_every": 1}},
         "06_resnet_discriminator.ipynb"),
     "anime-conv-vae1024-resnet-decay": exp(
         "ConvVAE(1024, 32) against ResNet: 100 solo + 100 combo epochs, disc_weight 10, "
         "pbp_weight x0.95 every 25 combo epochs",
         "anime", ANIME_BASE, {"model": "ConvVAE", "n_latent": 1024, "base_channels": 32}, {"model": "ResNetDisc"},
         {"n_solo_epochs": 100, "disc_weight": 10.0, "pbp_weight": 1.0, "pbp_decay": 0.95, "pbp_decay_every": 25},
-        _solo_combo(200, 100, 25, quick={**_Q_CONV, "vae.n_latent": 64}), "06_resnet_discriminator.ipynb"),
+        _solo_combo(200, 100, 25, medium=_medium("ConvVAE(256, 16), the full-width ResNet-18", **_M_CONV1024),
+                    quick={**_Q_CONV, "vae.n_latent": 64}), "06_resnet_discriminator.ipynb"),
     "anime-conv-vae1024-resnet-lr2e-4": exp(
         "as anime-conv-vae1024-resnet-decay with initial learning rate 2e-4",
         "anime", ANIME_BASE, {"model": "ConvVAE", "n_latent": 1024, "base_channels": 32}, {"model": "ResNetDisc"},
         {"n_solo_epochs": 100, "disc_weight": 10.0, "pbp_weight": 1.0, "pbp_decay": 0.95, "pbp_decay_every": 25,
          "lr": 2e-4},
-        _solo_combo(200, 100, 25, quick={**_Q_CONV, "vae.n_latent": 64}), "06_resnet_discriminator.ipynb"),
+        _solo_combo(200, 100, 25, medium=_medium("ConvVAE(256, 16), the full-width ResNet-18", **_M_CONV1024),
+                    quick={**_Q_CONV, "vae.n_latent": 64}), "06_resnet_discriminator.ipynb"),
     "anime-deepconv": exp(
         "DeepConvVAE(1024, 32) against DeepConvDisc(64): 100 solo + 100 combo epochs, disc_weight 10, lr 2e-4",
         "anime", ANIME_BASE, {"model": "DeepConvVAE", "n_latent": 1024, "base_channels": 32},
         {"model": "DeepConvDisc", "base_channels": 64},
         {"n_solo_epochs": 100, "disc_weight": 10.0, "pbp_weight": 1.0, "lr": 2e-4},
-        _solo_combo(200, 100, 25, quick={**_Q_CONV, "vae.n_latent": 64, "disc.base_channels": 8}),
+        _solo_combo(200, 100, 25, medium=_medium("DeepConvVAE(256, 16), DeepConvDisc(32)", **_M_CONV1024,
+                                                  **{"disc.base_channels": 32}),
+                    quick={**_Q_CONV, "vae.n_latent": 64, "disc.base_channels": 8}),
         "07_deep_conv.ipynb"),
 }
 
@@ -100,7 +124,8 @@ ATTRIBUTE_EXPERIMENTS = {
         {"model": "ConvVAE", "n_latent": 512, "base_channels": 32},
         {"model": "ConvDisc", "base_channels": 32, "n_attributes": N_FACE_ATTRIBUTES},
         {"disc_weight": 10.0, "extra": {"attribute_weight": 1.0}},
-        {"quick": {"vae.n_latent": 32, "vae.base_channels": 8, "disc.base_channels": 8, "train.n_epochs": 10,
+        {"medium": _medium("ConvVAE(128, 16), ConvDisc(32) as the study", **_M_CONV, **_M_SOLO),
+         "quick": {"vae.n_latent": 32, "vae.base_channels": 8, "disc.base_channels": 8, "train.n_epochs": 10,
                    "note": "smoke test: 32x32 images, 128 training images, 10 epochs (2 batches each: "
                            "the head needs ~8 to beat the majority-class rate), narrower models"}},
         "05_conv_discriminators.ipynb"),

@@ -20,7 +20,8 @@ SWEEPS = {
         "description": "ConvVAE(512, 32) + ResNet: n_solo_epochs in {0, 50, 100, 150} of 200, wall time per run",
         "base": "anime-conv-vae-resnet", "param": "train.n_solo_epochs",
         "values": {"full": [0, 50, 100, 150], "medium": [0, 2, 4, 6], "quick": [0, 1, 2, 3]},
-        "scales": {"quick": {"train.n_epochs": 4}},
+        # medium: 8 epochs (the cost claim times the runs; 25 epochs of ResNet combo would take > 15 min)
+        "scales": {"quick": {"train.n_epochs": 4}, "medium": {"train.n_epochs": 8}},
         "extra_runs": [], "column": "pbp_loss", "notebook": "10_sweep_solo_combo.ipynb",
         # the study's wall times on a GPU
         "reference": {"column": "train_seconds", "label": "study seconds (GPU)",
