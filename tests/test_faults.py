@@ -273,3 +273,18 @@ def test_a_cache_dir_that_is_not_a_path_is_a_one_line_error(capsys, tmp_path):
                  str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cache_dir must be a folder path" in err and "-5326" in err
+
+
+def test_flip_when_disc_acc_alone_is_a_one_line_error_naming_both_keys(capsys, tmp_path):
+    """The threshold alone flipped nothing (flip_steps 0); the error named only flip_steps, a key the
+    user had not set. It names both and the --set to add; with flip_steps the same run is accepted."""
+    from vaegan_gluon.cli import main
+    argv = ["run", "mnist-vae-logreg", "--scale", "quick", "--results", str(tmp_path), "--no-progress",
+            "--set", "train.extra.flip_when_disc_acc=0.9"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and err.startswith("vaegan: error: ")
+    assert "flip_when_disc_acc=0.9" in err and "flip_steps >= 1" in err and "--set train.extra.flip_steps=" in err
+    from vaegan_gluon.train import TrainConfig
+    c = TrainConfig(extra={"flip_when_disc_acc": 0.9, "flip_steps": 3})
+    assert c.extra.flip_when_disc_acc == 0.9 and c.extra.flip_steps == 3

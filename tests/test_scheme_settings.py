@@ -20,7 +20,7 @@ from vaegan_gluon.train.stabilisers import DiscLabels
     ({"label_flip_prob": 1.5}, r"label_flip_prob=1.5 out of range: valid \[0, 1\)"),
     ({"beta_policy": "foo"}, "beta_policy='foo' unknown: valid"),
     ({"disc_batches": "both"}, "disc_batches='both' unknown"),
-    ({"flip_when_disc_acc": 0.9}, "flip_steps=0 out of range"),
+    ({"flip_when_disc_acc": 0.9}, r"flip_when_disc_acc=0.9 needs flip_steps >= 1 .*--set train.extra.flip_steps=N"),
     ({"attribute_vae_weight": 1.0}, "attribute_vae_weight > 0 needs attribute_weight > 0"),
     ({"gamma": float("nan")}, "wrong type"),
 ])

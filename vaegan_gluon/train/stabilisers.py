@@ -65,7 +65,10 @@ class StabiliserSettings(Settings):
         check_range("label_flip_prob", self.label_flip_prob, 0, 1, hi_open=True)
         if self.flip_when_disc_acc is not None:
             check_range("flip_when_disc_acc", self.flip_when_disc_acc, 0, 1, lo_open=True, hi_open=True)
-            check_range("flip_steps", self.flip_steps, 1)
+            if self.flip_steps < 1:   # the user set the threshold: name it, and the key it needs
+                raise ValueError(f"setting flip_when_disc_acc={self.flip_when_disc_acc!r} needs flip_steps >= 1 "
+                                 f"(how many batches to flip the labels for; it is {self.flip_steps!r}): add "
+                                 "--set train.extra.flip_steps=N, e.g. 3")
         check_range("flip_steps", self.flip_steps, 0)
         check_choice("disc_batches", self.disc_batches, DISC_BATCHES)
         check_range("instance_noise_stddev", self.instance_noise_stddev, 0)
