@@ -91,3 +91,26 @@ def test_claims_cli(tmp_path, capsys):
     _run(str(tmp_path), "r", "mnist-vae-bce", 0, {"blur_recon": 3.0})
     assert main(["claims", str(tmp_path), "--out", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o" / "claims.md").exists()
+
+
+def test_each_claim_reads_its_own_scale(tmp_path):
+    """Without --scale, the MNIST study claims read full-scale runs and the face claims medium ones; a
+    medium MNIST run or a quick face run never joins a group (one seed, one scale per group)."""
+    root = str(tmp_path)
+    for seed in range(3):
+        _run(root, f"logreg{seed}", "mnist-vae-logreg", seed, {"blur_recon": 4200 + seed}, scale="full")
+        _run(root, f"bce{seed}", "mnist-vae-bce", seed, {"blur_recon": 3300 + seed}, scale="full")
+        _run(root, f"logreg_med{seed}", "mnist-vae-logreg", seed, {"blur_recon": 1.0}, scale="medium")
+    for seed in (0, 1):
+        _run(root, f"conv{seed}", "anime-conv-vae", seed, {"fid_recon": 20.0 + seed, "fid_mean_image": 90.0})
+        _run(root, f"convq{seed}", "anime-conv-vae", seed, {"fid_recon": 1e6}, scale="quick")
+        _run(root, f"cd{seed}", "anime-conv-vae-convdisc", seed, {"fid_recon": 10.0 + seed})
+    table = claims.build_claims(root, commit="abc")
+    sharp = _by_id(table, "mnist-disc-sharpens")
+    assert sharp["scale"] == "full" and sharp["ours"]["mean"] == pytest.approx(4201) and sharp["ours"]["n"] == 3
+    conv = _by_id(table, "faces-convdisc32-sharpens")
+    assert conv["scale"] == "medium" and conv["reference"]["mean"] == pytest.approx(20.5)
+    assert conv["verdict"] == "holds"
+    base = next(b for b in table["baselines"] if b["experiment"] == "anime-conv-vae")
+    assert base["scale"] == "medium" and base["n"] == 2
+    assert "| medium |" in claims.claims_markdown(table)

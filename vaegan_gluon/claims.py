@@ -177,19 +177,20 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
         v, effect, se = verdict(ours, ref, c["better"], c["min_n"], reference_ok, c.get("tolerance"))
         out.append({"id": c["id"], "source": c["source"], "statement": c["statement"], "metric": c["metric"],
                     "better": c["better"], "tolerance": c.get("tolerance"), "ours": ours, "reference": ref, "verdict": v, "rule": RULE,
-                    "min_n": c["min_n"], "effect": effect, "se": se, "reference_passes_bar": reference_ok,
+                    "min_n": c["min_n"], "scale": scale or c["scale"], "effect": effect, "se": se, "reference_passes_bar": reference_ok,
                     "selection": {"ours": c["ours"], "reference": c["reference"]},
                     "runs": {"ours": [r["dir"] for r in ours_runs], "reference": [r["dir"] for r in ref_runs]}})
-        if ref_runs and c["reference"]["experiment"] not in reference_names:
-            reference_names.append(c["reference"]["experiment"])
+        ref_key = (c["reference"]["experiment"], scale or c["scale"])
+        if ref_runs and ref_key not in reference_names:
+            reference_names.append(ref_key)
     baselines = []
-    for name in reference_names:
-        chosen = select(runs, {"experiment": name}, scale)
+    for name, at in reference_names:
+        chosen = select(runs, {"experiment": name}, at)
         if not chosen:
             continue
         ms = [r["metrics"] for r in chosen]
         attrs = sorted({k for m in ms for k in (m.get("attr_acc_recon") or {})})
-        baselines.append({"experiment": name, "n": len(chosen),
+        baselines.append({"experiment": name, "scale": at, "n": len(chosen),
                           "fid_recon": summarise(m.get("fid_recon") for m in ms),
                           "fid_mean_image": summarise(m.get("fid_mean_image") for m in ms),
                           "attr_acc_recon": {a: summarise(get_path(m, f"attr_acc_recon.{a}") for m in ms)
@@ -210,12 +211,12 @@ def _fmt(s, digits=4):
 def claims_markdown(table):
     """A markdown table of :func:`build_claims`' output (the README's and the notebooks' claims rows)."""
     lines = [f"Commit `{(table.get('commit') or 'unknown')[:12]}`; rule: {table['rule']}.", "",
-             "| claim | source | metric | ours | reference | verdict |", "|---|---|---|---|---|---|"]
+             "| claim | source | scale | metric | ours | reference | verdict |", "|---|---|---|---|---|---|---|"]
     for c in table["claims"]:
         arrow = "↑" if c["better"] == "higher" else "↓"
         if c.get("tolerance") is not None:
             arrow = f"cost ≤ {c['tolerance']:g}"
-        lines.append(f"| {c['statement']} | `{c['source']}` | {c['metric']} {arrow} | {_fmt(c['ours'])} | "
+        lines.append(f"| {c['statement']} | `{c['source']}` | {c.get('scale') or 'any'} | {c['metric']} {arrow} | {_fmt(c['ours'])} | "
                      f"{_fmt(c['reference'])} | **{c['verdict']}** |")
     counts = {v: sum(c["verdict"] == v for c in table["claims"]) for v in VERDICTS}
     lines += ["", "Verdicts: " + ", ".join(f"{v} {n}" for v, n in counts.items()) + "."]
