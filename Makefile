@@ -33,7 +33,7 @@ unit: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest tests
 
 nbval: install
-	VAEGAN_SCALE=quick OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --sanitize-with notebooks/sanitize.cfg notebooks/
+	VAEGAN_SCALE=quick OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env --sanitize-with notebooks/sanitize.cfg notebooks/
 
 test: unit nbval
 

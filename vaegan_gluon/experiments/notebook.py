@@ -67,3 +67,326 @@ def show_sweep(summary, plot_path=None, picture="reconstructions.png", columns=N
         if os.path.exists(path):
             display(Markdown(f"**{row['label']}**"))
             _show_picture(path)
+
+
+# ------------------------------------------------------------------ teaching helpers (notebooks)
+# Everything below reads the experiment catalogue (get_config) and builds models without training, so
+# the facts a notebook prints about the study's (full-scale) setting are the same at every scale: nbval
+# compares them (cells marked ``# NBVAL_CHECK_OUTPUT``).
+import inspect as _inspect
+import json as _json
+import math as _math
+
+from .config import get_config
+
+DATA_SIZES = {"mnist-5k": (4500, 500), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
+
+
+def image_shape_of(config):
+    """``(C, H, W)`` of a config's images (MNIST sources 1x28x28; faces 3 x size x size)."""
+    d = config["data"]
+    opts = d.get("options") or {}
+    if d["source"] in DATA_SIZES:
+        return (1, 28, 28)
+    channels = 1 if opts.get("mode") in ("grey", "gray", "L") else 3
+    size = int(opts.get("size", 64))
+    return (channels, size, size)
+
+
+def data_sizes(config):
+    """``(n_train, n_val)`` of a config without loading the data (None for an image folder, whose size
+    is the folder's): the sources' splits (mnist-5k 4,500 / 500; synthetic faces the first
+    ``round(0.8 n)`` / the rest) cut by ``data.n_train`` / ``data.n_val``."""
+    d = config["data"]
+    if d["source"] in DATA_SIZES:
+        n_train, n_val = DATA_SIZES[d["source"]]
+    elif d["source"] == "synthetic-faces":
+        from ..data.synthetic_faces import load_synthetic_faces, split_range
+        n = int((d.get("options") or {}).get("n", _inspect.signature(load_synthetic_faces).parameters["n"].default))
+        n_train, n_val = len(split_range(n, "train")), len(split_range(n, "test"))
+    else:
+        return None, None
+    if d.get("n_train"):
+        n_train = min(n_train, int(d["n_train"]))
+    if d.get("n_val"):
+        n_val = min(n_val, int(d["n_val"]))
+    return n_train, n_val
+
+
+def _train(config):
+    from ..train import TrainConfig
+    return TrainConfig.from_dict(dict(config["train"]))
+
+
+def optimizer_steps(config):
+    """Optimizer steps of a run (batches per epoch x epochs; the last short batch counts): each is one
+    VAE update, plus one discriminator update in a combo epoch."""
+    n_train, _ = data_sizes(config)
+    t = _train(config)
+    if n_train is None:
+        return None
+    return int(_math.ceil(n_train / min(t.batch_size, n_train))) * t.n_epochs
+
+
+def model_parameters(config):
+    """``{"vae": counts, "disc": counts or None}`` of a config's models, built and (the discriminator)
+    shape-inferred on zeros, never trained (:func:`vaegan_gluon.models.count_parameters`)."""
+    from ..models import count_parameters, initialize_model
+    from .runner import build_models
+    shape = image_shape_of(config)
+    vae, disc = build_models(config, shape)
+    out = {"vae": count_parameters(vae), "disc": None}
+    if disc is not None:
+        initialize_model(disc, shape)
+        out["disc"] = count_parameters(disc)
+    return out
+
+
+def _model_name(section):
+    if not section:
+        return "none"
+    args = ", ".join(f"{k}={v}" for k, v in section.items() if k != "model")
+    return f"{section['model']}({args})"
+
+
+def settings(config):
+    """The settings a "study vs here" table compares, as ``{label: value}``."""
+    t = _train(config)
+    n_train, n_val = data_sizes(config)
+    c, h, w = image_shape_of(config)
+    extra = {k: v for k, v in (config["train"].get("extra") or {}).items()}
+    row = {
+        "data set": config["data"]["source"],
+        "train / val images": f"{n_train:,} / {n_val:,}" if n_train is not None else "the folder's",
+        "image size": f"{c}x{h}x{w}",
+        "VAE": _model_name(config["vae"]),
+        "discriminator": _model_name(config.get("disc")),
+        "scheme": t.scheme,
+        "epochs (solo + combo)": f"{t.n_epochs} ({t.n_solo_epochs} + {t.n_epochs - t.n_solo_epochs})"
+        if config.get("disc") else f"{t.n_epochs}",
+        "optimizer steps": optimizer_steps(config),
+        "batch size": t.batch_size,
+        "lr": t.lr,
+        "pbp loss": t.pbp_loss,
+        "pbp_weight": t.pbp_weight if t.pbp_decay == 1 else
+        f"{t.pbp_weight} x {t.pbp_decay} every {t.pbp_decay_every} combo epochs",
+        "disc_weight": t.disc_weight if config.get("disc") else "-",
+    }
+    if extra:
+        row["scheme settings"] = ", ".join(f"{k}={v}" for k, v in extra.items())
+    return row
+
+
+def _configs(names, scale):
+    """``[(label, config)]`` for experiment names and sweep names (a sweep gives one row per run)."""
+    from . import SWEEPS
+    from .sweep import sweep_configs
+    if isinstance(names, str):
+        names = [names]
+    out = []
+    for name in names:
+        if name in SWEEPS:
+            out += [(f"{name}: {label}", cfg) for label, cfg in sweep_configs(name, scale)]
+        else:
+            out.append((name, get_config(name, scale)))
+    return out
+
+
+def study_vs_here(names, scale):
+    """A DataFrame comparing the study's settings (``full``) with the settings at ``scale``: one row
+    per (experiment, scale), one column per setting, read from the experiment configs."""
+    import pandas as pd
+    scales = ["full"] if scale == "full" else ["full", scale]
+    rows, index = [], []
+    for s in scales:
+        for label, cfg in _configs(names, s):
+            rows.append(settings(cfg))
+            index.append((label, "study (full)" if s == "full" else f"here ({s})"))
+    df = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["experiment", "scale"]))
+    return df.sort_index(level=0, sort_remaining=False)
+
+
+def print_study_settings(names):
+    """Print the study's (full-scale) settings of ``names`` (experiments or sweeps) with the models'
+    parameter counts: scale-independent facts, the same in every run of the notebook."""
+    for label, cfg in _configs(names, "full"):
+        print(f"{label}:")
+        for k, v in settings(cfg).items():
+            print(f"  {k:22s} {v}")
+        params = model_parameters(cfg)
+        for net in ("vae", "disc"):
+            if params[net]:
+                p = params[net]
+                print(f"  {net + ' parameters':22s} {p['trainable']:,} trainable + {p['non_trainable']:,} non-trainable")
+
+
+def print_models(name, scale):
+    """Print a config's models (Gluon's layer listing) and their parameter counts at ``scale``."""
+    from ..models import count_parameters, initialize_model
+    from .runner import build_models
+    cfg = get_config(name, scale)
+    shape = image_shape_of(cfg)
+    vae, disc = build_models(cfg, shape)
+    print(f"{name} at scale {scale}, images {shape}")
+    print(vae)
+    print(f"VAE parameters: {count_parameters(vae)['total']:,}")
+    if disc is not None:
+        initialize_model(disc, shape)
+        print(disc)
+        print(f"discriminator parameters: {count_parameters(disc)['total']:,}")
+
+
+def training_step_source(name):
+    """The source of the training step of experiment ``name``'s scheme (and, for the learnable-loss
+    scheme, of the hybridized VAE forward that computes its PBP and KL terms)."""
+    from ..train.schemes import get_scheme, VAEWithLoss
+    from .. import train as _train_pkg  # noqa: F401  (registers every scheme)
+    cfg = get_config(name, "full")
+    scheme = get_scheme(_train(cfg).scheme)
+    parts = []
+    if scheme.name == "learnable_loss":
+        parts.append(_inspect.getsource(VAEWithLoss.hybrid_forward))
+    if hasattr(scheme, "forward_losses"):
+        parts.append(_inspect.getsource(scheme.forward_losses))
+    parts.append(_inspect.getsource(scheme.step))
+    head = f"# {scheme.__module__}.{scheme.__name__} (train.scheme = {scheme.name!r})\n"
+    return head + "\n".join(parts)
+
+
+def show_training_step(name):
+    print(training_step_source(name))
+
+
+# -------------------------------------------------------------- expected time at full scale
+#: Training throughput measured on this 2-core CPU (images/s, single process, batch of the config),
+#: used when no results folder of the same models is found. Each: an experiment whose full-scale
+#: models, image size and batch the number belongs to, ``solo`` / ``combo`` images/s (or ``mixed``:
+#: the run's own solo/combo mix, valid for the same mix), and where it was measured.
+MEASURED_IMG_S = [
+    ("anime-dense-vae", {"solo": 143.0},
+     "notebooks/03 medium run (192 faces x 8 epochs, 64x64), train_images_per_s, commit 52e7c41 outputs"),
+    ("anime-dense-vae-logreg", {"combo": 83.3},
+     "notebooks/03 medium run, train_images_per_s"),
+    ("anime-conv-vae-resnet", {"solo": 54.7, "combo": 20.3},
+     "notebooks/10 medium sweep (192 faces, 64x64, idle CPU): combo = 8 combo epochs in 75.78 s; "
+     "solo = (39.99 s - 2 combo epochs) / 6 solo epochs"),
+    ("anime-conv-vae", {"solo": 54.7},
+     "same ConvVAE(512, 32) as anime-conv-vae-resnet's solo epochs (notebooks/10 medium sweep)"),
+    ("anime-conv-vae-convdisc", {"combo": 42.5}, "notebooks/05 medium run, train_images_per_s"),
+    ("anime-conv-vae1024-convdisc64", {"combo": 21.5}, "notebooks/05 medium run, train_images_per_s"),
+    ("anime-conv-vae1024-resnet-decay", {"mixed": 19.8},
+     "notebooks/06 medium run (4 solo + 4 combo, the full run's mix), train_images_per_s"),
+    ("anime-conv-vae1024-resnet-lr2e-4", {"mixed": 20.8},
+     "notebooks/06 medium run (4 solo + 4 combo), train_images_per_s"),
+    ("anime-deepconv", {"mixed": 9.09},
+     "notebooks/07 medium run (4 solo + 4 combo), train_images_per_s"),
+    ("mnist-larsen-pixel-vae", {"solo": 409.0},
+     "notebooks/20 medium run: 4,500 digits x 8 epochs in 88.0 s"),
+    ("mnist-larsen-vaegan", {"combo": 114.0},
+     "notebooks/20 medium run: 4,500 digits x 8 epochs in 316.5 s"),
+]
+
+
+def _signature(config):
+    t = _train(config)
+    return _json.dumps([config["vae"], config.get("disc"), image_shape_of(config), t.batch_size, t.scheme],
+                       sort_keys=True)
+
+
+def _results_root():
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "results")
+
+
+def _measured_in_folders(config, root=None):
+    """``(img_s, source)`` from the finished results folders under ``results/`` whose models, image
+    size, batch and scheme equal ``config``'s and whose solo/combo mix is the same (the median of the
+    runs with the most images x epochs: seeds of one run differ with the machine's load), or None."""
+    from ..utils import read_json
+    root = root or _results_root()
+    if not os.path.isdir(root):
+        return None
+    sig, t = _signature(config), _train(config)
+    found = []
+    for dirpath, _, files in sorted(os.walk(root)):
+        if "metrics.json" not in files or "config.json" not in files:
+            continue
+        try:
+            cfg, m = read_json(os.path.join(dirpath, "config.json")), read_json(os.path.join(dirpath, "metrics.json"))
+            if _signature(cfg) != sig or not m.get("train_images_per_s"):
+                continue
+            ct = _train(cfg)
+        except (ValueError, KeyError, TypeError, OSError):
+            continue
+        if abs(ct.n_solo_epochs / ct.n_epochs - t.n_solo_epochs / t.n_epochs) > 1e-9:
+            continue
+        work = (m.get("n_train_images") or 0) * ct.n_epochs
+        found.append((work, float(m["train_images_per_s"]), os.path.relpath(dirpath, os.path.dirname(root))))
+    if not found:
+        return None
+    most = max(w for w, _, _ in found)
+    runs = sorted((v, d) for w, v, d in found if w == most)
+    img_s, folder = runs[(len(runs) - 1) // 2]          # the median run (the lower one of an even count)
+    more = f" and {len(runs) - 1} more run(s) of the same work, median" if len(runs) > 1 else ""
+    return img_s, f"{folder}{more} (train_images_per_s)"
+
+
+def measured_img_s(config):
+    """``(img_s, source)``: this CPU's measured training throughput for ``config``'s models and mix of
+    solo and combo epochs, from a results folder of the same models if there is one, else from
+    :data:`MEASURED_IMG_S`; ``(None, reason)`` when neither has it."""
+    found = _measured_in_folders(config)
+    if found:
+        return found
+    sig, t = _signature(config), _train(config)
+    for name, speeds, source in MEASURED_IMG_S:
+        if _signature(get_config(name, "full")) != sig:
+            continue
+        n_solo, n_combo = t.n_solo_epochs, t.n_epochs - t.n_solo_epochs
+        if config.get("disc") is None:
+            n_solo, n_combo = t.n_epochs, 0
+        if "mixed" in speeds:
+            ref = _train(get_config(name, "full"))
+            if abs(ref.n_solo_epochs / ref.n_epochs - n_solo / t.n_epochs) > 1e-9:
+                continue
+            return speeds["mixed"], source
+        if (n_solo and "solo" not in speeds) or (n_combo and "combo" not in speeds):
+            continue
+        seconds_per_image_epoch = (n_solo / speeds["solo"] if n_solo else 0) + (n_combo / speeds["combo"] if n_combo else 0)
+        return t.n_epochs / seconds_per_image_epoch, source
+    return None, "not measured on this CPU"
+
+
+def expected_hours(names):
+    """A DataFrame: for each run of ``names`` at full scale, training images x epochs, the measured
+    images/s (and where it comes from) and the expected training hours on this CPU
+    (``images x epochs / img_s / 3600``; evaluation adds minutes)."""
+    import pandas as pd
+    rows = {}
+    for label, cfg in _configs(names, "full"):
+        n_train, _ = data_sizes(cfg)
+        epochs = _train(cfg).n_epochs
+        img_s, source = measured_img_s(cfg)
+        hours = None if (img_s is None or n_train is None) else n_train * epochs / img_s / 3600
+        rows[label] = {"train images": n_train, "epochs": epochs, "img/s (this CPU)": img_s,
+                       "expected hours": None if hours is None else round(hours, 1), "img/s measured in": source}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def print_comparison(table, baseline, columns, higher_is_better=()):
+    """Print ``columns`` of a metrics table (rows = runs) for every run next to ``baseline``'s, with the
+    relative change: the numbers a notebook's "What we saw" interprets."""
+    if baseline not in table.index:
+        raise ValueError(f"baseline {baseline!r} is not a row of the table: {list(table.index)}")
+    for col in columns:
+        if col not in table.columns:
+            continue
+        base = table.at[baseline, col]
+        parts = [f"{baseline} {base:.4g}"]
+        for run in table.index:
+            if run == baseline:
+                continue
+            v = table.at[run, col]
+            rel = "" if not base or v != v or base != base else f" ({(v - base) / abs(base):+.1%})"
+            parts.append(f"{run} {v:.4g}{rel}")
+        note = " (higher is better)" if col in higher_is_better else ""
+        print(f"{col}{note}: " + "; ".join(parts))
