@@ -114,3 +114,20 @@ def test_each_claim_reads_its_own_scale(tmp_path):
     base = next(b for b in table["baselines"] if b["experiment"] == "anime-conv-vae")
     assert base["scale"] == "medium" and base["n"] == 2
     assert "| medium |" in claims.claims_markdown(table)
+
+
+def test_readme_shows_the_generated_table():
+    """The README's claims table is results/reference/claims.md, spliced by `vaegan claims --readme`."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    md = open(os.path.join(root, "results", "reference", "claims.md")).read()
+    assert claims.readme_block(os.path.join(root, "README.md")) == md
+
+
+def test_splice_readme(tmp_path):
+    p = tmp_path / "README.md"
+    p.write_text("# x\n")
+    with pytest.raises(ValueError, match="no claims markers"):
+        claims.splice_readme(str(p), "| t |\n")
+    p.write_text(f"# x\n{claims.README_BEGIN}\nold\n{claims.README_END}\nafter\n")
+    claims.splice_readme(str(p), "| t |\n")
+    assert claims.readme_block(str(p)) == "| t |\n" and p.read_text().endswith("after\n")

@@ -91,6 +91,8 @@ def build_parser():
     cl.add_argument("run_dirs", metavar="RESULTS_DIR", nargs="+", help="run folders, or folders holding them")
     cl.add_argument("--scale", default=None, help="only runs at this scale")
     cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here")
+    cl.add_argument("--readme", default=None, metavar="FILE",
+                    help="also put the table into FILE between its claims markers (the project's README.md)")
     ev = sub.add_parser("evaluate", help="re-score a finished run (FID, KID, precision/recall, coverage)",
                         description="Re-score finished results folders (old runs too) in a shipped feature "
                                     "space; updates metrics.json and the README.md report.")
@@ -232,6 +234,12 @@ def cmd_claims(args):
     print(claims_markdown(table), end="")
     if args.out:
         print("written: " + ", ".join(write_claims(table, args.out)))
+    if args.readme:
+        from .claims import splice_readme
+        try:
+            print("written: " + splice_readme(args.readme, claims_markdown(table)))
+        except (OSError, ValueError) as err:
+            raise CLIError(str(err)) from None
     return 0
 
 
