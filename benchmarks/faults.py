@@ -60,7 +60,7 @@ class Hooks:
 
     def __init__(self, kill=None, fail=None, slow=0.0, record=None):
         self.kill, self.fail, self.slow, self.record = kill, fail, slow, record
-        self.counts = {"solo": 0, "combo": 0, "ckpt": 0, "report": 0}
+        self.counts = {"solo": 0, "combo": 0, "ckpt": 0, "report": 0, "saves": 0}
         self.epochs = []
         self.in_ckpt = self.in_report = False
 
@@ -96,7 +96,8 @@ class Hooks:
 
         def io_event(fn, name):
             def wrapped(*a, **k):
-                if h.in_ckpt and h.fail and h.counts["ckpt"] + 1 == h.fail[1]:
+                if h.in_ckpt and h.fail and h.fail[0] in (errno.ENOSPC, errno.EACCES) \
+                        and h.counts["ckpt"] + 1 == h.fail[1]:
                     err = h.fail[0]
                     raise OSError(err, os.strerror(err), str(a[0]) if a else name)
                 out = fn(*a, **k)
@@ -109,6 +110,9 @@ class Hooks:
         save_ckpt = ckpt.save_checkpoint
 
         def save_checkpoint(*a, **k):
+            h.counts["saves"] += 1
+            if h.fail and h.counts["saves"] == h.fail[1]:
+                real_failure(*h.fail)
             h.in_ckpt = True
             try:
                 return save_ckpt(*a, **k)
@@ -136,6 +140,21 @@ class Hooks:
         scoring.add_scores = lambda m, *a, **k: m
         if self.kill and self.kill[0] == "time":
             threading.Timer(self.kill[1], _die).start()
+
+
+def real_failure(mode, at, arg):
+    """From this moment the kernel makes writes fail: ``fsize`` (RLIMIT_FSIZE = ``arg`` bytes: a write
+    past it fails with EFBIG, SIGXFSZ ignored) or ``tmpfs`` (a filler file leaves ``arg[1]`` bytes free
+    on the small tmpfs at ``arg[0]``: ENOSPC)."""
+    if mode == "fsize":
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (arg, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    elif mode == "tmpfs":
+        mount, leave = arg
+        st = os.statvfs(mount)
+        with open(os.path.join(mount, "filler"), "wb") as f:
+            f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - leave))
 
 
 def child(argv, hooks=None, log=None, wait=True):
@@ -255,7 +274,8 @@ def _saved(trials, t, save, res_root):
 def part_kill(work, refs, n, rng, save=None):
     kinds = ["solo", "combo", "ckpt", "report", "time"]
     trials = []
-    for i in range(n):
+    i = 0
+    while sum(t["killed"] for t in trials) < n and i < 2 * n + 10:   # n kills that landed
         scheme = list(SCHEMES)[i % len(SCHEMES)]
         ref = refs[scheme]
         kind = kinds[rng.randrange(len(kinds))]
@@ -283,10 +303,13 @@ def part_kill(work, refs, n, rng, save=None):
         print(f"  kill {i}: {scheme} {kind}@{at} killed={killed} done={done_at_kill} start={start} "
               f"survived={t['survived']}", flush=True)
         _saved(trials, t, save, res_root)
+        i += 1
     return trials
 
 
-CKPT_FAULTS = ("missing", "empty", "truncated", "garbage", "other-model")
+# other-model+manifest: another model's file and a manifest rewritten to match it (a checkpoint folder
+# assembled by hand): only the loader can tell
+CKPT_FAULTS = ("missing", "empty", "truncated", "garbage", "other-model", "other-model+manifest")
 
 
 def _break(path, fault, other, rng):
@@ -306,8 +329,11 @@ def _break(path, fault, other, rng):
         size = os.path.getsize(path) if os.path.exists(path) else 64
         with open(path, "wb") as f:
             f.write(bytes(rng.randrange(256) for _ in range(max(size, 1))))
-    elif fault == "other-model":
+    elif fault.startswith("other-model"):
         shutil.copyfile(other, path)
+        if fault.endswith("+manifest"):
+            from vaegan_gluon.train import checkpoint as ckpt   # file hashes only, no mxnet operation
+            ckpt._write_manifest(os.path.dirname(path))
 
 
 def part_checkpoint(work, refs, n, rng, save=None):
@@ -319,9 +345,15 @@ def part_checkpoint(work, refs, n, rng, save=None):
         files = ["latest.json"] + [os.path.join(latest, f) for f in sorted(os.listdir(os.path.join(ck, latest)))]
         for f in files:
             for fault in CKPT_FAULTS:
+                if fault.endswith("+manifest") and os.path.basename(f) in ("latest.json", "manifest.json"):
+                    continue   # latest.json is outside the manifest; a rewritten manifest is no damage
                 for both in (False, True):   # both: the same file broken in every kept checkpoint
                     combos.append((scheme, f, fault, both))
     rng.shuffle(combos)
+    grid = [c for c in combos if c[0] == list(SCHEMES)[0]]   # every file x every damage x both, one scheme
+    if n >= len(grid):   # then the others' newest checkpoint, then the others' every checkpoint
+        combos = grid + [c for c in combos if c[0] != grid[0][0] and not c[3]] + [
+            c for c in combos if c[0] != grid[0][0] and c[3]]
     for i, (scheme, f, fault, both) in enumerate(combos[:n]):
         ref = refs[scheme]
         res_root = os.path.join(work, f"ckpt-{i:03d}")
@@ -343,15 +375,17 @@ def part_checkpoint(work, refs, n, rng, save=None):
         errors = error_lines(r["stderr"])
         epochs = r.get("epochs", [])
         t = {"part": "checkpoint", "scheme": scheme, "file": f, "fault": fault, "every_checkpoint": both,
+             "combos_of_scheme": sum(c[0] == scheme for c in combos),
              "status": r["status"], "traceback": tracebacks(r["stderr"]), "resume_start": epochs[0] if epochs else None,
              "fell_back": bool(warned) and len(events) == 1, "stopped": r["status"] == 2 and len(errors) == 1,
              "names_file": bool(errors) and os.path.basename(f) in errors[0] or bool(warned),
+             "message": (errors or warned or [""])[0][:1000],
              "stats_differ": stats_rows(d, events=False) != ref["stats"] if r["status"] == 0 else False}
         t["silent_restart"] = r["status"] == 0 and not warned and t["resume_start"] == 0
         t["silent"] = r["status"] == 0 and not warned and epochs != []   # trained again without saying so
         t["lost_epochs"] = (len(ref["stats"]) - t["resume_start"]) if (t["resume_start"] is not None) else 0
         t["survived"] = (not t["traceback"] and not t["silent_restart"] and not t["stats_differ"]
-                         and not t["silent"] and (t["fell_back"] or t["stopped"] or
+                         and not t["silent"] and (t["fell_back"] or (t["stopped"] and t["names_file"]) or
                                                   (r["status"] == 0 and not epochs)))
         trials.append(t)
         print(f"  checkpoint {i}: {scheme} {f} {fault} every={both} status={r['status']} fell_back={t['fell_back']} "
@@ -360,33 +394,92 @@ def part_checkpoint(work, refs, n, rng, save=None):
     return trials
 
 
+DISK_MODES = ("ENOSPC", "EACCES", "fsize", "tmpfs")
+
+
+def _mount_tmpfs(path, size="64m"):
+    """A small tmpfs at ``path`` (root only); None if mounted, else why not."""
+    os.makedirs(path, exist_ok=True)
+    import subprocess
+    try:
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"{type(err).__name__}: {err}"
+    return None if p.returncode == 0 else (p.stderr.strip() or f"mount exit {p.returncode}")
+
+
+def _umount(path):
+    import subprocess
+    subprocess.run(["umount", path], capture_output=True, timeout=60)
+
+
+def _ckpt_bytes(ref):
+    """(total bytes, largest file) of the reference's newest checkpoint folder."""
+    ck = os.path.join(ref["dir"], "checkpoints")
+    folder = sorted(e for e in os.listdir(ck) if e.startswith("epoch-"))[-1]
+    sizes = [os.path.getsize(os.path.join(ck, folder, f)) for f in os.listdir(os.path.join(ck, folder))]
+    return sum(sizes), max(sizes)
+
+
 def part_diskfull(work, refs, n, rng, save=None):
+    """A checkpoint write that fails: an injected OSError (ENOSPC, EACCES) at a seeded I/O step; the
+    kernel's own EFBIG past RLIMIT_FSIZE; a real ENOSPC on a small tmpfs filled up to a seeded number of
+    free bytes (root only). Then --resume once the cause is gone."""
     trials = []
-    for i in range(n):
-        scheme = list(SCHEMES)[i % len(SCHEMES)]
-        ref = refs[scheme]
-        err = (errno.ENOSPC, errno.EACCES)[i % 2]
-        at = rng.randint(ref["counts"]["ckpt"] // 5 + 1, ref["counts"]["ckpt"])   # not the epoch-0 checkpoint
-        res_root = os.path.join(work, f"disk-{i:03d}")
-        r = child(argv_for(scheme, res_root), Hooks(fail=(err, at)))
-        d = run_dir_of(res_root)
-        errors = error_lines(r["stderr"])
-        from vaegan_gluon.train import checkpoint as ckpt   # no mxnet operation: only file checks
-        latest = ckpt.latest_checkpoint(os.path.join(d, "checkpoints")) if d else None
-        intact = latest is not None and ckpt.verify_checkpoint(latest) is None
-        again = child(argv_for(scheme, res_root, "--resume"), Hooks())
-        t = {"part": "diskfull", "scheme": scheme, "errno": errno.errorcode[err], "at": at, "status": r["status"],
-             "clear_message": len(errors) == 1 and "could not write checkpoint" in errors[0]
-             and os.strerror(err) in errors[0],
-             "previous_intact": intact, "traceback": tracebacks(r["stderr"], again["stderr"]),
-             "resume_status": again["status"], "stats_differ": stats_rows(d) != ref["stats"] if d else True,
-             "lost_epochs": 0}
-        t["survived"] = (r["status"] == 1 and t["clear_message"] and intact and not t["traceback"]
-                         and again["status"] == 0 and not t["stats_differ"])
-        trials.append(t)
-        print(f"  disk {i}: {scheme} {t['errno']}@{at} status={r['status']} intact={intact} "
-              f"survived={t['survived']}", flush=True)
-        _saved(trials, t, save, res_root)
+    mount = os.path.join(work, "tmpfs")
+    no_tmpfs = _mount_tmpfs(mount) if n else "not tried"
+    try:
+        for i in range(n):
+            scheme = list(SCHEMES)[i % len(SCHEMES)]
+            mode = DISK_MODES[i % len(DISK_MODES)]   # 12 trials: every scheme meets every mode
+            if mode == "tmpfs" and no_tmpfs:
+                mode = "fsize"
+            ref = refs[scheme]
+            total, largest = _ckpt_bytes(ref)
+            if mode in ("ENOSPC", "EACCES"):
+                err = getattr(errno, mode)
+                at = rng.randint(ref["counts"]["ckpt"] // 5 + 1, ref["counts"]["ckpt"])   # not the epoch-0 one
+                fail, detail = (err, at), at
+            else:
+                at = rng.randint(2, ref["counts"]["saves"])   # the save of epoch at-1: epoch-0 one exists
+                arg = rng.randint(64, largest - 1) if mode == "fsize" else (mount, rng.randint(0, total // 2))
+                fail, detail = (mode, at, arg), f"save {at}, " + (
+                    f"RLIMIT_FSIZE {arg} B" if mode == "fsize" else f"{arg[1]} B free")
+            res_root = os.path.join(mount if mode == "tmpfs" else work, f"disk-{i:03d}")
+            r = child(argv_for(scheme, res_root), Hooks(fail=fail))
+            d = run_dir_of(res_root)
+            errors = error_lines(r["stderr"])
+            from vaegan_gluon.train import checkpoint as ckpt   # no mxnet operation: only file checks
+            latest = ckpt.latest_checkpoint(os.path.join(d, "checkpoints")) if d else None
+            intact = latest is not None and ckpt.verify_checkpoint(latest) is None
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(mount, "filler"))   # the user frees disk space
+            again = child(argv_for(scheme, res_root, "--resume"), Hooks())
+            why = {"ENOSPC": (os.strerror(errno.ENOSPC),), "EACCES": (os.strerror(errno.EACCES),),
+                   "fsize": (os.strerror(errno.EFBIG), "Write incomplete"),
+                   "tmpfs": (os.strerror(errno.ENOSPC), "Write incomplete")}[mode]
+            t = {"part": "diskfull", "scheme": scheme, "mode": mode, "errno": mode if mode in ("ENOSPC", "EACCES")
+                 else ("EFBIG" if mode == "fsize" else "ENOSPC"), "at": detail, "status": r["status"],
+                 "signal": r["signal"], "message": errors[0][:400] if errors else r["stderr"][-400:],
+                 "clear_message": len(errors) == 1 and "could not write checkpoint" in errors[0]
+                 and "--resume" in errors[0] and any(w in errors[0] for w in why),
+                 "previous_intact": intact, "traceback": tracebacks(r["stderr"], again["stderr"]),
+                 "resume_status": again["status"], "stats_differ": stats_rows(d) != ref["stats"] if d else True,
+                 "weights_differ": weights(d) != ref["weights"] if d else True, "lost_epochs": 0}
+            t["survived"] = (r["status"] == 1 and t["clear_message"] and intact and not t["traceback"]
+                             and again["status"] == 0 and not t["stats_differ"] and not t["weights_differ"])
+            trials.append(t)
+            print(f"  disk {i}: {scheme} {mode} {detail} status={r['status']} intact={intact} "
+                  f"survived={t['survived']} {t['message'][:200]}", flush=True)
+            if mode == "tmpfs" and not t["survived"]:   # kept past the umount
+                shutil.copytree(res_root, os.path.join(work, f"disk-{i:03d}"), dirs_exist_ok=True)
+            _saved(trials, t, save, res_root)
+    finally:
+        if not no_tmpfs:
+            _umount(mount)
+    if no_tmpfs and n:
+        trials.append({"part": "diskfull-note", "survived": True, "tmpfs": f"not possible: {no_tmpfs}"})
     return trials
 
 
@@ -688,10 +781,12 @@ def summarize(trials):
     k = by("kill")
     if k:
         kinds = sorted({t["kind"] for t in k})
-        rows.append(("SIGKILL at a seeded moment (" + ", ".join(f"{sum(t['kind'] == x for t in k)} {x}" for x in kinds)
-                     + "), then --resume; learnable_loss, larsen, aegan",
-                     f"{len(k)} ({sum(t['killed'] for t in k)} killed"
-                     + ("; the others ended before their moment)" if not all(t["killed"] for t in k) else ")"),
+        landed = [t for t in k if t["killed"]]
+        rows.append(("SIGKILL at a seeded moment (landed: " + ", ".join(
+                     f"{sum(t['kind'] == x for t in landed)} {x}" for x in kinds) + "), then --resume; " + ", ".join(
+                     f"{x} {sum(t['scheme'] == x for t in landed)}" for x in SCHEMES),
+                     f"{len(k)} ({len(landed)} landed"
+                     + ("; the others' run ended before their moment: drawn again)" if len(landed) < len(k) else ")"),
                      sum(t["survived"] for t in k),
                      f"{sum(t['lost_epochs'] for t in k)} epochs",
                      f"{sum(t['stats_differ'] for t in k)} runs with statistics differing bitwise, "
@@ -699,18 +794,32 @@ def summarize(trials):
                      f"{sum(t['traceback'] for t in k)} tracebacks, {sum(not t['killed'] for t in k)} not killed"))
     c = by("checkpoint")
     if c:
+        cover = ", ".join(f"{x} {len({(t['file'], t['fault'], t['every_checkpoint']) for t in c if t['scheme'] == x})}"
+                          f" of {max([t.get('combos_of_scheme', 0) for t in c if t['scheme'] == x] or [0])}"
+                          for x in SCHEMES if any(t["scheme"] == x for t in c))
         rows.append(("broken checkpoint file (" + ", ".join(CKPT_FAULTS) + "; latest.json, parameters, optimiser "
-                     "states, state.json, manifest), then --resume", len(c), sum(t["survived"] for t in c),
+                     "states, state.json, manifest; in the newest or in every checkpoint), then --resume; "
+                     f"file x damage x where tried: {cover}", len(c), sum(t["survived"] for t in c),
                      f"{sum(t['lost_epochs'] for t in c)} epochs retrained",
                      f"{sum(t['fell_back'] for t in c)} fell back with a message and an event row, "
                      f"{sum(t['stopped'] for t in c)} stopped with a one-line error, "
                      f"{sum(t['silent_restart'] for t in c)} silent restarts, {sum(t['traceback'] for t in c)} tracebacks"))
     d = by("diskfull")
     if d:
-        rows.append(("disk full / permission denied while writing a checkpoint, then --resume", len(d),
-                     sum(t["survived"] for t in d), "0 epochs" if all(not t["stats_differ"] for t in d) else "see json",
+        modes = {"ENOSPC": "ENOSPC injected", "EACCES": "EACCES injected", "fsize": "EFBIG past RLIMIT_FSIZE",
+                 "tmpfs": "a full 64 MB tmpfs"}
+        note = [t["tmpfs"] for t in by("diskfull-note")]
+        rows.append(("disk full / permission denied while writing a checkpoint ("
+                     + ", ".join(f"{sum(t.get('mode', t['errno']) == m for t in d)} {w}" for m, w in modes.items()
+                                 if any(t.get("mode", t["errno"]) == m for t in d))
+                     + "), then --resume", len(d), sum(t["survived"] for t in d),
+                     "0 epochs" if all(not t["stats_differ"] for t in d) else
+                     f"{sum(t['stats_differ'] for t in d)} runs differ",
                      f"{sum(t['previous_intact'] for t in d)} previous checkpoints intact, "
-                     f"{sum(t['clear_message'] for t in d)} one-line messages, {sum(t['traceback'] for t in d)} tracebacks"))
+                     f"{sum(t['clear_message'] for t in d)} one-line messages naming the cause, "
+                     f"{sum(t['traceback'] for t in d)} tracebacks, "
+                     f"{sum(not t.get('stats_differ') and not t.get('weights_differ', False) for t in d)} resumed runs "
+                     "identical to the uninterrupted one" + (f"; tmpfs {note[0]}" if note else "")))
     lk = by("lock")
     if lk:
         rows.append(("two runs, one folder (second run, second run --overwrite, stale lock of a killed run)",
@@ -755,7 +864,7 @@ def render(result):
 
 # ------------------------------------------------------------------------------------------- main
 MODES = {   # part -> count (full, quick)
-    "kill": (51, 3), "checkpoint": (12, 3), "diskfull": (4, 2), "lock": (3, 2), "settings": (1000, 200),
+    "kill": (51, 3), "checkpoint": (340, 3), "diskfull": (12, 4), "lock": (3, 2), "settings": (1000, 200),
     "images": (5200, 1000),
 }
 

@@ -4,6 +4,7 @@ The campaign (``make faults``, :mod:`benchmarks.faults`) runs these and many mor
 its regression tests, each injecting the fault itself.
 """
 import errno
+import json
 import os
 import shutil
 
@@ -288,3 +289,66 @@ def test_flip_when_disc_acc_alone_is_a_one_line_error_naming_both_keys(capsys, t
     from vaegan_gluon.train import TrainConfig
     c = TrainConfig(extra={"flip_when_disc_acc": 0.9, "flip_steps": 3})
     assert c.extra.flip_when_disc_acc == 0.9 and c.extra.flip_steps == 3
+
+
+def test_a_write_past_the_file_size_limit_keeps_the_previous_checkpoint(mnist, finished, tmp_path, monkeypatch):
+    """A real failing write (the kernel's EFBIG past RLIMIT_FSIZE, set as epoch 2's checkpoint starts):
+    MXNet's own error began with its C++ "Traceback (most recent call last):", which was the whole
+    reason in the message. It now gives the failed check, the free space and the limit, on one line."""
+    import resource
+    import signal
+    real, soft_hard = ckpt.save_checkpoint, resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    def limited(folder, epoch, *a, **k):
+        if epoch == 2:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (2000, soft_hard[1]))
+        try:
+            return real(folder, epoch, *a, **k)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, soft_hard)
+    monkeypatch.setattr(ckpt, "save_checkpoint", limited)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    out = tmp_path / "run"
+    try:
+        with pytest.raises(ckpt.CheckpointWriteError, match=r"epoch-0002 .*Write incomplete; \d+ KiB free on its "
+                                                            r"disk; files are limited to 2000 bytes .*epoch-0001 is "
+                                                            r"intact.*--resume") as e:
+            trainer("learnable_loss", out, n_epochs=3, keep_checkpoints=3).fit(mnist)
+    finally:
+        signal.signal(signal.SIGXFSZ, old)
+    assert "\n" not in str(e.value) and "Traceback" not in str(e.value)
+    assert sorted(os.listdir(out / "checkpoints")) == ["epoch-0000", "epoch-0001", "latest.json"]
+    assert ckpt.verify_checkpoint(str(out / "checkpoints" / "epoch-0001")) is None
+    monkeypatch.setattr(ckpt, "save_checkpoint", real)
+    trainer("learnable_loss", out, n_epochs=3, keep_checkpoints=3).fit(mnist, resume=True)
+    pd.testing.assert_frame_equal(stats(out), stats(finished), check_exact=True)
+
+
+def test_optimiser_json_of_another_model_names_the_file(mnist, finished, tmp_path, capfd):
+    """Found by the campaign (another model's vae.states.json with a manifest rewritten to match): the
+    reason was "KeyError: '10:0'" cut at 200 characters of path, without the file's name."""
+    run = copy_run(finished, tmp_path / "run")
+    for d in ("epoch-0001", "epoch-0002", "epoch-0003"):
+        meta = run / "checkpoints" / d / "vae.states.json"
+        m = json.loads(meta.read_text())
+        m["parts"]["99"] = 2   # another model's: a parameter these arrays do not hold
+        meta.write_text(json.dumps(m))
+        ckpt._write_manifest(str(meta.parent))
+    with pytest.raises(ckpt.CheckpointError) as e:
+        trainer("learnable_loss", run, n_epochs=3, keep_checkpoints=3).fit(mnist, resume=True)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.count("vae.states.json does not describe the arrays in vae.states") == 3
+    assert "--overwrite" in msg
+
+
+def test_an_mxnet_load_error_is_its_failed_check_not_its_traceback(mnist, finished, tmp_path, capfd):
+    """A parameter file that only the loader can reject (garbage with a matching manifest): the note
+    named MXNet's first line, "Traceback (most recent call last):"."""
+    run = copy_run(finished, tmp_path / "run")
+    f = run / "checkpoints" / "epoch-0003" / "disc.params"
+    f.write_bytes(np.random.RandomState(1).bytes(f.stat().st_size))
+    ckpt._write_manifest(str(f.parent))
+    trainer("learnable_loss", run, n_epochs=3, keep_checkpoints=3).fit(mnist, resume=True)
+    note = [line for line in capfd.readouterr().err.splitlines() if "resume:" in line]
+    assert len(note) == 1 and "(ValueError: disc.params: " in note[0] and "Traceback" not in note[0]
+    assert "Invalid NDArray file format" in note[0] and "resumed from" in note[0] and "epoch-0002" in note[0]

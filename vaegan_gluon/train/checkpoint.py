@@ -16,6 +16,7 @@ read it raises :class:`CheckpointError` naming the file and what to do: a resume
 starts again from epoch 0. A write that fails (disk full, permission denied) raises
 :class:`CheckpointWriteError`; the previous checkpoint stays published and intact.
 """
+import contextlib
 import hashlib
 import os
 import shutil
@@ -81,7 +82,14 @@ def load_optimizer(opt, path):
         return
     meta = read_json(path + ".json")
     arrays = nd.load(path)
-    states = {int(i): tuple(arrays[f"{i}:{j}"] for j in range(n)) for i, n in meta["parts"].items()}
+    try:
+        states = {int(i): tuple(arrays[f"{i}:{j}"] for j in range(n)) for i, n in meta["parts"].items()}
+        counts = {int(d): {int(k): v for k, v in c.items()} for d, c in meta["counts"].items()}
+        num_update = int(meta["num_update"])
+    except (KeyError, TypeError, ValueError, AttributeError) as err:   # the two files do not belong together
+        name = os.path.basename(path)
+        raise ValueError(f"{name}.json does not describe the arrays in {name} ({type(err).__name__}: "
+                         f"{str(err)[:80]}): they come from different checkpoints or models") from None
     params = opt._params
     for i, st in states.items():
         if not 0 <= i < len(params):
@@ -97,8 +105,8 @@ def load_optimizer(opt, path):
         upd.states = dict(states)
         upd.states_synced = dict.fromkeys(upd.states, False)   # moved to each device on first use
     o = opt._optimizer
-    o.num_update = meta["num_update"]
-    o._all_index_update_counts = {int(d): {int(k): v for k, v in c.items()} for d, c in meta["counts"].items()}
+    o.num_update = num_update
+    o._all_index_update_counts = counts
     o._index_update_count = o._all_index_update_counts.setdefault(0, {})
 
 
@@ -166,7 +174,7 @@ def save_checkpoint(folder, epoch, networks, optimizers, state, keep=1):
     except (OSError, MXNetError) as err:   # MXNetError: a failed nd.save / save_parameters
         shutil.rmtree(tmp, ignore_errors=True)
         prev = latest_checkpoint(folder) if os.path.isdir(folder) else None
-        reason = getattr(err, "strerror", None) or str(err).strip().splitlines()[0][:200]
+        reason = getattr(err, "strerror", None) or _reason(err) + _write_hint(folder)
         raise CheckpointWriteError(
             f"could not write checkpoint {final} ({type(err).__name__}: {reason}); "
             + (f"the previous checkpoint {prev} is intact: " if prev else "")
@@ -176,6 +184,20 @@ def save_checkpoint(folder, epoch, networks, optimizers, state, keep=1):
     for old in done[:-max(1, keep)]:
         shutil.rmtree(os.path.join(folder, old), ignore_errors=True)
     return final
+
+
+def _write_hint(folder):
+    """MXNet's failed write does not say why: the free space and the file size limit (ulimit -f) do."""
+    hint = ""
+    with contextlib.suppress(OSError):
+        st = os.statvfs(folder)
+        hint += f"; {st.f_bavail * st.f_frsize // 1024} KiB free on its disk"
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if soft != resource.RLIM_INFINITY:
+            hint += f"; files are limited to {soft} bytes (ulimit -f)"
+    return hint
 
 
 def latest_checkpoint(folder):
@@ -246,9 +268,18 @@ def candidates(folder):
     return order, notes
 
 
+def _reason(err):
+    """The line of an exception's message that says what went wrong: MXNet's messages start with its
+    C++ "Traceback (most recent call last):" and stack lines, and end with the failed check."""
+    lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
+    if isinstance(err, MXNetError):
+        lines = [ln for ln in lines if not ln.startswith(("Traceback (most recent call last)", "File ", "[bt]"))][-1:]
+    text = lines[0] if lines else ""
+    return text.replace("MXNetError: ", "").replace("Check failed: ", "")[:200]
+
+
 def _first_line(err):
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0][:200] if text else ''}"
+    return f"{type(err).__name__}: {_reason(err)}"
 
 
 def restore_newest(folder, restore, required=()):
@@ -300,7 +331,9 @@ def load_checkpoint(path, networks, optimizers, ctx):
         try:
             return fn(file, *args, **kw)
         except Exception as err:
-            raise ValueError(f"{file}: {_first_line(err)}") from err
+            # the folder is named by the caller; the file's name and the reason fit one line
+            name = os.path.basename(file)
+            raise ValueError(str(err) if str(err).startswith(name) else f"{name}: {_first_line(err)}") from err
     for key, net in networks.items():
         if net is not None:
             named(lambda f: net.load_parameters(f, ctx=ctx), os.path.join(path, f"{key}.params"))
