@@ -131,3 +131,16 @@ def test_splice_readme(tmp_path):
     p.write_text(f"# x\n{claims.README_BEGIN}\nold\n{claims.README_END}\nafter\n")
     claims.splice_readme(str(p), "| t |\n")
     assert claims.readme_block(str(p)) == "| t |\n" and p.read_text().endswith("after\n")
+
+
+def test_keep_small_outputs_rebuilds_the_same_table(tmp_path):
+    root = tmp_path / "results"
+    for seed in (0, 1):
+        _run(str(root), f"ConvVAE_on_x/conv{seed}", "anime-conv-vae", seed, {"fid_recon": 20.0 + seed})
+        _run(str(root), f"ConvVAE_ConvDisc_on_x/cd{seed}", "anime-conv-vae-convdisc", seed, {"fid_recon": 9.0 + seed})
+    table = claims.build_claims(str(root), commit="abc")
+    kept = claims.keep_small_outputs(table, str(tmp_path / "kept"))
+    assert len(kept) == 4 and (tmp_path / "kept" / "ConvVAE_on_x" / "conv1" / "metrics.json").exists()
+    again = claims.build_claims(str(tmp_path / "kept"), commit="abc")
+    assert [c["verdict"] for c in again["claims"]] == [c["verdict"] for c in table["claims"]]
+    assert _by_id(again, "faces-convdisc32-sharpens")["ours"] == _by_id(table, "faces-convdisc32-sharpens")["ours"]

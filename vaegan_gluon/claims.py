@@ -256,3 +256,25 @@ def readme_block(path):
     """The claims table the README at ``path`` shows (what :func:`splice_readme` wrote there)."""
     text = open(path).read()
     return text.split(README_BEGIN, 1)[1].split(README_END, 1)[0][1:]
+
+
+SMALL_OUTPUTS = ("config.json", "metrics.json", "training_statistics.csv")
+
+
+def keep_small_outputs(table, dest):
+    """Copy the small outputs (:data:`SMALL_OUTPUTS`) of every run a claim of ``table`` rests on into
+    ``dest/<model_on_data>/<run folder>`` (the layout of a results root), so that the claims table can be
+    rebuilt from a checkout; returns the run folders written."""
+    import shutil
+    written = []
+    for c in table["claims"]:
+        for d in c["runs"]["ours"] + c["runs"]["reference"]:
+            out = os.path.join(dest, os.path.basename(os.path.dirname(os.path.abspath(d))), os.path.basename(d))
+            if out in written or os.path.abspath(out) == os.path.abspath(d):
+                continue
+            os.makedirs(out, exist_ok=True)
+            for name in SMALL_OUTPUTS:
+                if os.path.exists(os.path.join(d, name)):
+                    shutil.copyfile(os.path.join(d, name), os.path.join(out, name))
+            written.append(out)
+    return written

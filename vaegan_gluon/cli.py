@@ -93,6 +93,9 @@ def build_parser():
     cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here")
     cl.add_argument("--readme", default=None, metavar="FILE",
                     help="also put the table into FILE between its claims markers (the project's README.md)")
+    cl.add_argument("--keep", default=None, metavar="DIR",
+                    help="copy the small outputs (config, metrics, statistics) of every run a claim rests on "
+                         "into DIR (e.g. results/reference/claims_runs)")
     ev = sub.add_parser("evaluate", help="re-score a finished run (FID, KID, precision/recall, coverage)",
                         description="Re-score finished results folders (old runs too) in a shipped feature "
                                     "space; updates metrics.json and the README.md report.")
@@ -234,6 +237,9 @@ def cmd_claims(args):
     print(claims_markdown(table), end="")
     if args.out:
         print("written: " + ", ".join(write_claims(table, args.out)))
+    if args.keep:
+        from .claims import keep_small_outputs
+        print(f"kept the small outputs of {len(keep_small_outputs(table, args.keep))} runs in {args.keep}")
     if args.readme:
         from .claims import splice_readme
         try:
