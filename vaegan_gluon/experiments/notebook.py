@@ -220,20 +220,31 @@ def print_study_settings(names):
                 print(f"  {net + ' parameters':22s} {p['trainable']:,} trainable + {p['non_trainable']:,} non-trainable")
 
 
-def print_models(name, scale):
-    """Print a config's models (Gluon's layer listing) and their parameter counts at ``scale``."""
+def print_models(names, scale):
+    """Print the models of ``names`` (experiments or sweeps) at ``scale``, Gluon's layer listing and
+    the parameter counts; each distinct model is printed once."""
     from ..models import count_parameters, initialize_model
     from .runner import build_models
-    cfg = get_config(name, scale)
-    shape = image_shape_of(cfg)
-    vae, disc = build_models(cfg, shape)
-    print(f"{name} at scale {scale}, images {shape}")
-    print(vae)
-    print(f"VAE parameters: {count_parameters(vae)['total']:,}")
-    if disc is not None:
-        initialize_model(disc, shape)
-        print(disc)
-        print(f"discriminator parameters: {count_parameters(disc)['total']:,}")
+    seen = {}
+    for label, cfg in _configs(names, scale):
+        shape = image_shape_of(cfg)
+        for net in ("vae", "disc"):
+            section = cfg.get(net)
+            if not section:
+                continue
+            key = _json.dumps([net, section, shape], sort_keys=True)
+            if key in seen:
+                print(f"{label}: {net} as {seen[key]}'s")
+                continue
+            seen[key] = label
+            vae, disc = build_models(cfg, shape)
+            block = vae if net == "vae" else disc
+            if net == "disc":
+                initialize_model(disc, shape)
+            p = count_parameters(block)
+            print(f"{label}: {net} at scale {scale}, images {shape}: {p['total']:,} parameters "
+                  f"({p['trainable']:,} trainable)")
+            print(block)
 
 
 def training_step_source(name):
@@ -241,7 +252,7 @@ def training_step_source(name):
     scheme, of the hybridized VAE forward that computes its PBP and KL terms)."""
     from ..train.schemes import get_scheme, VAEWithLoss
     from .. import train as _train_pkg  # noqa: F401  (registers every scheme)
-    cfg = get_config(name, "full")
+    (_, cfg), = _configs(name, "full")[:1]
     scheme = get_scheme(_train(cfg).scheme)
     parts = []
     if scheme.name == "learnable_loss":
@@ -390,3 +401,44 @@ def print_comparison(table, baseline, columns, higher_is_better=()):
             parts.append(f"{run} {v:.4g}{rel}")
         note = " (higher is better)" if col in higher_is_better else ""
         print(f"{col}{note}: " + "; ".join(parts))
+
+
+def comparison_table(results, baseline, columns):
+    """A DataFrame, one row per run: ``columns`` of its held-out metrics and, for every run but
+    ``baseline``, the relative change against it (``<column> vs <baseline>``, a fraction)."""
+    import pandas as pd
+    from .tables import metrics_table
+    table = metrics_table(results, columns=tuple(columns)).apply(pd.to_numeric, errors="coerce")
+    if baseline not in table.index:
+        raise ValueError(f"baseline {baseline!r} is not one of the runs: {list(table.index)}")
+    out = table.copy()
+    for col in [c for c in columns if c in table.columns]:
+        out[f"{col} vs {baseline}"] = (table[col] - table.at[baseline, col]) / table.at[baseline, col].__abs__()
+        out.loc[baseline, f"{col} vs {baseline}"] = float("nan")
+    return out
+
+
+#: the bar a face VAE must pass to have left the mean-face stage (the claims issue, item 1)
+MEAN_FACE_BAR = {"fid_ratio_max": 0.5, "hair_colour_min": 0.9}
+
+
+def mean_face_check(results):
+    """Has each face run left the mean face? A DataFrame: ``fid_recon``, ``fid_mean_image`` (the FID
+    of the data set's mean image repeated), their ratio, the attribute classifier's hair-colour
+    accuracy on the reconstructions, and ``left_mean_face`` (ratio <= 0.5 and hair colour >= 0.9)."""
+    import pandas as pd
+    from .runner import RunResult
+    from .tables import load_run
+    rows = {}
+    if not isinstance(results, dict):
+        results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
+    for label, r in results.items():
+        m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
+        fid, mean = m.get("fid_recon"), m.get("fid_mean_image")
+        hair = (m.get("attr_acc_recon") or {}).get("hair_colour")
+        ratio = fid / mean if fid is not None and mean else None
+        ok = None if ratio is None or hair is None else bool(
+            ratio <= MEAN_FACE_BAR["fid_ratio_max"] and hair >= MEAN_FACE_BAR["hair_colour_min"])
+        rows[label] = {"fid_recon": fid, "fid_mean_image": mean, "fid_recon / fid_mean_image": ratio,
+                       "hair_colour acc (recon)": hair, "left_mean_face": ok}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -1,0 +1,149 @@
+"""The notebooks' teaching helpers (vaegan_gluon.experiments.notebook): the facts they print come from
+the configs and the models, built without training, and agree with what a run records."""
+import glob
+import json
+import math
+import os
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from vaegan_gluon.experiments import get_config
+from vaegan_gluon.experiments import notebook as nbh
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
+CLAIMS_RUNS = os.path.join(ROOT, "results", "reference", "claims_runs")
+
+
+def test_data_sizes_match_the_loaded_splits():
+    from vaegan_gluon.experiments.runner import load_data
+    for name in ("mnist-vae-bce", "anime-conv-vae"):
+        cfg = get_config(name, "quick")
+        train, val = load_data(cfg)
+        assert nbh.data_sizes(cfg) == (len(train), len(val))
+        assert nbh.image_shape_of(cfg) == tuple(train.images.shape[1:])
+    assert nbh.data_sizes(get_config("anime-conv-vae", "full")) == (16000, 4000)   # 20,000 faces, 80/20
+    assert nbh.data_sizes(get_config("mnist-vae-bce", "full")) == (4500, 500)
+
+
+def test_optimizer_steps_count_the_last_short_batch():
+    cfg = get_config("mnist-vae-logreg", "full")     # 4,500 / 64 = 70.3 -> 71 batches, 50 epochs
+    assert nbh.optimizer_steps(cfg) == 71 * 50
+
+
+@pytest.mark.skipif(not os.path.isdir(CLAIMS_RUNS), reason="no committed claims runs")
+def test_parameter_counts_equal_what_the_runs_recorded():
+    checked = 0
+    for path in glob.glob(os.path.join(CLAIMS_RUNS, "*", "*", "metrics.json")):
+        with open(path) as f:
+            recorded = json.load(f)["parameters"]
+        with open(os.path.join(os.path.dirname(path), "config.json")) as f:
+            cfg = json.load(f)
+        counts = nbh.model_parameters(cfg)
+        for net, c in recorded.items():
+            assert counts[net]["total"] == c["total"], (path, net)
+            checked += 1
+    assert checked
+
+
+def test_study_settings_are_the_same_at_every_scale(monkeypatch, capsys):
+    outs = []
+    for scale in ("quick", "medium"):
+        monkeypatch.setenv("VAEGAN_SCALE", scale)
+        nbh.print_study_settings(["mnist-vae-logreg", "sweep-solo-combo"])
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1]
+    assert "optimizer steps        3550" in outs[0] and "vae parameters         1,276,394 trainable" in outs[0]
+
+
+def test_study_vs_here_reads_both_scales_from_the_configs():
+    df = nbh.study_vs_here(["mnist-vae-logreg", "anime-conv-vae-resnet"], "quick")
+    assert len(df) == 4
+    for name in ("mnist-vae-logreg", "anime-conv-vae-resnet"):
+        for scale, label in (("full", "study (full)"), ("quick", "here (quick)")):
+            cfg = get_config(name, scale)
+            row = df.loc[(name, label)]
+            assert row["optimizer steps"] == nbh.optimizer_steps(cfg)
+            assert row["batch size"] == cfg["train"]["batch_size"]
+            assert row["disc_weight"] == cfg["train"]["disc_weight"]
+    assert len(nbh.study_vs_here("mnist-vae-bce", "full")) == 1
+
+
+def _fake_run(root, name, scale, img_s, n_train):
+    cfg = get_config(name, scale)
+    d = os.path.join(root, f"{name}_{scale}_{img_s}")
+    os.makedirs(d)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    with open(os.path.join(d, "metrics.json"), "w") as f:
+        json.dump({"train_images_per_s": img_s, "n_train_images": n_train}, f)
+
+
+def test_measured_img_s_prefers_results_folders_and_the_largest_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(nbh, "_results_root", lambda: str(tmp_path))
+    full = get_config("anime-conv-vae-resnet", "full")
+    img_s, source = nbh.measured_img_s(full)
+    assert img_s == 20.3 and "notebooks/10" in source               # the table
+    _fake_run(str(tmp_path), "anime-conv-vae-resnet", "full", 30.0, 16000)
+    _fake_run(str(tmp_path), "anime-conv-vae-resnet", "full", 10.0, 16000)
+    _fake_run(str(tmp_path), "anime-conv-vae-resnet", "full", 50.0, 16000)
+    _fake_run(str(tmp_path), "anime-conv-vae-resnet", "quick", 999.0, 128)   # other models: ignored
+    img_s, source = nbh.measured_img_s(full)
+    assert img_s == 30.0 and "median" in source
+    hours = nbh.expected_hours("anime-conv-vae-resnet")
+    assert hours.loc["anime-conv-vae-resnet", "expected hours"] == round(16000 * 200 / 30.0 / 3600, 1)
+
+
+def test_measured_img_s_mixes_solo_and_combo_rates(tmp_path, monkeypatch):
+    monkeypatch.setattr(nbh, "_results_root", lambda: str(tmp_path))
+    from vaegan_gluon.experiments import sweep_configs
+    (label, cfg), = [(lab, c) for lab, c in sweep_configs("sweep-solo-combo", "full") if lab == "n_solo_epochs=100"]
+    img_s, _ = nbh.measured_img_s(cfg)
+    assert math.isclose(img_s, 200 / (100 / 54.7 + 100 / 20.3))
+    assert nbh.measured_img_s(get_config("faces-aegan-constant", "full"))[0] is None
+
+
+def test_comparison_table_and_mean_face_check(tmp_path):
+    from vaegan_gluon.experiments import RunResult
+    runs = {"a": RunResult(str(tmp_path), [], {"recon_bce": 100.0, "fid_recon": 10.0, "fid_mean_image": 40.0,
+                                               "attr_acc_recon": {"hair_colour": 0.95}}, None),
+            "b": RunResult(str(tmp_path), [], {"recon_bce": 110.0, "fid_recon": 30.0, "fid_mean_image": 40.0,
+                                               "attr_acc_recon": {"hair_colour": 0.99}}, None)}
+    t = nbh.comparison_table(runs, "a", ["recon_bce", "fid_recon", "missing"])
+    assert math.isclose(t.at["b", "recon_bce vs a"], 0.1) and pd.isna(t.at["a", "recon_bce vs a"])
+    check = nbh.mean_face_check(runs)
+    assert check["left_mean_face"].tolist() == [True, False]      # b: fid ratio 0.75 > 0.5
+    with pytest.raises(ValueError):
+        nbh.comparison_table(runs, "c", ["recon_bce"])
+
+
+def test_training_step_source_is_the_schemes_own():
+    from vaegan_gluon.train.larsen import LarsenVAEGAN
+    from vaegan_gluon.train.schemes import LearnableLoss
+    import inspect
+    src = nbh.training_step_source("mnist-vae-logreg")
+    assert inspect.getsource(LearnableLoss.step) in src and "losses.kl_divergence" in src
+    src = nbh.training_step_source("mnist-larsen-vaegan")
+    assert inspect.getsource(LarsenVAEGAN.forward_losses) in src
+    assert "aegan" in nbh.training_step_source("faces-aegan-constant")
+
+
+NUMBER = re.compile(r"\d[\d,]*\.\d+|\d{3,}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_every_notebook_teaches_and_checks(path):
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for call in ("print_study_settings(", "study_vs_here(", "expected_hours(", "print_models(", "show_training_step("):
+        assert call in code, call
+    checked = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
+    assert any("print_study_settings(" in c.source and c.outputs for c in checked)
+    heads = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source]
+    assert "## Summary" in heads and "## Exercises" in heads
+    assert any("$$" in c.source for c in nb.cells if c.cell_type == "markdown"), "the loss terms in math"
+    (wws,) = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## What we saw")]
+    assert not NUMBER.findall(wws), f"typed numbers in What we saw: {NUMBER.findall(wws)}"
