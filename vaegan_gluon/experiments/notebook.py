@@ -225,7 +225,7 @@ def print_models(names, scale):
     the parameter counts; each distinct model is printed once."""
     from ..models import count_parameters, initialize_model
     from .runner import build_models
-    seen = {}
+    seen, shared = {}, {}
     for label, cfg in _configs(names, scale):
         shape = image_shape_of(cfg)
         for net in ("vae", "disc"):
@@ -234,7 +234,7 @@ def print_models(names, scale):
                 continue
             key = _json.dumps([net, section, shape], sort_keys=True)
             if key in seen:
-                print(f"{label}: {net} as {seen[key]}'s")
+                shared.setdefault((seen[key], net), []).append(label)
                 continue
             seen[key] = label
             vae, disc = build_models(cfg, shape)
@@ -245,6 +245,8 @@ def print_models(names, scale):
             print(f"{label}: {net} at scale {scale}, images {shape}: {p['total']:,} parameters "
                   f"({p['trainable']:,} trainable)")
             print(block)
+    for (first, net), others in shared.items():
+        print(f"the same {net} as {first}: {', '.join(others)}")
 
 
 def training_step_source(name):
