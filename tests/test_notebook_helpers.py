@@ -131,6 +131,24 @@ def test_training_step_source_is_the_schemes_own():
     assert "aegan" in nbh.training_step_source("faces-aegan-constant")
 
 
+def test_claims_for_picks_the_notebooks_rows(tmp_path):
+    def claim(id, ours, where=None, ref="anime-conv-vae"):
+        return {"id": id, "selection": {"ours": {"experiment": ours, "where": where or {}},
+                                        "reference": {"experiment": ref, "where": {}}}}
+    table = {"commit": "x", "rule": "r", "claims": [
+        claim("resnet", "anime-conv-vae-resnet"), claim("dw20", "anime-conv-vae-resnet", {"train.disc_weight": 20}),
+        claim("decay", "anime-conv-vae-resnet", {"train.pbp_decay": 0.9}), claim("l2", "mnist-vae-bce", ref="mnist-vae-l2")]}
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(table))
+    ids = lambda names: [c["id"] for c in nbh.claims_for(names, str(path))["claims"]]  # noqa: E731
+    assert ids(["anime-conv-vae-resnet"]) == ["resnet"]
+    assert ids("sweep-disc-weight") == ["dw20"]
+    assert ids("sweep-pbp-weight") == ["decay"]            # the sweep's extra runs vary pbp_decay
+    assert ids(["mnist-vae-bce", "mnist-vae-l2"]) == ["l2"]
+    assert nbh.claims_for(["anime-conv-vae"], str(path))["reference_of"] == ["resnet", "dw20", "decay"]
+    assert nbh.claims_for(["anime-conv-vae"], str(tmp_path / "none.json")) is None
+
+
 NUMBER = re.compile(r"\d[\d,]*\.\d+|\d{3,}")
 
 
@@ -138,7 +156,8 @@ NUMBER = re.compile(r"\d[\d,]*\.\d+|\d{3,}")
 def test_every_notebook_teaches_and_checks(path):
     nb = nbformat.read(path, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    for call in ("print_study_settings(", "study_vs_here(", "expected_hours(", "print_models(", "show_training_step("):
+    for call in ("print_study_settings(", "study_vs_here(", "expected_hours(", "print_models(", "show_training_step(",
+                 "show_claims("):
         assert call in code, call
     checked = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
     assert any("print_study_settings(" in c.source and c.outputs for c in checked)

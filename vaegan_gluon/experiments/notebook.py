@@ -444,3 +444,49 @@ def mean_face_check(results):
         rows[label] = {"fid_recon": fid, "fid_mean_image": mean, "fid_recon / fid_mean_image": ratio,
                        "hair_colour acc (recon)": hair, "left_mean_face": ok}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def claims_for(names, path=None):
+    """The claims table (``results/reference/claims.json``, written by ``vaegan claims``) cut to the
+    claims this notebook's runs test: those whose ``ours`` runs are an experiment of ``names`` (with no
+    ``where``), or, for a sweep of ``names``, its base experiment with settings the sweep varies. A dict
+    :func:`vaegan_gluon.claims.claims_markdown` formats, or None when there is no table."""
+    from ..utils import read_json
+    path = path or os.path.join(_results_root(), "reference", "claims.json")
+    if not os.path.exists(path):
+        return None
+    from . import SWEEPS
+    from .sweep import sweep_runs
+    table = read_json(path)
+    if isinstance(names, str):
+        names = [names]
+    plain = {n for n in names if n not in SWEEPS}
+    swept = {}                                   # base experiment -> the settings its sweeps vary
+    for n in names:
+        if n in SWEEPS:
+            runs, spec = sweep_runs(n, "full")
+            swept.setdefault(spec["base"], set()).update(k for _, over in runs for k in over)
+
+    def tests(claim, side):
+        sel = (claim.get("selection") or {}).get(side) or {}
+        exp, where = sel.get("experiment"), set(sel.get("where") or {})
+        return (exp in plain and not where) or (exp in swept and bool(where) and where <= swept[exp])
+    return {**table, "claims": [c for c in table.get("claims", []) if tests(c, "ours")],
+            "reference_of": [c["id"] for c in table.get("claims", []) if tests(c, "reference")]}
+
+
+def show_claims(names, path=None):
+    """Display the claims rows of ``names`` (see :func:`claims_for`) as a markdown table."""
+    from IPython.display import Markdown, display
+    from ..claims import claims_markdown
+    table = claims_for(names, path)
+    if table is None:
+        print("no claims table yet: `vaegan claims` writes results/reference/claims.json")
+        return None
+    if not table["claims"]:
+        ref = table.get("reference_of") or []
+        print("no claim of the claims table has these runs as its `ours` side" +
+              (f"; they are the reference of: {', '.join(ref)}" if ref else ""))
+        return table
+    display(Markdown(claims_markdown(table)))
+    return table
