@@ -66,9 +66,37 @@ def test_each_phase_losses_fall(mnist):
 
 
 def test_pbp_decay_applies_at_exact_combo_epochs(mnist):
+    # solo epochs before the combo ones train with pbp_weight 1 (the original study's rule)
     t = fit(mnist[:128], n_epochs=8, n_solo_epochs=2, pbp_weight=2.0, pbp_decay=0.5, pbp_decay_every=2)
-    assert [r["pbp_weight"] for r in t.history] == [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 0.5, 0.5]
+    assert [r["pbp_weight"] for r in t.history] == [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 0.5, 0.5]
     assert [r["phase"] for r in t.history] == ["solo"] * 2 + ["combo"] * 6
+
+
+def test_study_values_solo_weight_one_and_decay_counts_combo_epochs(mnist):
+    """n_solo_epochs 1 with decay period 2 tells the counting rules apart. Ours counts combo epochs (the
+    study's write-up: "every 25 combo epochs"): 0.5 for combo epochs 1-2, 0.25 from the 3rd. The original's
+    code counted absolute epochs ((1 + epoch) % 2 == 0) and would decay after epoch 2 (README, Differences)."""
+    t = fit(mnist[:128], n_epochs=5, n_solo_epochs=1, pbp_weight=0.5, pbp_decay=0.5, pbp_decay_every=2,
+            disc_weight=10.0)
+    assert [r["pbp_weight"] for r in t.history] == [1.0, 0.5, 0.5, 0.25, 0.25]
+    solo = t.history[0]
+    assert solo["vae_loss"] == pytest.approx(solo["kl"] + 1.0 * solo["pbp_loss"], rel=1e-5)   # weight 1 trained
+    # a VAE trained alone (no discriminator) keeps its pbp_weight in every epoch
+    alone = fit(mnist[:128], disc=False, n_epochs=1, pbp_weight=0.5)
+    assert alone.history[0]["pbp_weight"] == 0.5
+    assert alone.history[0]["vae_loss"] == pytest.approx(alone.history[0]["kl"] + 0.5 * alone.history[0]["pbp_loss"],
+                                                         rel=1e-5)
+
+
+def test_gate_closes_on_nan_and_opens_after_solo(mnist):
+    t = fit(mnist[:128], n_epochs=2, n_solo_epochs=1, max_disc_loss=1e-6)
+    # the first combo epoch follows a solo epoch (no disc loss measured): open; any real loss then closes it
+    assert [r["adv_on"] for r in t.history] == [False, True]
+    t.history.append({"epoch": 3, "phase": "combo", "disc_loss": float("nan"), "event": ""})
+    t.gate.max_disc_loss = 100.0
+    assert t.weights_for(2)["adv_on"] is False          # a NaN disc loss closes the gate (the original's rule)
+    t.history[-1]["disc_loss"] = 1.0
+    assert t.weights_for(2)["adv_on"] is True
 
 
 def test_gate_switches_adversarial_term_off_and_on(mnist):

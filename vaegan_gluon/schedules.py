@@ -50,7 +50,8 @@ class DiscGate(Schedule):
 
     When the previous epoch's mean discriminator loss exceeds ``max_disc_loss``, the adversarial term is
     left out of the next epoch's VAE loss (the discriminator keeps training). ``max_disc_loss=None``
-    never gates.
+    never gates. A NaN loss closes the gate (as the original study's gate did); no
+    measurement yet (``None``: the first combo epoch) leaves it open.
     """
 
     def __init__(self, max_disc_loss=None):
@@ -60,9 +61,9 @@ class DiscGate(Schedule):
 
     def open(self, last_disc_loss):
         """True if the adversarial term is used this epoch, given last epoch's mean disc loss (or None)."""
-        if self.max_disc_loss is None or last_disc_loss is None or math.isnan(last_disc_loss):
+        if self.max_disc_loss is None or last_disc_loss is None:
             return True
-        return last_disc_loss <= self.max_disc_loss
+        return last_disc_loss <= self.max_disc_loss   # False for NaN
 
 
 # ----------------------------------------------------------------------------------- learning rates

@@ -223,12 +223,14 @@ class Trainer:
     def weights_for(self, epoch):
         """The weights in force in ``epoch`` (0-based), from the schedules and the last epoch's row."""
         n_combo_done = max(0, epoch - self.config.n_solo_epochs)
-        last_disc = None
-        if self.history:
-            last = [r for r in self.history if not r.get("event")]
-            last_disc = last[-1].get("disc_loss") if last else None
-        adv_on = self.phase_of(epoch) == "combo" and self.gate.open(last_disc)
-        return {"pbp_weight": self.pbp_schedule.value(n_combo_done),
+        phase = self.phase_of(epoch)
+        last = [r for r in self.history if not r.get("event")]
+        # the gate reads the last combo epoch's disc loss; after a solo epoch there is none (gate open)
+        last_disc = last[-1].get("disc_loss") if last and last[-1].get("phase") != "solo" else None
+        adv_on = phase == "combo" and self.gate.open(last_disc)
+        # solo epochs of a run with a discriminator train KL + PBP (weight 1), as the original study did
+        solo_before_combo = phase == "solo" and self.disc is not None
+        return {"pbp_weight": 1.0 if solo_before_combo else self.pbp_schedule.value(n_combo_done),
                 "disc_weight": self.config.disc_weight if adv_on else 0.0,
                 "adv_on": adv_on}
 
