@@ -113,7 +113,7 @@ def test_comparison_table_and_mean_face_check(tmp_path):
             "b": RunResult(str(tmp_path), [], {"recon_bce": 110.0, "fid_recon": 30.0, "fid_mean_image": 40.0,
                                                "attr_acc_recon": {"hair_colour": 0.99}}, None)}
     t = nbh.comparison_table(runs, "a", ["recon_bce", "fid_recon", "missing"])
-    assert math.isclose(t.at["b", "recon_bce vs a"], 0.1) and pd.isna(t.at["a", "recon_bce vs a"])
+    assert math.isclose(t.at["b", "recon_bce vs a (%)"], 10.0) and pd.isna(t.at["a", "recon_bce vs a (%)"])
     check = nbh.mean_face_check(runs)
     assert check["left_mean_face"].tolist() == [True, False]      # b: fid ratio 0.75 > 0.5
     with pytest.raises(ValueError):

@@ -407,7 +407,7 @@ def print_comparison(table, baseline, columns, higher_is_better=()):
 
 def comparison_table(results, baseline, columns):
     """A DataFrame, one row per run: ``columns`` of its held-out metrics and, for every run but
-    ``baseline``, the relative change against it (``<column> vs <baseline>``, a fraction)."""
+    ``baseline``, the relative change against it (``<column> vs <baseline> (%)``, in percent)."""
     import pandas as pd
     from .tables import metrics_table
     table = metrics_table(results, columns=tuple(columns)).apply(pd.to_numeric, errors="coerce")
@@ -415,8 +415,9 @@ def comparison_table(results, baseline, columns):
         raise ValueError(f"baseline {baseline!r} is not one of the runs: {list(table.index)}")
     out = table.copy()
     for col in [c for c in columns if c in table.columns]:
-        out[f"{col} vs {baseline}"] = (table[col] - table.at[baseline, col]) / table.at[baseline, col].__abs__()
-        out.loc[baseline, f"{col} vs {baseline}"] = float("nan")
+        key = f"{col} vs {baseline} (%)"
+        out[key] = 100 * (table[col] - table.at[baseline, col]) / abs(table.at[baseline, col])
+        out.loc[baseline, key] = float("nan")
     return out
 
 
