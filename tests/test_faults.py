@@ -352,3 +352,25 @@ def test_an_mxnet_load_error_is_its_failed_check_not_its_traceback(mnist, finish
     note = [line for line in capfd.readouterr().err.splitlines() if "resume:" in line]
     assert len(note) == 1 and "(ValueError: disc.params: " in note[0] and "Traceback" not in note[0]
     assert "Invalid NDArray file format" in note[0] and "resumed from" in note[0] and "epoch-0002" in note[0]
+
+
+@pytest.mark.parametrize("manifest", ["other-model", "not-a-dict"])
+def test_a_manifest_of_another_model_is_blamed_not_the_intact_files(mnist, finished, tmp_path, manifest):
+    """Found by the campaign: another model's manifest.json in every checkpoint made the error blame
+    disc.params ("has 100872 bytes, 13279 were written"), an intact file a user might then delete.
+    A manifest whose entries are not objects was an AttributeError."""
+    run = copy_run(finished, tmp_path / "run")
+    other = tmp_path / "other"
+    trainer("larsen", other, n_epochs=1).fit(mnist)
+    for d in ("epoch-0001", "epoch-0002", "epoch-0003"):
+        target = run / "checkpoints" / d / "manifest.json"
+        if manifest == "other-model":
+            shutil.copyfile(other / "checkpoints" / "epoch-0001" / "manifest.json", target)
+        else:
+            target.write_text('{"files": {"vae.params": 1}}')
+    with pytest.raises(ckpt.CheckpointError) as e:
+        trainer("learnable_loss", run, n_epochs=3, keep_checkpoints=3).fit(mnist, resume=True)
+    msg = str(e.value)
+    assert "\n" not in msg and "--overwrite" in msg
+    want = "manifest.json matches none of the" if manifest == "other-model" else "manifest.json is unreadable"
+    assert msg.count(want) == 3 and "disc.params" not in msg and "vae.params has" not in msg

@@ -227,19 +227,23 @@ def verify_checkpoint(path):
         return None   # written before manifests existed: the loader is the check
     try:
         files = read_json(mpath)["files"]
-        assert isinstance(files, dict)
+        assert isinstance(files, dict) and all(isinstance(m, dict) for m in files.values())
     except (OSError, ValueError, KeyError, TypeError, AssertionError):
         return f"{mpath} is unreadable"
+    problems = []
     for name, meta in files.items():
         p = os.path.join(path, name)
         if not os.path.isfile(p):
-            return f"{p} is missing"
-        size = os.path.getsize(p)
-        if size != meta.get("bytes"):
-            return f"{p} has {size} bytes, {meta.get('bytes')} were written (truncated or replaced)"
-        if file_digest(p) != meta.get("sha256"):
-            return f"{p} does not match its sha256 (overwritten or corrupted)"
-    return None
+            problems.append(f"{p} is missing")
+        elif os.path.getsize(p) != meta.get("bytes"):
+            problems.append(f"{p} has {os.path.getsize(p)} bytes, {MANIFEST} says {meta.get('bytes')} were "
+                            "written (truncated or replaced)")
+        elif file_digest(p) != meta.get("sha256"):
+            problems.append(f"{p} does not match its sha256 in {MANIFEST} (overwritten or corrupted)")
+    if len(files) > 1 and len(problems) == len(files):   # then the manifest is the odd one out
+        return (f"{mpath} matches none of the {len(files)} files it lists (another checkpoint's or model's "
+                "manifest, or every file replaced)")
+    return problems[0] if problems else None
 
 
 def candidates(folder):
