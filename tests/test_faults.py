@@ -374,3 +374,19 @@ def test_a_manifest_of_another_model_is_blamed_not_the_intact_files(mnist, finis
     assert "\n" not in msg and "--overwrite" in msg
     want = "manifest.json matches none of the" if manifest == "other-model" else "manifest.json is unreadable"
     assert msg.count(want) == 3 and "disc.params" not in msg and "vae.params has" not in msg
+
+
+def test_a_state_json_of_another_run_is_named(mnist, finished, tmp_path):
+    """Found by the campaign (another model's state.json, manifest rewritten to match): the error was
+    "cannot be loaded (KeyError: 'policy')", naming no file."""
+    run = copy_run(finished, tmp_path / "run")
+    for d in ("epoch-0001", "epoch-0002", "epoch-0003"):
+        f = run / "checkpoints" / d / "state.json"
+        state = json.loads(f.read_text())
+        del state["schedules"]   # a key another scheme's run does not write
+        f.write_text(json.dumps(state))
+        ckpt._write_manifest(str(f.parent))
+    with pytest.raises(ckpt.CheckpointError) as e:
+        trainer("learnable_loss", run, n_epochs=3, keep_checkpoints=3).fit(mnist, resume=True)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.count("(state.json does not fit this run: KeyError: 'schedules')") == 3

@@ -303,7 +303,12 @@ def restore_newest(folder, restore, required=()):
                 if missing:
                     raise ValueError(f"{os.path.join(path, 'state.json')} lacks {', '.join(missing)}")
             except Exception as err:   # another model's files, unreadable arrays, ...: try the next one
-                problem = f"{path} cannot be loaded ({_first_line(err)})"
+                why = _first_line(err)
+                if not any(name in why for name in os.listdir(path)):
+                    # load_checkpoint names the file of each error it raises: this one came from applying
+                    # the state (another run's state.json lacks a key this run's scheme reads)
+                    why = f"state.json does not fit this run: {why}"
+                problem = f"{path} cannot be loaded ({why})"
         if problem is None:
             note = None if not notes else (
                 f"resume: {'; '.join(notes)}; resumed from {path} (epoch {state['epoch']}), "
