@@ -274,10 +274,14 @@ def show_training_step(name):
 #: Training throughput measured on this 2-core CPU (images/s, single process, batch of the config),
 #: used when no results folder of the same models is found. Each: an experiment whose full-scale
 #: models, image size and batch the number belongs to, ``solo`` / ``combo`` images/s (or ``mixed``:
-#: the run's own solo/combo mix, valid for the same mix), and where it was measured.
+#: the run's own solo/combo mix, valid for the same mix), and where it was measured. The face numbers
+#: come from the notebooks' committed outputs of the old medium scale (up to commit 77705be's parents),
+#: which ran the study's own models at 64x64 and batch 64 on 192-320 faces, so their img/s is the
+#: full-scale models' (first epoch included: hybridisation makes it slower, so the hours are an upper
+#: side). A results folder of the same models, found under results/, replaces them automatically.
 MEASURED_IMG_S = [
     ("anime-dense-vae", {"solo": 143.0},
-     "notebooks/03 medium run (192 faces x 8 epochs, 64x64), train_images_per_s, commit 52e7c41 outputs"),
+     "notebooks/03 medium run (192 faces x 8 epochs, 64x64), train_images_per_s (outputs of commit c0172a9)"),
     ("anime-dense-vae-logreg", {"combo": 83.3},
      "notebooks/03 medium run, train_images_per_s"),
     ("anime-conv-vae-resnet", {"solo": 54.7, "combo": 20.3},
