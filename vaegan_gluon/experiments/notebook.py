@@ -275,7 +275,7 @@ def show_training_step(name):
 #: used when no results folder of the same models is found. Each: an experiment whose full-scale
 #: models, image size and batch the number belongs to, ``solo`` / ``combo`` images/s (or ``mixed``:
 #: the run's own solo/combo mix, valid for the same mix), and where it was measured. The face numbers
-#: come from the notebooks' committed outputs of the old medium scale (up to commit 77705be's parents),
+#: come from the notebooks' committed outputs of the old medium scale (committed at c0172a9 and later),
 #: which ran the study's own models at 64x64 and batch 64 on 192-320 faces, so their img/s is the
 #: full-scale models' (first epoch included: hybridisation makes it slower, so the hours are an upper
 #: side). A results folder of the same models, found under results/, replaces them automatically.
