@@ -142,5 +142,7 @@ def test_print_provenance_prints_the_line_the_commit_test_reads(capsys):
     import re
     commit, scale = notebook_params.print_provenance("quick")
     out = capsys.readouterr().out
+    if commit is None:
+        pytest.skip("not a git checkout")
     assert re.fullmatch(r"commit: (\S+)  scale: quick\n", out)
     assert scale == "quick" and commit and out.split()[1] == commit
