@@ -216,11 +216,39 @@ def test_mode_coverage_counts_classes():
 # ------------------------------------------------------------------------------- experiments
 def test_scheme_experiments_validate_and_one_runs_at_quick_scale(tmp_path):
     from vaegan_gluon.experiments import get_config, run_experiment, sweep_configs
-    from vaegan_gluon.experiments import registry_schemes as rs
-    for name in rs.SCHEME_EXPERIMENTS:
+    from vaegan_gluon.experiments.catalog import SCHEME_EXPERIMENTS
+    for name in SCHEME_EXPERIMENTS:
         for scale in ("quick", "medium", "full"):
             get_config(name, scale)
     assert len(sweep_configs("sweep-larsen-lr-schedule", "quick")) == 4
     r = run_experiment("mnist-larsen-vaegan", scale="quick", overrides={"data.n_train": 256},
                        run_dir=str(tmp_path / "run"), progress=False)
     assert r.history[-1]["phase"] == "combo" and np.isfinite(r.history[-1]["enc_loss"])
+
+
+# ------------------------------------------------------------------------------------ discriminator outputs
+@pytest.mark.parametrize("feature_layer, n_attributes", [(None, 0), (2, 0), (None, 3), (2, 3)])
+def test_discriminator_outputs_are_named(feature_layer, n_attributes):
+    from vaegan_gluon.models.discriminators import DiscOutput, name_outputs, run_disc
+    from vaegan_gluon.train.stabilisers import disc_outputs
+    disc = small_conv_disc(feature_layer=feature_layer, n_attributes=n_attributes)
+    disc.initialize()
+    x = nd.random.uniform(shape=(4, 1, 28, 28))
+    o = run_disc(disc, x)
+    assert isinstance(o, DiscOutput) and np.allclose(o.logits.asnumpy(), disc.outputs(x).logits.asnumpy())
+    assert o.logits.shape == (4, 1)
+    assert (o.features is None) == (feature_layer is None) and (o.attributes is None) == (n_attributes == 0)
+    if feature_layer is not None:
+        assert o.features.shape == (4, 8, 7, 7)
+    if n_attributes:
+        assert o.attributes.shape == (4, 3)
+    # joint: one call on [real; fake], every output split back into its rows
+    real, fake = disc_outputs(disc, x[:2], x[2:], joint=True)
+    for part in ("logits", "features", "attributes"):
+        r, f = getattr(real, part), getattr(fake, part)
+        assert (r is None) == (f is None) == (getattr(o, part) is None)
+        if r is not None:
+            assert r.shape[0] == 2 and f.shape[0] == 2
+    with pytest.raises(ValueError, match="returned 1 outputs"):
+        name_outputs(disc, o.logits) if (feature_layer or n_attributes) else name_outputs(
+            small_conv_disc(feature_layer=2), o.logits)

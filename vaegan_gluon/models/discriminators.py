@@ -32,17 +32,46 @@ n_attributes : int
     parameters are named ``<disc prefix>attr_weight`` / ``attr_bias``; with 0 (the default) nothing is
     added and the discriminator is unchanged.
 
-Output order: ``logits``; ``(logits, features)`` with ``feature_layer``; ``(logits, attr_logits)``
-with ``n_attributes``; ``(logits, features, attr_logits)`` with both. The logits always come first and
-the features second, so code that reads ``out[0]`` / ``out[1]`` keeps working; the attribute logits are
-always last (``out[-1]``).
+Output: ``disc(x)`` (the hybridized graph's outputs) is ``logits``; ``(logits, features)`` with
+``feature_layer``; ``(logits, attr_logits)`` with ``n_attributes``; ``(logits, features, attr_logits)`` with
+both. Code reads it by name, not position: :func:`run_disc` / ``disc.outputs(x)`` return a
+:class:`DiscOutput` ``(logits, features, attributes)`` whose absent parts are None.
 """
+from typing import NamedTuple, Optional
+
 from mxnet.gluon import nn
 from mxnet.gluon.model_zoo.vision.resnet import BasicBlockV1
 
 from .layers import InstanceNoise, MinibatchDiscrimination
 
-__all__ = ["DenseLogReg", "ConvDisc", "DeepConvDisc", "ResNetDisc"]
+__all__ = ["DenseLogReg", "ConvDisc", "DeepConvDisc", "ResNetDisc", "DiscOutput", "run_disc", "name_outputs"]
+
+
+class DiscOutput(NamedTuple):
+    """A discriminator's outputs by name: ``logits`` (N, 1); ``features`` (the ``feature_layer``-th layer's
+    output) and ``attributes`` (attribute logits (N, K)) or None where the discriminator has none."""
+    logits: object
+    features: Optional[object] = None
+    attributes: Optional[object] = None
+
+
+def name_outputs(disc, out):
+    """Name the parts of ``out = disc(x)`` from the discriminator's ``feature_layer`` / ``n_attributes``.
+
+    Any HybridBlock returning ``(N, 1)`` logits is a discriminator (no feature / attribute outputs).
+    """
+    parts = list(out) if isinstance(out, (tuple, list)) else [out]
+    has_features = getattr(disc, "feature_layer", None) is not None
+    has_attributes = getattr(disc, "n_attributes", 0) > 0
+    if len(parts) != 1 + has_features + has_attributes:
+        raise ValueError(f"{type(disc).__name__} returned {len(parts)} outputs; its feature_layer / n_attributes "
+                         f"say {1 + has_features + has_attributes} (logits, features?, attribute logits?)")
+    return DiscOutput(parts[0], parts[1] if has_features else None, parts[-1] if has_attributes else None)
+
+
+def run_disc(disc, x):
+    """``disc(x)`` as a :class:`DiscOutput`."""
+    return name_outputs(disc, disc(x))
 
 
 class _Discriminator(nn.HybridBlock):
@@ -83,6 +112,10 @@ class _Discriminator(nn.HybridBlock):
             if self.minibatch_features > 0:
                 self.head.add(MinibatchDiscrimination(self.minibatch_features, self.minibatch_kernel_dims))
             self.head.add(nn.Dense(1))
+
+    def outputs(self, x):
+        """``self(x)`` as a :class:`DiscOutput` (:func:`run_disc`)."""
+        return run_disc(self, x)
 
     def set_noise_stddev(self, stddev):
         """Set the instance-noise standard deviation (used only while training)."""

@@ -43,8 +43,8 @@ from typing import Optional
 from mxnet import autograd, nd
 
 from .. import losses
+from ..models.discriminators import run_disc
 from ..schedules import make_beta_policy
-from . import stabilisers
 from .schemes import Scheme, register_scheme
 from .settings import Settings, check_choice, check_range
 
@@ -117,7 +117,7 @@ class AEGAN(Scheme):
             total, gans, betas = [], [], []
             for x, logits, ae in outs:
                 if combo:
-                    gan = losses.adversarial_loss(stabilisers.first(self.disc(nd.sigmoid(logits))), 1.0)
+                    gan = losses.adversarial_loss(run_disc(self.disc, nd.sigmoid(logits)).logits, 1.0)
                     loss, beta = self.policy.combine(ae, gan)
                     gans.append(gan)
                     betas.append(beta if isinstance(beta, nd.NDArray) else nd.full((1,), beta, ctx=x.context))

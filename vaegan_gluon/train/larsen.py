@@ -155,16 +155,9 @@ class LarsenVAEGAN(Scheme):
             z_p = nd.random.normal_like(mu)
             logits = self.vae.decode(nd.concat(z, z_p, dim=0))   # one decoder pass (see the docstring)
             fake = nd.sigmoid(logits)                             # [x_tilde; x_p], (2m, C, H, W)
-            if joint:
-                logit_all, feat_all = self.disc(nd.concat(x.detach(), fake, dim=0))
-                l_real = nd.slice_axis(logit_all, axis=0, begin=0, end=m)
-                l_fake = nd.slice_axis(logit_all, axis=0, begin=m, end=None)
-                f_real = nd.slice_axis(feat_all, axis=0, begin=0, end=m)
-                f_tilde = nd.slice_axis(feat_all, axis=0, begin=m, end=2 * m)
-            else:
-                l_real, f_real = self.disc(x.detach())
-                l_fake, f_fakes = self.disc(fake)
-                f_tilde = nd.slice_axis(f_fakes, axis=0, begin=0, end=m)
+            o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), fake, joint=joint)
+            l_real, f_real, l_fake = o_real.logits, o_real.features, o_fake.logits
+            f_tilde = nd.slice_axis(o_fake.features, axis=0, begin=0, end=m)
             l_tilde = nd.slice_axis(l_fake, axis=0, begin=0, end=m)
             l_prior = nd.slice_axis(l_fake, axis=0, begin=m, end=None)
             kl = losses.kl_divergence(mu, logvar)

@@ -15,6 +15,7 @@ from typing import List, Optional
 from mxnet import autograd, gluon, nd
 
 from .. import losses
+from ..models.discriminators import run_disc
 from . import optim  # noqa: F401  (registers the fused "multiadam" optimiser)
 from . import stabilisers
 from .settings import Settings, check_range
@@ -110,7 +111,7 @@ class Scheme(abc.ABC):
         ``(x, fake logits, ...)``), through :class:`~.stabilisers.DiscLabels` and ``disc_batches``; fills
         ``disc_loss`` / ``disc_correct_*`` in ``stats``. ``aux_loss(d_outs) -> per-context (N,) losses`` adds a
         term to the discriminator's objective (the attribute head); ``d_outs`` are the per-context
-        ``(real, fake)`` discriminator outputs (or, with ``aux_loss``, the full outputs of the real batch).
+        :class:`~vaegan_gluon.models.discriminators.DiscOutput` of the real batch.
         x.detach(): x is a node of the VAE's recorded graph; a backward through D(x) would free it."""
         with autograd.record():
             reals, fakes, d_real, d_fake, raw = [], [], [], [], []
@@ -118,8 +119,8 @@ class Scheme(abc.ABC):
                 o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), nd.sigmoid(lg).detach(),
                                                           joint=self.disc_batches == "joint")
                 raw.append(o_real)
-                d_real.append(stabilisers.first(o_real))
-                d_fake.append(stabilisers.first(o_fake))
+                d_real.append(o_real.logits)
+                d_fake.append(o_fake.logits)
             d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
             total = d_loss if aux_loss is None else [d + a for d, a in zip(d_loss, aux_loss(raw))]
         self.labels.observe(d_real, d_fake)
@@ -255,8 +256,8 @@ class LearnableLoss(Scheme):
                 attr = []
 
                 def aux(raw):
-                    attr[:] = [losses.attribute_loss(o[-1], t) for o, t in zip(raw, self._targets())]
-                    self._attr_logits = [o[-1] for o in raw]
+                    attr[:] = [losses.attribute_loss(o.attributes, t) for o, t in zip(raw, self._targets())]
+                    self._attr_logits = [o.attributes for o in raw]
                     return [self.attribute_weight * a for a in attr]
                 self.disc_half_step(outs, n, stats, aux)
                 stats["attr_loss"] = self._sum(attr)
@@ -272,13 +273,13 @@ class LearnableLoss(Scheme):
             for (x, logits, pbp, kl), t in zip(outs, targets):
                 loss = kl + pbp_w * pbp
                 if phase == "combo" and (disc_w > 0 or push):
-                    o = self.disc(nd.sigmoid(logits))
+                    o = run_disc(self.disc, nd.sigmoid(logits))
                     if disc_w > 0:
-                        adv = losses.adversarial_loss(stabilisers.first(o), 1.0)
+                        adv = losses.adversarial_loss(o.logits, 1.0)
                         adv_all.append(adv)
                         loss = loss + disc_w * adv
                     if push:
-                        a = losses.attribute_loss(o[-1], t)
+                        a = losses.attribute_loss(o.attributes, t)
                         push_all.append(a)
                         loss = loss + self.attribute_vae_weight * a
                 total.append(loss)

@@ -37,10 +37,12 @@ from typing import Optional
 from mxnet import nd
 
 from .. import losses
+from ..models.discriminators import DiscOutput, run_disc
 from ..schedules import LinearDecay
 from .settings import Settings, check_choice, check_range
 
-__all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "disc_outputs", "first", "InstanceNoiseSchedule", "STABILISER_KEYS", "DISC_BATCHES"]
+__all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "disc_outputs", "InstanceNoiseSchedule",
+           "STABILISER_KEYS", "DISC_BATCHES"]
 
 DISC_BATCHES = ("separate", "joint")
 STABILISER_KEYS = ("fake_label", "label_noise", "label_flip_prob", "flip_when_disc_acc", "flip_steps",
@@ -75,32 +77,25 @@ class StabiliserSettings(Settings):
         check_range("instance_noise_epochs", self.instance_noise_epochs, 1)
 
 
-def first(out):
-    """Logits of a discriminator output (a discriminator with ``feature_layer`` returns a tuple)."""
-    return out[0] if isinstance(out, (tuple, list)) else out
-
-
 def disc_outputs(disc, real, fake, joint=False):
-    """``(D(real), D(fake))`` outputs, from two calls (default) or one concatenated call (``joint``),
-    each output split back into its real and fake rows.
+    """``(D(real), D(fake))`` as :class:`~vaegan_gluon.models.discriminators.DiscOutput` pairs, from two calls
+    (default) or one concatenated call (``joint``) whose every output is split back into its real and fake rows.
 
     The two choices differ when D has BatchNorm (training-mode statistics over each batch or over the
     mixed batch) or minibatch discrimination (which compares images within the batch).
     """
     if not joint:
-        return disc(real), disc(fake)
+        return run_disc(disc, real), run_disc(disc, fake)
     n = real.shape[0]
-    out = disc(nd.concat(real, fake, dim=0))
-    parts = out if isinstance(out, (tuple, list)) else (out,)
-    r = tuple(nd.slice_axis(o, axis=0, begin=0, end=n) for o in parts)
-    f = tuple(nd.slice_axis(o, axis=0, begin=n, end=None) for o in parts)
-    return (r, f) if isinstance(out, (tuple, list)) else (r[0], f[0])
+    out = run_disc(disc, nd.concat(real, fake, dim=0))
+    return tuple(DiscOutput(*(None if o is None else nd.slice_axis(o, axis=0, begin=b, end=e) for o in out))
+                 for b, e in ((0, n), (n, None)))
 
 
 def disc_logits(disc, real, fake, joint=False):
     """``(D(real), D(fake))`` logits (:func:`disc_outputs`)."""
     o_real, o_fake = disc_outputs(disc, real, fake, joint)
-    return first(o_real), first(o_fake)
+    return o_real.logits, o_fake.logits
 
 
 class DiscLabels:
