@@ -164,7 +164,7 @@ def test_configuration_errors(faces):
 
 # ------------------------------------------------------------------------------- experiment
 def test_experiment_runs_at_quick_scale_and_beats_chance(tmp_path):
-    from vaegan_gluon.experiments import get_config, registry_schemes, run_experiment  # noqa: F401 (registers)
+    from vaegan_gluon.experiments import get_config, run_experiment
     for scale in ("quick", "medium", "full"):
         cfg = get_config("faces-conv-vae-convdisc-attr", scale)
         assert cfg["disc"]["n_attributes"] == 34 and cfg["train"]["extra"]["attribute_weight"] == 1.0

@@ -10,9 +10,8 @@ discriminator), ``train`` and ``eval`` (see :mod:`.runner`). Where each key's sc
     :class:`~vaegan_gluon.train.TrainConfig` as it is at runtime: its ``dataclasses.fields``, walked
     recursively into nested dataclasses; types from the annotations (``int``, ``float``, ``bool``,
     ``str``, ``Optional``/``Union``, ``Literal``, ``list``, ``dict``, ``Any``); ranges and choices from
-    the dataclasses themselves (their ``__post_init__`` / ``validate()``). While ``train.extra`` is
-    still an untyped dict, its keys are checked against the keys the schemes read
-    (:data:`.schema.UNTYPED_EXTRA_KEYS`, an interim list); once it is a dataclass, its fields.
+    the dataclasses themselves (their ``__post_init__`` / ``validate()``); ``train.extra`` is the
+    dataclass :class:`~vaegan_gluon.train.config.ExtraSettings`, so its keys are its fields.
 ``vae.*`` / ``disc.*``
     the model constructor's signature (:func:`vaegan_gluon.models.get_model`): names, and types from the
     defaults; then the model is constructed (not initialised) so its own checks run.

@@ -12,22 +12,6 @@ import math
 import typing
 
 
-# Interim, while ``TrainConfig.extra`` is an untyped dict (issue 13 item 3 types it as dataclasses beside
-# the schemes, and then the walk below reads their fields and this list is no longer used): the keys
-# the schemes read from it (tests/test_experiments.py checks the list against train/*.py), so that a
-# misspelt setting (``train.extra.label_smoothin``) is refused instead of silently ignored.
-UNTYPED_EXTRA_KEYS = (
-    "alpha", "attribute_columns", "attribute_vae_weight", "attribute_weight", "beta", "beta_policy",
-    "derivative_a", "derivative_window", "disc_batches", "equilibrium", "equilibrium_margin", "fake_label",
-    "flip_steps", "flip_when_disc_acc", "gamma", "instance_noise_epochs", "instance_noise_stddev", "kl_weight",
-    "label_flip_prob", "label_noise")
-
-
-def _open_keys(prefix):
-    """The keys a plain-dict field accepts (None: any)."""
-    return UNTYPED_EXTRA_KEYS if prefix == "train.extra" else None
-
-
 def _train_class():
     from ..train import TrainConfig
     return TrainConfig
@@ -122,12 +106,6 @@ def check_train(train, cls=None, prefix="train"):
             check_train(v, sub, f"{prefix}.{k}")
         elif not _type_ok(v, tp):
             raise ValueError(f"{prefix}.{k} must be {_type_name(tp)}, got {v!r}")
-        elif _is_open_dict(tp) and _open_keys(f"{prefix}.{k}") is not None:
-            known = _open_keys(f"{prefix}.{k}")
-            for key in v:
-                if key not in known:
-                    raise ValueError(f"unknown key {prefix}.{k}.{key}; valid keys: "
-                                     + ", ".join(f"{prefix}.{k}.{o}" for o in known))
 
 
 def _validate_tree(obj, prefix="train"):
@@ -165,13 +143,8 @@ def key_error(parts):
         if i == len(parts) - 1:
             return None
         tp = _hints(cls).get(p)
-        if _is_open_dict(tp):   # a plain dict of settings: one more level
-            known = _open_keys(f"{prefix}.{p}")
-            if i != len(parts) - 2:
-                return f"unknown key {full}: {prefix}.{p} holds plain settings"
-            if known is not None and parts[-1] not in known:
-                return f"unknown key {full}; valid keys: {', '.join(f'{prefix}.{p}.{k}' for k in known)}"
-            return None
+        if _is_open_dict(tp):   # a plain dict (any keys): one more level
+            return None if i == len(parts) - 2 else f"unknown key {full}: {prefix}.{p} holds plain settings"
         sub = _dataclass_of(tp)
         if sub is None:
             return f"unknown key {full}: {prefix}.{p} is a {_type_name(tp)} setting, not a section"
