@@ -126,7 +126,7 @@ def test_readme_shows_the_generated_table():
 def test_splice_readme(tmp_path):
     p = tmp_path / "README.md"
     p.write_text("# x\n")
-    with pytest.raises(ValueError, match="no claims markers"):
+    with pytest.raises(ValueError, match="no table markers"):
         claims.splice_readme(str(p), "| t |\n")
     p.write_text(f"# x\n{claims.README_BEGIN}\nold\n{claims.README_END}\nafter\n")
     claims.splice_readme(str(p), "| t |\n")

@@ -85,6 +85,8 @@ def build_parser():
     rep.add_argument("--thumbnails", metavar="DIR", default=None,
                      help="with --table: write small copies of each run's reconstructions here and show them")
     rep.add_argument("--thumbnail-width", type=int, default=300)
+    rep.add_argument("--readme", default=None, metavar="FILE",
+                     help="with --table: also put the table into FILE between its results markers")
     cl = sub.add_parser("claims", help="the studies' claims with verdicts, from run folders",
                         description="Score the studies' claims (vaegan_gluon.claims_catalog) over run folders: "
                                     "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.")
@@ -220,8 +222,15 @@ def cmd_report(args):
                            f"`vaegan run ... --resume` or leave it out of the table")
     if args.table:
         from .experiments import results_markdown
-        print(results_markdown(args.run_dirs, thumbnail_dir=args.thumbnails,
-                               thumbnail_width=args.thumbnail_width))
+        table = results_markdown(args.run_dirs, thumbnail_dir=args.thumbnails, thumbnail_width=args.thumbnail_width)
+        print(table)
+        if args.readme:
+            from .claims import splice_readme
+            from .experiments.tables import README_BEGIN, README_END
+            try:
+                print("written: " + splice_readme(args.readme, table + "\n", README_BEGIN, README_END))
+            except (OSError, ValueError) as err:
+                raise CLIError(str(err)) from None
         return 0
     for d in args.run_dirs:
         print(f"report: {write_report(d)}")
