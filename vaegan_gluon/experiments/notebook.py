@@ -495,3 +495,54 @@ def show_claims(names, path=None):
         return table
     display(Markdown(claims_markdown(table)))
     return table
+
+
+def load_vae(run_dir, ctx=None):
+    """The trained VAE of a finished results folder (its ``config.json`` and final ``vae.params``)."""
+    import mxnet as mx
+    from ..utils import read_json
+    from .runner import build_models
+    cfg = read_json(os.path.join(run_dir, "config.json"))
+    vae, _ = build_models(cfg, image_shape_of(cfg))
+    vae.load_parameters(os.path.join(run_dir, "vae.params"), ctx=ctx or mx.cpu())
+    return vae
+
+
+def comparison_figure(results, metric="fid_recon", n=8, path=None, title=None):
+    """One figure to compare runs by eye: the first ``n`` held-out images of the first run's data, then
+    one row of reconstructions of the same images per run, its ``metric`` in the row's title. Shown
+    as PNG (texture is judged here); ``path`` saves it too. ``results``: ``{label: RunResult or
+    results folder}``. Returns the Figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from .. import inference, viz
+    from ..utils import read_json
+    from .runner import RunResult, load_data
+    from .tables import load_run
+    if not isinstance(results, dict):
+        results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
+    labels = list(results)
+    first = _run_dir(results[labels[0]])
+    _, val = load_data(read_json(os.path.join(first, "config.json")))
+    x = val.images[:n]
+    rows, titles = [x], [f"held-out originals ({len(x)} of {len(val)})"]
+    for label in labels:
+        r = results[label]
+        trainer = getattr(r, "trainer", None) if isinstance(r, RunResult) else None
+        vae = trainer.vae if trainer is not None else load_vae(_run_dir(r))
+        m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
+        value = m.get(metric)
+        rows.append(inference.reconstruct(vae, x))
+        titles.append(f"{label}: {metric} {value:.4g}" if isinstance(value, (int, float)) else f"{label}: {metric} n/a")
+    grey = x.shape[1] == 1
+    fig, axes = plt.subplots(len(rows), 1, figsize=(max(6.0, 0.9 * n), 1.05 * len(rows) + 0.3), squeeze=False)
+    for ax, row, t in zip(axes[:, 0], rows, titles):
+        ax.imshow(viz.image_grid(np.asarray(row), nrow=n), cmap="gray" if grey else None)
+        ax.set_axis_off()
+        ax.set_title(t, fontsize=8, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, format="png", dpi=100)
+    return fig
