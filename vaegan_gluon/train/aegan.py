@@ -102,13 +102,11 @@ class AEGAN(Scheme):
     def step(self, xs, phase, weights):
         n = sum(x.shape[0] for x in xs)
         alpha = self.policy.alpha
-        with autograd.record():
-            outs = []
-            for x in xs:
-                logits, _, _ = self.vae(x)
-                # Keras MSE: mean over pixels; written as sum * (1/D) to match LearnableLoss(l2) op for op
-                ae = losses.pbp_loss(logits, x, "l2") * (1.0 / self.n_pixels)
-                outs.append((x, logits, ae))
+        def forward(x):
+            logits, _, _ = self.vae(x)
+            # Keras MSE: mean over pixels; written as sum * (1/D) to match LearnableLoss(l2) op for op
+            return x, logits, losses.pbp_loss(logits, x, "l2") * (1.0 / self.n_pixels)
+        outs = self.record(forward, xs)
         stats = {}
         combo = phase == "combo" and self.disc is not None
         if combo:
@@ -124,9 +122,7 @@ class AEGAN(Scheme):
                 else:
                     loss = alpha * ae
                 total.append(loss)
-        autograd.backward(total)
-        self.update("vae", n)
-        stats["vae_loss"] = self._sum(total)
+        self.backward_and_update(total, n, stats, "vae")
         stats["ae_loss"] = self._sum([o[2] for o in outs])
         if combo:
             stats["gan_loss"] = self._sum(gans)

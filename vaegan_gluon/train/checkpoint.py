@@ -40,6 +40,14 @@ class CheckpointWriteError(RuntimeError):
     """A checkpoint could not be written (disk full, permission denied, ...); the previous one is intact."""
 
 
+def _init_trainer(opt):
+    """What a ``gluon.Trainer`` does lazily at its first step (kvstore, parameter lists), done now."""
+    if not opt._kv_initialized:
+        opt._init_kvstore()
+    if opt._params_to_init:
+        opt._init_params()
+
+
 def save_optimizer(opt, path):
     """Save a ``gluon.Trainer``'s optimiser state to ``path`` (+ ``.json``).
 
@@ -49,10 +57,7 @@ def save_optimizer(opt, path):
     ``nd.save`` and the counters (update counts per parameter, which drive Adam's bias correction)
     to JSON. Optimisers whose states are not tuples of NDArrays fall back to ``save_states``.
     """
-    if not opt._kv_initialized:
-        opt._init_kvstore()
-    if opt._params_to_init:
-        opt._init_params()
+    _init_trainer(opt)
     if opt._update_on_kvstore or not opt._updaters:
         opt.save_states(path)
         return
@@ -97,10 +102,7 @@ def load_optimizer(opt, path):
         if any(tuple(a.shape) != tuple(params[i].shape) for a in st):
             raise ValueError(f"{path}: state of parameter #{i} has shape {tuple(st[0].shape)}, "
                              f"the model's {params[i].name} is {tuple(params[i].shape)}")
-    if not opt._kv_initialized:
-        opt._init_kvstore()
-    if opt._params_to_init:
-        opt._init_params()
+    _init_trainer(opt)
     for upd in opt._updaters:
         upd.states = dict(states)
         upd.states_synced = dict.fromkeys(upd.states, False)   # moved to each device on first use

@@ -83,12 +83,9 @@ class TrainConfig:
             raise ValueError(f"n_solo_epochs must be in [0, n_epochs={self.n_epochs}], got {self.n_solo_epochs}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-        if self.pbp_loss not in PBP_LOSSES:
-            raise ValueError(f"pbp_loss {self.pbp_loss!r} unknown: use one of {list(PBP_LOSSES)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer {self.optimizer!r} unknown: use one of {list(OPTIMIZERS)}")
-        if self.initializer not in INITIALIZERS:
-            raise ValueError(f"initializer {self.initializer!r} unknown: use one of {list(INITIALIZERS)}")
+        for name, choices in (("pbp_loss", PBP_LOSSES), ("optimizer", OPTIMIZERS), ("initializer", INITIALIZERS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} {getattr(self, name)!r} unknown: use one of {list(choices)}")
         for name in ("lr", "beta1", "beta2"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")

@@ -120,19 +120,15 @@ class LarsenVAEGAN(Scheme):
     # ------------------------------------------------------------------ solo: the pixel VAE
     def _solo_step(self, xs, weights):
         c, n = self.config, sum(x.shape[0] for x in xs)
-        with autograd.record():
-            total, pbps, kls = [], [], []
-            for x in xs:
-                logits, mu, logvar = self.vae(x)
-                pbp = losses.pbp_loss(logits, x, c.pbp_loss)
-                kl = losses.kl_divergence(mu, logvar)
-                total.append(kl + weights["pbp_weight"] * pbp)
-                pbps.append(pbp)
-                kls.append(kl)
-        autograd.backward(total)
-        for k in ("encoder", "decoder"):
-            self.update(k, n)
-        return {"vae_loss": self._sum(total), "pbp_loss": self._sum(pbps), "kl": self._sum(kls)}
+
+        def forward(x):
+            logits, mu, logvar = self.vae(x)
+            pbp = losses.pbp_loss(logits, x, c.pbp_loss)
+            kl = losses.kl_divergence(mu, logvar)
+            return kl + weights["pbp_weight"] * pbp, pbp, kl
+        total, pbps, kls = (list(t) for t in zip(*self.record(forward, xs)))
+        stats = self.backward_and_update(total, n, {}, "encoder", "decoder")
+        return dict(stats, pbp_loss=self._sum(pbps), kl=self._sum(kls))
 
     # ------------------------------------------------------------------ combo: the VAE/GAN
     def _gate(self):

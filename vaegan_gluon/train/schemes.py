@@ -131,6 +131,21 @@ class Scheme(abc.ABC):
         stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
         return d_real, d_fake
 
+    @staticmethod
+    def record(forward, xs):
+        """``[forward(x) for x in xs]`` (one entry per context) recorded by autograd."""
+        with autograd.record():
+            return [forward(x) for x in xs]
+
+    def backward_and_update(self, total, n, stats, *names):
+        """Back-propagate the per-context losses ``total``, step the optimisers ``names`` (:meth:`update`)
+        and record their sum as ``stats["vae_loss"]``: the VAE's (generator's) half of every step."""
+        autograd.backward(total)
+        for name in names:
+            self.update(name, n)
+        stats["vae_loss"] = self._sum(total)
+        return stats
+
     def _sum(self, per_ctx):
         """Sum a list of per-context (n_i,) arrays into one device scalar on ctx[0]."""
         total = None
@@ -242,11 +257,7 @@ class LearnableLoss(Scheme):
     def step(self, xs, phase, weights):
         n = sum(x.shape[0] for x in xs)
         pbp_w, disc_w = weights["pbp_weight"], weights["disc_weight"]
-        with autograd.record():
-            outs = []
-            for x in xs:
-                logits, pbp, kl = self.vae_with_loss(x)
-                outs.append((x, logits, pbp, kl))
+        outs = self.record(lambda x: (x,) + tuple(self.vae_with_loss(x)), xs)   # (x, logits, pbp, kl)
         stats = {}
         if phase == "combo":
             # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
@@ -283,9 +294,7 @@ class LearnableLoss(Scheme):
                         push_all.append(a)
                         loss = loss + self.attribute_vae_weight * a
                 total.append(loss)
-        autograd.backward(total)
-        self.update("vae", n)
-        stats["vae_loss"] = self._sum(total)
+        self.backward_and_update(total, n, stats, "vae")
         stats["pbp_loss"] = self._sum([o[2] for o in outs])
         stats["kl"] = self._sum([o[3] for o in outs])
         if adv_all:
