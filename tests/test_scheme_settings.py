@@ -72,3 +72,25 @@ def test_larsen_state_holds_gate_costs_and_labels():
     t2.scheme.load_state_dict(state)
     assert t2.scheme.state_dict() == state
     assert t2.scheme._gate() == t.scheme._gate()
+
+
+def test_beta_policy_is_abstract():
+    from vaegan_gluon.schedules import BetaPolicy, ConstantBeta
+    with pytest.raises(TypeError, match="abstract"):
+        BetaPolicy()
+
+    class NoCombine(BetaPolicy):
+        kind = "broken"
+    with pytest.raises(TypeError, match="abstract"):
+        NoCombine()
+    assert ConstantBeta(alpha=1.0, beta=0.005).beta == 0.005
+
+
+def test_json_writer_refuses_unknown_objects(tmp_path):
+    from vaegan_gluon.utils import write_json
+    path = str(tmp_path / "config.json")
+    write_json(path, {"a": np.float32(0.5), "b": np.int64(3), "c": np.arange(2), "d": (1, 2)})
+    assert json.load(open(path)) == {"a": 0.5, "b": 3, "c": [0, 1], "d": [1, 2]}
+    with pytest.raises(TypeError, match="object .* is not JSON-able"):
+        write_json(path, {"norm_layer": object()})
+    assert json.load(open(path))["b"] == 3   # the file written before is intact

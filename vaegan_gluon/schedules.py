@@ -3,6 +3,7 @@
 Every schedule has ``state_dict()`` / ``load_state_dict(d)`` so checkpoints resume it exactly.
 Adding a schedule touches only this file (and the config key that names it).
 """
+import abc
 import math
 
 __all__ = ["PBPWeight", "DiscGate", "Schedule", "ConstantLR", "StepLR", "PlateauLR", "make_lr_schedule",
@@ -262,7 +263,7 @@ class EquilibriumGate(Schedule):
 
 
 # ----------------------------------------------------------------------------- AE-GAN beta policies
-class BetaPolicy(Schedule):
+class BetaPolicy(Schedule, abc.ABC):
     """How the AE-GAN generator loss combines ``ae`` (per-image MSE) and ``gan`` (per-image BCE).
 
     ``combine(ae, gan)`` takes two ``(N,)`` NDArrays of the batch (recorded, with gradients) and returns
@@ -277,10 +278,9 @@ class BetaPolicy(Schedule):
             raise ValueError(f"alpha and beta must be >= 0, got alpha={alpha!r}, beta={beta!r}")
         self.alpha, self.beta = float(alpha), float(beta)
 
+    @abc.abstractmethod
     def combine(self, ae, gan):
-        """Abstract: each policy below defines it (see the class docstring for the contract)."""
-        raise TypeError(f"{type(self).__name__} is a base class: use one of the beta policies "
-                        "(constant, inverse, derivative, ceiling)")
+        """Each policy below defines it (see the class docstring for the contract)."""
 
 
 class ConstantBeta(BetaPolicy):

@@ -91,4 +91,5 @@ def _json_default(o):
         return o.tolist()
     if isinstance(o, (tuple, set)):
         return list(o)
-    return str(o)
+    # never str(o): a repr in config.json cannot be read back as the setting it was
+    raise TypeError(f"{type(o).__name__} {o!r:.80} is not JSON-able (numbers, strings, lists and dicts are)")
