@@ -435,8 +435,8 @@ def part_diskfull(work, refs, n, rng, save=None):
     try:
         for i in range(n):
             scheme = list(SCHEMES)[i % len(SCHEMES)]
-            # 12 trials: every scheme meets every mode; fewer (CI): the kernel's own failures first
-            mode = DISK_MODES[(i + (2 if n < len(DISK_MODES) else 0)) % len(DISK_MODES)]
+            # 12 trials: every scheme meets every mode; fewer (CI): a real full disk first
+            mode = DISK_MODES[(i + (3 if n < len(DISK_MODES) else 0)) % len(DISK_MODES)]
             if mode == "tmpfs" and no_tmpfs:
                 mode = "fsize"
             ref = refs[scheme]
@@ -808,7 +808,10 @@ def summarize(trials):
                      f"file x damage x where tried: {cover}", len(c), sum(t["survived"] for t in c),
                      f"{sum(t['lost_epochs'] for t in c)} epochs retrained",
                      f"{sum(t['fell_back'] for t in c)} fell back with a message and an event row, "
-                     f"{sum(t['stopped'] for t in c)} stopped with a one-line error, "
+                     f"{sum(t['stopped'] for t in c)} stopped with a one-line error naming the file, "
+                     f"{sum(t['survived'] and not t['fell_back'] and not t['stopped'] for t in c)} resumed with "
+                     "nothing to redo (the damage was to nothing that resume needed: e.g. manifest.json missing, "
+                     "then the loader is the check), "
                      f"{sum(t['silent_restart'] for t in c)} silent restarts, {sum(t['traceback'] for t in c)} tracebacks"))
     d = by("diskfull")
     if d:
@@ -871,8 +874,8 @@ def render(result):
 
 # ------------------------------------------------------------------------------------------- main
 MODES = {   # part -> count (full, quick)
-    "kill": (51, 3), "checkpoint": (340, 3), "diskfull": (12, 2), "lock": (3, 2), "settings": (1000, 200),
-    "images": (5200, 1000),
+    "kill": (51, 2), "checkpoint": (340, 2), "diskfull": (12, 1), "lock": (3, 1), "settings": (1000, 200),
+    "images": (5200, 600),
 }
 
 
@@ -1043,6 +1046,7 @@ def main(argv=None):
             base["command"] += f" && {new['command']} (merged: {', '.join(sorted({t['part'] for t in new['trials']}))})"
             base["seconds"] += new["seconds"]
             base.setdefault("planned", {}).update(new.get("planned") or {})
+            base["date"] = max(base.get("date", ""), new.get("date", ""))
         base["complete"] = cut and all(new.get("complete", True) for new in news)
         with open(a.merge[0], "w") as f:
             json.dump(base, f, indent=1, default=str)

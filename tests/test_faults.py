@@ -390,3 +390,18 @@ def test_a_state_json_of_another_run_is_named(mnist, finished, tmp_path):
         trainer("learnable_loss", run, n_epochs=3, keep_checkpoints=3).fit(mnist, resume=True)
     msg = str(e.value)
     assert "\n" not in msg and msg.count("(state.json does not fit this run: KeyError: 'schedules')") == 3
+
+
+def test_a_state_json_of_another_model_is_refused_even_when_every_key_fits(mnist, finished, tmp_path):
+    """Found by the campaign: a larsen run's state.json (manifest rewritten) in a learnable_loss run's
+    checkpoints was accepted -- its rows, schedules and learning-rate scale would have been continued.
+    state.json records which networks it is for."""
+    run = copy_run(finished, tmp_path / "run")
+    other = tmp_path / "other"
+    trainer("larsen", other, n_epochs=3, keep_checkpoints=3).fit(mnist)
+    for d in ("epoch-0001", "epoch-0002", "epoch-0003"):
+        shutil.copyfile(other / "checkpoints" / d / "state.json", run / "checkpoints" / d / "state.json")
+        ckpt._write_manifest(str(run / "checkpoints" / d))
+    with pytest.raises(ckpt.CheckpointError) as e:
+        trainer("learnable_loss", run, n_epochs=4, keep_checkpoints=3).fit(mnist, resume=True)
+    assert str(e.value).count("state.json: written for other networks than this run's") == 3

@@ -112,6 +112,16 @@ def load_optimizer(opt, path):
     o._index_update_count = o._all_index_update_counts.setdefault(0, {})
 
 
+def network_signature(networks):
+    """{name: digest of its parameters' structural names and shapes}: which networks a state.json is for."""
+    out = {}
+    for key, net in sorted(networks.items()):
+        if net is not None:
+            shapes = sorted((k, tuple(p.shape)) for k, p in net._collect_params_with_prefix().items())
+            out[key] = hashlib.sha256(repr(shapes).encode()).hexdigest()[:16]
+    return out
+
+
 def file_digest(path, chunk=1 << 22):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -161,7 +171,7 @@ def save_checkpoint(folder, epoch, networks, optimizers, state, keep=1):
                 net.save_parameters(os.path.join(tmp, f"{key}.params"))
         for key, opt in optimizers.items():
             save_optimizer(opt, os.path.join(tmp, f"{key}.states"))
-        write_json(os.path.join(tmp, "state.json"), dict(state, epoch=epoch))
+        write_json(os.path.join(tmp, "state.json"), dict(state, epoch=epoch, networks=network_signature(networks)))
         _write_manifest(tmp)
         # never remove the folder latest.json names before the new one is in place
         if os.path.isdir(final):
@@ -353,4 +363,6 @@ def load_checkpoint(path, networks, optimizers, ctx):
     state = named(read_json, os.path.join(path, "state.json"))
     if not isinstance(state, dict):
         raise ValueError(f"{os.path.join(path, 'state.json')} is not a JSON object")
+    if "networks" in state and state["networks"] != network_signature(networks):   # (older ones lack it)
+        raise ValueError("state.json: written for other networks than this run's (another run's state.json?)")
     return state
