@@ -996,19 +996,24 @@ def write_readme(path, table):
 
 
 def compact(result):
-    """The raw results without the scratch folders' long paths (the copy kept in git)."""
+    """The raw results without the scratch folders' long paths, strings cut at 120 characters (the copy
+    kept in git; the table renders the same from it)."""
     import re
     pat = re.compile(r"/\S*?/(faults-[a-z0-9_]+)(/tmpfs)?/(\w+-\d{3})/[^/\s]+/[^/\s]+")
 
-    def short(v):
+    def short(v, cap=120):   # long strings cut (the full ones stay in the campaign's own JSON)
         if isinstance(v, str):
-            return pat.sub(r"<\3>", v)
+            v = pat.sub(r"<\3>", v)
+            return v if len(v) <= cap else v[:cap] + "..."
         if isinstance(v, list):
             return [short(x) for x in v]
         if isinstance(v, dict):
             return {k: short(x) for k, x in v.items()}
         return v
-    return short(result)
+    # a settings trial keeps what the table counts (its argv and message are in the campaign's own JSON)
+    trials = [{k: v for k, v in t.items() if k not in ("argv", "message")} if t.get("part") == "settings" else t
+              for t in result["trials"]]
+    return dict(result, trials=short(trials))
 
 
 def main(argv=None):
@@ -1060,8 +1065,9 @@ def main(argv=None):
         table = render(result)
         print(table)
         if a.reference:
-            with open(a.reference, "w") as f:
-                json.dump(compact(result), f, indent=0, default=str)
+            with open(a.reference, "w", encoding="utf-8") as f:
+                json.dump(compact(result), f, separators=(",", ":"), ensure_ascii=False, default=str)
+                f.write("\n")
             with open(os.path.splitext(a.reference)[0] + ".md", "w") as f:
                 f.write(table + "\n")
         if a.readme:
