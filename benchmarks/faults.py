@@ -810,8 +810,8 @@ def summarize(trials):
                      f"{sum(t['fell_back'] for t in c)} fell back with a message and an event row, "
                      f"{sum(t['stopped'] for t in c)} stopped with a one-line error naming the file, "
                      f"{sum(t['survived'] and not t['fell_back'] and not t['stopped'] for t in c)} resumed with "
-                     "nothing to redo (the damage was to nothing that resume needed: e.g. manifest.json missing, "
-                     "then the loader is the check), "
+                     "nothing to redo (every file resume reads was still valid: another model's latest.json or "
+                     "disc optimiser JSON with the same content, or manifest.json missing, the loader then the check), "
                      f"{sum(t['silent_restart'] for t in c)} silent restarts, {sum(t['traceback'] for t in c)} tracebacks"))
     d = by("diskfull")
     if d:

@@ -65,3 +65,16 @@ def test_compact_copy_drops_scratch_paths():
     out = faults.compact({"trials": [{"message": msg}]})["trials"][0]["message"]
     assert out == ("vaegan: error: cannot resume from <ckpt-007>/checkpoints: <disk-003>/checkpoints/epoch-0004 "
                    "is missing")
+
+
+def test_readme_table_is_the_rendered_reference():
+    """The README's "Faults tried" numbers are generated from the committed raw results, not typed."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "benchmarks", "results", "reference_faults.json"), encoding="utf-8") as f:
+        table = faults.render(json.load(f))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    block = text[text.index(faults.README_BEGIN) + len(faults.README_BEGIN):text.index(faults.README_END)]
+    assert block.strip() == table.strip()
+    with open(os.path.join(root, "benchmarks", "results", "reference_faults.md"), encoding="utf-8") as f:
+        assert f.read().strip() == table.strip()
