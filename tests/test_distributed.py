@@ -136,10 +136,8 @@ def _write_worker(tmp_path):
 def test_two_workers_one_server_train_in_sync(tmp_path, job_env):
     import mxnet as mx
     script, out = _write_worker(tmp_path)
-    t0 = time.monotonic()
     rc = launch([PY, script, str(out), "20", "-1"], n_workers=2, n_servers=1, timeout=60,
                 env=job_env, log_dir=str(tmp_path / "logs"))
-    elapsed = time.monotonic() - t0
     assert rc == 0
     logs = sorted(os.listdir(tmp_path / "logs"))
     assert logs == ["scheduler-0.log", "server-0.log", "worker-0.log", "worker-1.log"]
@@ -158,32 +156,30 @@ def test_two_workers_one_server_train_in_sync(tmp_path, job_env):
         assert stats["shard"] == 256
         first, last = np.mean(stats["losses"][:3]), np.mean(stats["losses"][-3:])
         assert last < 0.2 * first, (r, stats["losses"])
-    assert elapsed < 60
 
 
 def test_killed_worker_stops_the_job_and_is_named(tmp_path, job_env):
     script, out = _write_worker(tmp_path)
-    t0 = time.monotonic()
     with pytest.raises(LaunchError) as ei:
         launch([PY, script, str(out), "1000", "1"], n_workers=2, n_servers=1, timeout=60,
                env=job_env)
-    elapsed = time.monotonic() - t0
     msg = str(ei.value)
     assert "worker rank 1" in msg and "SIGKILL" in msg and "pid" in msg, msg
-    assert elapsed < 30, "the survivors were not killed promptly (%.1f s)" % elapsed
-    assert not (out / "results").exists()  # rank 0 did not run to the end of 1000 steps
+    # stopped by the launcher when rank 1 died, not by the 60 s timeout (tests never assert wall-clock
+    # times: a loaded machine made a "< 30 s" check fail), and rank 0 did not run to the end of 1000 steps
+    assert "timed out" not in msg and "timeout" not in msg, msg
+    assert not (out / "results").exists()
 
 
 def test_worker_exception_fails_fast_instead_of_hanging(tmp_path, job_env):
     """Without kvstore_info's fail-fast hook a dist_sync worker that raises hangs in ps-lite's
     shutdown barrier; with it, the launcher sees exit code 1 at once."""
     script, out = _write_worker(tmp_path)
-    t0 = time.monotonic()
     with pytest.raises(LaunchError) as ei:
         launch([PY, script, str(out), "1000", "1", "raise"], n_workers=2, n_servers=1, timeout=60,
                env=job_env, log_dir=str(tmp_path / "logs"), verbose=False)
-    assert time.monotonic() - t0 < 30
     msg = str(ei.value)
+    assert "timeout" not in msg, msg      # failed fast, not at the 60 s timeout (no wall-clock asserts)
     assert "worker rank 1" in msg and "exited with code 1" in msg, msg
     assert "deliberate failure of rank 1" in msg  # tail of its log
 
@@ -192,12 +188,11 @@ def test_worker_exit_code_is_reported_with_its_log(tmp_path, job_env):
     # no mxnet here: worker 1 fails at once, everyone else would sleep forever
     cmd = ["bash", "-c", 'if [ "$DMLC_ROLE" = worker ] && [ "$DMLC_TASK_ID" = 1 ]; then '
                          'echo "boom from worker 1"; exit 3; fi; sleep 1000; :']
-    t0 = time.monotonic()
     with pytest.raises(LaunchError) as ei:
         launch(cmd, n_workers=2, n_servers=2, timeout=60, env=job_env, log_dir=str(tmp_path),
                verbose=False)
-    assert time.monotonic() - t0 < 10
     msg = str(ei.value)
+    assert "timeout" not in msg, msg      # failed fast, not at the 60 s timeout
     assert msg.startswith("worker 1 (pid ") and "exited with code 3" in msg, msg
     assert "boom from worker 1" in msg  # the tail of its log
     assert "killed the other 4 process(es)" in msg
@@ -209,7 +204,7 @@ def test_timeout_kills_everything(job_env):
     t0 = time.monotonic()
     with pytest.raises(LaunchError, match=r"timeout: the job did not finish within 2 s") as ei:
         launch(cmd, n_workers=2, n_servers=1, timeout=2, env=job_env, verbose=False)
-    assert 2 <= time.monotonic() - t0 < 8
+    assert time.monotonic() - t0 >= 2     # it waited for the timeout (an upper bound would be a wall-clock assert)
     assert "worker 0" in str(ei.value) and "scheduler 0" in str(ei.value)
 
 
