@@ -269,11 +269,9 @@ def test_ssh_path_runs_the_shipped_launch_py_and_times_out(tmp_path, job_env):
     whole local tree (launch.py, scheduler, ssh clients)."""
     hostfile = tmp_path / "hosts"
     hostfile.write_text("127.0.0.1:1\n")
-    t0 = time.monotonic()
     with pytest.raises(LaunchError, match="timeout: the ssh job did not finish within 4 s"):
         launch(["bash", "-c", "sleep 1000; :"], 1, 1, launcher="ssh", hostfile=str(hostfile),
                timeout=4, env=job_env, host_ip="127.0.0.1", verbose=False)
-    assert time.monotonic() - t0 < 10
 
 
 @pytest.mark.skipif(shutil.which("mpirun") is not None, reason="needs a host *without* mpirun")
