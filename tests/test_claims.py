@@ -144,3 +144,20 @@ def test_keep_small_outputs_rebuilds_the_same_table(tmp_path):
     again = claims.build_claims(str(tmp_path / "kept"), commit="abc")
     assert [c["verdict"] for c in again["claims"]] == [c["verdict"] for c in table["claims"]]
     assert _by_id(again, "faces-convdisc32-sharpens")["ours"] == _by_id(table, "faces-convdisc32-sharpens")["ours"]
+
+
+def test_a_run_with_other_models_is_not_a_seed_of_the_experiment(tmp_path):
+    root = str(tmp_path)
+    from vaegan_gluon.experiments.config import get_config
+    vae = get_config("anime-conv-vae", "medium")["vae"]
+    for seed in (0, 1):
+        d = _run(root, f"conv{seed}", "anime-conv-vae", seed, {"fid_recon": 20.0 + seed})
+        cfg = json.load(open(os.path.join(d, "config.json")))
+        cfg["vae"] = dict(vae)
+        json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
+    wide = _run(root, "conv_wide", "anime-conv-vae", 0, {"fid_recon": 9999.0})
+    cfg = json.load(open(os.path.join(wide, "config.json")))
+    cfg["vae"] = dict(vae, n_latent=512)
+    json.dump(cfg, open(os.path.join(wide, "config.json"), "w"))
+    base = claims.select(claims.collect_runs(root), {"experiment": "anime-conv-vae"}, "medium")
+    assert sorted(r["metrics"]["fid_recon"] for r in base) == [20.0, 21.0]

@@ -89,7 +89,18 @@ def _matches(run, sel, scale):
                 return False
         elif got != want:
             return False
-    return True
+    return _same_models(run, sel)
+
+
+def _same_models(run, sel):
+    """False when the run's networks are not the catalogue's at its scale (a run made with e.g.
+    ``--set vae.n_hidden_units=1024`` is another experiment, not a seed of this one)."""
+    from .experiments.config import get_config
+    try:
+        expected = get_config(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
+    except (KeyError, ValueError):
+        return True
+    return all(run["config"].get(k, expected.get(k)) == expected.get(k) for k in ("vae", "disc"))
 
 
 def _is_variant(run, sel):

@@ -7,7 +7,7 @@ from .scales import ANIME_BASE, ANIME_MEDIUM_NOTE, MNIST_BASE, exp
 # quick-scale model shrinks, one per model family (the full models take minutes per epoch on a CPU)
 _Q_CONV = {"vae.n_latent": 32, "vae.base_channels": 8}
 _Q_DENSE = {"vae.n_latent": 32, "vae.n_hidden_layers": 2, "vae.n_hidden_units": 256}
-# medium-scale model narrowing (faces at 32x32, 4,000 images: the catalog's scales module says why)
+# medium-scale model narrowing (faces at 32x32, 3,712 images: the catalog's scales module says why)
 _M_CONV = {"vae.n_latent": 128, "vae.base_channels": 16}
 _M_CONV1024 = {"vae.n_latent": 256, "vae.base_channels": 16}
 _M_DENSE = {"vae.n_latent": 128, "vae.n_hidden_layers": 3, "vae.n_hidden_units": 512}
