@@ -125,3 +125,13 @@ def test_anime_conv_run_end_to_end(tmp_path):
     cfg = _check_run_dir(run_dir, n_epochs=2)
     assert "synthetic-faces" in cfg["data"]["note"] and "models narrowed" in cfg["note"]
     assert not os.path.exists(os.path.join(run_dir, "checkpoints"))
+    # a finished run without checkpoints resumes by re-evaluating its final parameters (what the notebooks
+    # do with runs another notebook finished); training is not repeated
+    before = json.load(open(os.path.join(run_dir, "metrics.json")))
+    p = vaegan("run", "anime-conv-vae-convdisc", "--no-progress", "--resume", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "re-evaluated from its final parameters" in p.stderr
+    assert len(pd.read_csv(os.path.join(run_dir, "training_statistics.csv"))) == 2
+    after = json.load(open(os.path.join(run_dir, "metrics.json")))
+    assert after["recon_bce"] == pytest.approx(before["recon_bce"], rel=1e-5)
+    assert after["train_seconds"] == before["train_seconds"]
