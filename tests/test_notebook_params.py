@@ -146,3 +146,21 @@ def test_print_provenance_prints_the_line_the_commit_test_reads(capsys):
         pytest.skip("not a git checkout")
     assert re.fullmatch(r"commit: (\S+)  scale: quick\n", out)
     assert scale == "quick" and commit and out.split()[1] == commit
+
+
+def test_strip_injected_parameters(tmp_path):
+    """`make notebooks` removes papermill's injected cell, so a committed notebook keeps its own defaults
+    (nbval's VAEGAN_SCALE=quick must not be overridden by an injected scale = "medium")."""
+    from papermill.parameterize import parameterize_notebook
+    from vaegan_gluon.notebook_params import strip_injected_parameters
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    nb.metadata["papermill"] = {}
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+    out = parameterize_notebook(nb, {"scale": "medium", "resume": True})
+    p = tmp_path / "nb.ipynb"
+    nbformat.write(out, str(p))
+    assert strip_injected_parameters(str(p)) == 1
+    back = nbformat.read(str(p), as_version=4)
+    assert [c.source for c in back.cells] == [c.source for c in nbformat.read(NOTEBOOKS[0], as_version=4).cells]
+    assert strip_injected_parameters(str(p)) == 0

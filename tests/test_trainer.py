@@ -309,3 +309,52 @@ def test_release_frees_training_state_but_keeps_counts(mnist):
     assert all(p.grad_req == "null" for p in t.vae.collect_params().values())
     assert (count_parameters(t.vae), count_parameters(t.disc)) == before
     assert t.vae.sample(2).shape == (2, 1, 28, 28)
+
+
+
+_SHIFTED_NAMES = textwrap.dedent("""
+    import re, sys
+    import pandas as pd
+    import vaegan_gluon  # noqa: F401
+    from mxnet.gluon import nn
+    from vaegan_gluon.data import load
+    from vaegan_gluon.models import get_model
+    from vaegan_gluon.train import Trainer
+
+    def next_conv_index_is(target):   # Gluon's process-wide counter: the next Conv2D is conv<target>
+        n = int(re.search(r"conv(\\d+)$", nn.Conv2D(1, 1).name).group(1))
+        assert n < target, (n, target)
+        for _ in range(target - n - 1):
+            nn.Conv2D(1, 1)
+
+    out, n_epochs, first_conv, resume = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+    images = load("mnist-5k", split="train").images[:256]
+    next_conv_index_is(first_conv)
+    vae = get_model("DenseVAE", n_latent=2, n_hidden_layers=1, n_hidden_units=16, image_shape=(1, 28, 28))
+    disc = get_model("DeepConvDisc", base_channels=4)
+    Trainer(vae, disc, dict(n_epochs=n_epochs, batch_size=64, lr=1e-3, disc_weight=10.0), out_dir=out,
+            progress=False).fit(images, resume=resume)
+""")
+
+
+def test_resume_when_gluon_names_the_parameters_differently(tmp_path):
+    """Gluon 1.x names layers from process-wide counters and gluon.Trainer orders its parameters by name:
+    a resumed process whose DeepConvDisc is conv98..conv101 (sorted: conv100, conv101, conv98, conv99)
+    instead of conv20..conv23 must still give each optimiser state to its own parameter (found on a
+    medium DeepConv run: its resume failed on a shape check; with equal shapes it would load silently
+    wrong). Each run is its own process, as a real resume is."""
+    script = tmp_path / "run.py"
+    script.write_text(_SHIFTED_NAMES)
+
+    def run(out, n_epochs, first_conv, resume=False):
+        p = subprocess.run([sys.executable, str(script), str(out), str(n_epochs), str(first_conv), "1" if resume else "0"],
+                           capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        assert p.returncode == 0, p.stderr[-2000:]
+
+    timing = ["seconds", "images_per_s"]
+    run(tmp_path / "whole", 2, 20)
+    run(tmp_path / "resumed", 1, 30)
+    run(tmp_path / "resumed", 2, 98, resume=True)
+    whole = pd.read_csv(tmp_path / "whole" / "training_statistics.csv").drop(columns=timing)
+    resumed = pd.read_csv(tmp_path / "resumed" / "training_statistics.csv").drop(columns=timing)
+    pd.testing.assert_frame_equal(resumed, whole, check_exact=True)

@@ -145,3 +145,26 @@ def print_provenance(scale=None):
     commit = git_commit()
     print(f"{PROVENANCE_PREFIX}{commit or 'unknown (not a git checkout)'}  scale: {scale}")
     return commit, scale
+
+
+def strip_injected_parameters(path):
+    """Remove papermill's ``injected-parameters`` cell from an executed notebook (the outputs of the
+    other cells stay). ``make notebooks`` does this: the committed notebook keeps its own defaults, so
+    nbval's ``VAEGAN_SCALE=quick`` still applies (an injected ``scale = "medium"`` would run CI at medium);
+    the first output line still says which scale the outputs come from. Returns the number removed."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    keep = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    removed = len(nb.cells) - len(keep)
+    if removed:
+        nb.cells = keep
+        nbformat.write(nb, path)
+    return removed
+
+
+if __name__ == "__main__":   # python -m vaegan_gluon.notebook_params --strip-injected NB.ipynb ...
+    import sys
+    if len(sys.argv) < 3 or sys.argv[1] != "--strip-injected":
+        sys.exit("usage: python -m vaegan_gluon.notebook_params --strip-injected NOTEBOOK.ipynb ...")
+    for p in sys.argv[2:]:
+        print(f"{p}: removed {strip_injected_parameters(p)} injected-parameters cell(s)")

@@ -48,7 +48,16 @@ def _init_trainer(opt):
         opt._init_params()
 
 
-def save_optimizer(opt, path):
+def structural_names(networks):
+    """``{id(parameter): "net.structural.name"}`` over ``networks`` (dict name -> Block). Gluon 1.x names
+    parameters from process-wide counters (``conv9_weight`` in one process is ``conv13_weight`` in the
+    next) and ``gluon.Trainer`` orders its parameters by those names, so an optimiser state's index is
+    not stable across processes; the structural name (the block path) is."""
+    return {id(p): f"{key}.{name}" for key, net in networks.items() if net is not None
+            for name, p in net._collect_params_with_prefix().items()}
+
+
+def save_optimizer(opt, path, names=None):
     """Save a ``gluon.Trainer``'s optimiser state to ``path`` (+ ``.json``).
 
     ``gluon.Trainer.save_states`` pickles every state array into one bytes object first: for Adam on
@@ -72,12 +81,13 @@ def save_optimizer(opt, path):
             arrays[f"{idx}:{j}"] = a
     o = opt._optimizer
     nd.save(path, arrays)
-    write_json(path + ".json", {"num_update": o.num_update, "parts": parts,
+    extra = {} if names is None else {"names": {str(i): names.get(id(p)) for i, p in enumerate(opt._params)}}
+    write_json(path + ".json", {**extra, "num_update": o.num_update, "parts": parts,
                                 "counts": {str(d): {str(k): v for k, v in c.items()}
                                            for d, c in o._all_index_update_counts.items()}})
 
 
-def load_optimizer(opt, path):
+def load_optimizer(opt, path, names=None):
     """Inverse of :func:`save_optimizer` (also reads files written by ``gluon.Trainer.save_states``).
 
     Raises ``ValueError`` when the states do not fit ``opt``'s parameters (another model's file).
@@ -96,6 +106,15 @@ def load_optimizer(opt, path):
         raise ValueError(f"{name}.json does not describe the arrays in {name} ({type(err).__name__}: "
                          f"{str(err)[:80]}): they come from different checkpoints or models") from None
     params = opt._params
+    if names is not None and "names" in meta:   # saved indices -> this process's indices, by block path
+        here = {names.get(id(p)): i for i, p in enumerate(params)}
+        saved = meta["names"]
+        try:
+            remap = {int(i): here[saved[str(i)]] for i in set(states) | {int(d) for c in counts.values() for d in c}}
+        except KeyError as err:
+            raise ValueError(f"{path}: state of parameter {err.args[0]!r}, which this model does not have") from None
+        states = {remap[i]: st for i, st in states.items()}
+        counts = {d: {remap[int(k)]: v for k, v in c.items()} for d, c in counts.items()}
     for i, st in states.items():
         if not 0 <= i < len(params):
             raise ValueError(f"{path}: state of parameter #{i}, but the model has {len(params)} parameters")
@@ -169,8 +188,9 @@ def save_checkpoint(folder, epoch, networks, optimizers, state, keep=1):
         for key, net in networks.items():
             if net is not None:
                 net.save_parameters(os.path.join(tmp, f"{key}.params"))
+        names = structural_names(networks)
         for key, opt in optimizers.items():
-            save_optimizer(opt, os.path.join(tmp, f"{key}.states"))
+            save_optimizer(opt, os.path.join(tmp, f"{key}.states"), names)
         write_json(os.path.join(tmp, "state.json"), dict(state, epoch=epoch, networks=network_signature(networks)))
         _write_manifest(tmp)
         # never remove the folder latest.json names before the new one is in place
@@ -355,11 +375,12 @@ def load_checkpoint(path, networks, optimizers, ctx):
             # the folder is named by the caller; the file's name and the reason fit one line
             name = os.path.basename(file)
             raise ValueError(str(err) if str(err).startswith(name) else f"{name}: {_first_line(err)}") from err
+    names = structural_names(networks)
     for key, net in networks.items():
         if net is not None:
             named(lambda f: net.load_parameters(f, ctx=ctx), os.path.join(path, f"{key}.params"))
     for key, opt in optimizers.items():
-        named(lambda f: load_optimizer(opt, f), os.path.join(path, f"{key}.states"))
+        named(lambda f: load_optimizer(opt, f, names), os.path.join(path, f"{key}.states"))
     state = named(read_json, os.path.join(path, "state.json"))
     if not isinstance(state, dict):
         raise ValueError(f"{os.path.join(path, 'state.json')} is not a JSON object")
