@@ -32,9 +32,11 @@ def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None
     os.makedirs(os.path.join(run_dir, "images"), exist_ok=True)
     vae, disc, ctx = trainer.vae, trainer.disc, trainer.ctx[0]
     images = np.asarray(getattr(val, "images", val), dtype=np.float32)
-    vae.save_parameters(os.path.join(run_dir, "vae.params"))
-    if disc is not None:
-        disc.save_parameters(os.path.join(run_dir, "disc.params"))
+    for name, net in (("vae", vae), ("disc", disc)):   # atomic: a crash mid-write keeps the old final weights
+        if net is not None:
+            final = os.path.join(run_dir, f"{name}.params")
+            net.save_parameters(final + ".tmp")
+            os.replace(final + ".tmp", final)
 
     m = M.evaluate(vae, images, disc=disc, ctx=ctx, n_samples=n_samples, seed=trainer.config.seed)
     rows = [r for r in trainer.history if not r.get("event")]
