@@ -50,32 +50,30 @@ relative to the launch index ``DMLC_TASK_ID``; ``DMLC_RANK`` does not pin it in 
 that calls :func:`kvstore_info` with its kvstore reports its rank to the launcher (a file in the
 directory named by ``VAEGAN_LAUNCH_DIR``), so errors can say "worker rank 1"; otherwise they give the
 launch index.
+
+The code is in four modules, all importable from here: this one (locating ``launch.py``, the
+launchers), :mod:`.distributed_procs` (process bookkeeping), :mod:`.distributed_worker` (the worker
+side: ranks, sharding, fail-fast) and :mod:`.distributed_cli` (``vaegan launch``).
 """
-import argparse
 import importlib.util
 import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
+from .distributed_cli import build_parser, launch_main  # noqa: F401
+from .distributed_procs import (LAUNCHERS, LaunchError, _POLL, _KILL_GRACE, _Proc, _free_port,  # noqa: F401
+                                _kill_all, _signal_group, _status, _tail, _usable_cores, _validate)
+from .distributed_worker import (LAUNCH_DIR_ENV, LAUNCH_ID_ENV, _report_rank, install_fail_fast,  # noqa: F401
+                                 kvstore_info, shard_indices)
+
+
 __all__ = ["LaunchError", "launch", "launch_main", "kvstore_info", "shard_indices",
            "install_fail_fast", "find_launch_py", "LAUNCHERS"]
-
-LAUNCHERS = ("local", "ssh", "mpi")
-LAUNCH_DIR_ENV = "VAEGAN_LAUNCH_DIR"
-LAUNCH_ID_ENV = "VAEGAN_LAUNCH_ID"
-_POLL = 0.05          # seconds between polls of the children
-_KILL_GRACE = 2.0     # seconds between SIGTERM and SIGKILL
-
-
-class LaunchError(RuntimeError):
-    """A distributed launch failed: a process died, the timeout elapsed, or it was interrupted."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -124,202 +122,8 @@ runpy.run_path(launch_py, run_name="__main__")
 
 
 # ----------------------------------------------------------------------------------------------
-# ranks and sharding (used by the trainer inside a worker)
-# ----------------------------------------------------------------------------------------------
-def kvstore_info(kv=None, fail_fast=True):
-    """(rank, num_workers) of this process.
-
-    With a created kvstore ``kv`` (``mx.kv.create('dist_sync')``) the answer is ``(kv.rank,
-    kv.num_workers)`` - the one to shard data with - and, when running under :func:`launch`, the rank
-    is reported to the launcher so that error messages can name it. Without ``kv``: a distributed
-    worker (``DMLC_ROLE=worker``) gets ``(DMLC_TASK_ID, DMLC_NUM_WORKER)`` - the *launch index*, a
-    valid but different permutation of ranks than the kvstore's, so use it only if no process of
-    the job uses ``kv.rank``; anything else (no DMLC environment, a local kvstore, ``None``) is
-    ``(0, 1)``.
-
-    With a ``dist*`` kvstore and ``fail_fast`` (default), :func:`install_fail_fast` is called: a
-    worker whose Python code raises then exits at once instead of hanging in ps-lite's shutdown.
-    """
-    if kv is not None:
-        rank, num = int(getattr(kv, "rank", 0)), int(getattr(kv, "num_workers", 1))
-        _report_rank(rank)
-        if fail_fast and str(getattr(kv, "type", "")).startswith("dist"):
-            install_fail_fast()
-        return rank, num
-    if os.environ.get("DMLC_ROLE") == "worker":
-        num = int(os.environ.get("DMLC_NUM_WORKER", "1"))
-        rank = int(os.environ.get("DMLC_TASK_ID", os.environ.get("DMLC_RANK", "0")))
-        return rank, num
-    return 0, 1
-
-
-def install_fail_fast():
-    """Make an uncaught exception end this process at once with status 1.
-
-    Measured with mxnet 1.9.1: a dist_sync worker that raises (e.g. a shape error inside
-    ``trainer.step``) prints the traceback and then *hangs forever* in ps-lite's finalisation
-    barrier, waiting for the other nodes, so the launcher only learns of it at its timeout. With this
-    hook the traceback is printed, then ``os._exit(1)`` skips the barrier; :func:`launch` sees the
-    exit code and stops the job promptly. Idempotent."""
-    if getattr(sys.excepthook, "_vaegan_fail_fast", False):
-        return
-    previous = sys.excepthook
-
-    def hook(etype, value, tb):
-        try:
-            previous(etype, value, tb)
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:  # pragma: no cover
-                    pass
-            os._exit(130 if issubclass(etype, KeyboardInterrupt) else 1)
-
-    hook._vaegan_fail_fast = True
-    sys.excepthook = hook
-
-
-def _report_rank(rank):
-    d, task = os.environ.get(LAUNCH_DIR_ENV), os.environ.get("DMLC_TASK_ID")
-    if not d or task is None or os.environ.get("DMLC_ROLE") != "worker":
-        return
-    try:
-        tmp = os.path.join(d, "worker-%s.rank.tmp%d" % (task, os.getpid()))
-        with open(tmp, "w") as f:
-            f.write(str(rank))
-        os.replace(tmp, os.path.join(d, "worker-%s.rank" % task))
-    except OSError:
-        pass  # reporting is a courtesy for error messages; never fail training because of it
-
-
-def shard_indices(n, rank, num_workers):
-    """Indices ``range(n)`` owned by worker ``rank`` of ``num_workers``: contiguous, sizes differ by
-    at most one, together a partition of ``range(n)``. Returns a ``range``."""
-    n, rank, num_workers = int(n), int(rank), int(num_workers)
-    if n < 0:
-        raise ValueError("n must be >= 0, got %d" % n)
-    if num_workers < 1:
-        raise ValueError("num_workers must be >= 1, got %d" % num_workers)
-    if not 0 <= rank < num_workers:
-        raise ValueError("rank must be in [0, %d), got %d" % (num_workers, rank))
-    base, extra = divmod(n, num_workers)
-    start = rank * base + min(rank, extra)
-    return range(start, start + base + (1 if rank < extra else 0))
-
-
-# ----------------------------------------------------------------------------------------------
-# process bookkeeping
-# ----------------------------------------------------------------------------------------------
-class _Proc:
-    def __init__(self, role, index, popen, log_path=None):
-        self.role, self.index, self.popen, self.log_path = role, index, popen, log_path
-        self.pid = popen.pid
-        self.pgid = popen.pid  # start_new_session=True: the child leads its own session and group
-
-    def describe(self, launch_dir=None):
-        s = "%s %d" % (self.role, self.index)
-        if self.role == "worker" and launch_dir:
-            try:
-                with open(os.path.join(launch_dir, "worker-%d.rank" % self.index)) as f:
-                    s = "worker rank %d (launch index %d" % (int(f.read().strip()), self.index)
-                    return s + ", pid %d)" % self.pid
-            except (OSError, ValueError):
-                pass
-        return s + " (pid %d)" % self.pid
-
-
-def _status(rc):
-    if rc is None:
-        return "still running"
-    if rc < 0:
-        try:
-            name = signal.Signals(-rc).name
-        except ValueError:
-            name = "signal %d" % -rc
-        return "was killed by signal %s (%d)" % (name, -rc)
-    return "exited with code %d" % rc
-
-
-def _tail(path, n=15):
-    if not path:
-        return ""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 8192))
-            lines = f.read().decode("utf-8", "replace").splitlines()[-n:]
-    except OSError:
-        return ""
-    return "\n  last lines of %s:\n    %s" % (path, "\n    ".join(lines)) if lines else ""
-
-
-def _signal_group(p, sig):
-    try:
-        os.killpg(p.pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _kill_all(procs, grace=_KILL_GRACE):
-    """SIGTERM every group, SIGKILL what is left after ``grace`` seconds, reap every child."""
-    for p in procs:
-        _signal_group(p, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(p.popen.poll() is None for p in procs):
-        time.sleep(_POLL)
-    for p in procs:  # also members of the group that outlived its leader (e.g. bash -> python)
-        _signal_group(p, signal.SIGKILL)
-    for p in procs:
-        try:
-            p.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (D state)
-            pass
-
-
-def _free_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def _usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-# ----------------------------------------------------------------------------------------------
 # launch
 # ----------------------------------------------------------------------------------------------
-def _validate(command, n_workers, n_servers, launcher, hostfile, timeout):
-    if isinstance(command, str) or not command or not all(isinstance(c, str) for c in command):
-        raise ValueError("command must be a non-empty list of strings, e.g. ['python', 'train.py']")
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError("n_workers must be an integer >= 1, got %r" % (n_workers,))
-    if n_servers is None:
-        n_servers = n_workers
-    if isinstance(n_servers, bool) or not isinstance(n_servers, int) or n_servers < 1:
-        raise ValueError("n_servers must be an integer >= 1 (the dist kvstore needs a server), got %r"
-                         % (n_servers,))
-    if launcher not in LAUNCHERS:
-        raise ValueError("launcher must be one of %s, got %r" % (", ".join(LAUNCHERS), launcher))
-    if launcher == "local" and hostfile is not None:
-        raise ValueError("--hostfile is only used by the ssh and mpi launchers, not by 'local'")
-    if launcher == "ssh" and hostfile is None:
-        raise ValueError("the ssh launcher needs a hostfile (one host per line, optional :port)")
-    if hostfile is not None:
-        if not os.path.isfile(hostfile):
-            raise ValueError("hostfile %r does not exist" % hostfile)
-        with open(hostfile) as f:
-            if not any(line.strip() for line in f):
-                raise ValueError("hostfile %r lists no host" % hostfile)
-    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
-        raise ValueError("timeout must be a positive number of seconds, got %r" % (timeout,))
-    return n_servers
-
-
 def launch(command, n_workers, n_servers=None, launcher="local", hostfile=None, timeout=None,
            env=None, log_dir=None, host_ip=None, shutdown_grace=30.0, verbose=True):
     """Run ``command`` as ``n_workers`` workers + ``n_servers`` servers + 1 scheduler of MXNet's
@@ -496,106 +300,6 @@ def _launch_tracker(command, n_workers, n_servers, launcher, hostfile, timeout, 
         raise
     finally:
         _kill_all([proc], grace=0.5)
-
-
-# ----------------------------------------------------------------------------------------------
-# CLI: vaegan launch -n WORKERS -s SERVERS [--launcher ...] [--hostfile FILE] [--timeout SEC] -- cmd
-# ----------------------------------------------------------------------------------------------
-def _positive_int(s):
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected an integer >= 1, got %r" % s) from None
-    if v < 1:
-        raise argparse.ArgumentTypeError("expected an integer >= 1, got %d" % v)
-    return v
-
-
-def _positive_float(s):
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of seconds > 0, got %r" % s) from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError("expected a number of seconds > 0, got %r" % s)
-    return v
-
-
-def build_parser(prog="vaegan launch"):
-    p = argparse.ArgumentParser(
-        prog=prog, usage="%(prog)s -n WORKERS [-s SERVERS] [--launcher {local,ssh,mpi}] "
-                         "[--hostfile FILE] [--timeout SEC] [--log-dir DIR] -- command ...",
-        description="Run a command as workers of MXNet's parameter-server kvstore (dist_sync), with "
-                    "servers and a scheduler, using the dmlc tracker shipped in the mxnet wheel. "
-                    "Never hangs: any failed process stops the whole job.",
-        epilog="example: vaegan launch -n 2 -s 1 -- vaegan run mnist-vae-logreg --scale quick "
-               "--kvstore dist_sync   (see docs/distributed.md)")
-    p.add_argument("-n", "--num-workers", type=_positive_int, required=True, metavar="WORKERS")
-    p.add_argument("-s", "--num-servers", type=_positive_int, default=None, metavar="SERVERS",
-                   help="default: WORKERS")
-    p.add_argument("--launcher", choices=LAUNCHERS, default="local")
-    p.add_argument("-H", "--hostfile", default=None, metavar="FILE",
-                   help="ssh/mpi: one host per line (host or host:port)")
-    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SEC",
-                   help="kill everything and fail after SEC seconds")
-    p.add_argument("--log-dir", default=None, metavar="DIR",
-                   help="local: write <role>-<index>.log per process instead of sharing the terminal")
-    p.add_argument("--host-ip", default=None, help="ssh/mpi: this machine's address as seen by the "
-                                                   "hosts (default: the tracker's guess)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no launcher messages")
-    return p
-
-
-def launch_main(argv=None):
-    """Entry point of ``vaegan launch``; returns the process exit status (0 ok, 1 failed, 2 usage)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if "--" in argv:
-        i = argv.index("--")
-        opts, command = argv[:i], argv[i + 1:]
-    else:
-        opts, command = argv, []
-    if any(a in ("-h", "--help") for a in opts):
-        parser.print_help()
-        return 0
-    if "--" in argv:
-        args = parser.parse_args(opts)  # exits with status 2 and a message on bad options
-    else:
-        args, stray = parser.parse_known_args(opts)
-        if stray:
-            parser.error("no command after '--': write  vaegan launch [options] -- %s"
-                         % " ".join(shlex.quote(a) for a in stray))
-    if not command:
-        parser.error("no command: put the program to run after '--', e.g. "
-                     "vaegan launch -n 2 -s 1 -- python train.py")
-    try:
-        n_servers = _validate(command, args.num_workers, args.num_servers, args.launcher,
-                              args.hostfile, args.timeout)
-    except ValueError as e:
-        parser.error(str(e))
-
-    def _term(signum, frame):  # SIGTERM to the launcher: clean up like Ctrl-C
-        raise KeyboardInterrupt
-
-    old = None
-    try:
-        old = signal.signal(signal.SIGTERM, _term)
-    except ValueError:  # not in the main thread
-        pass
-    try:
-        launch(command, args.num_workers, n_servers, launcher=args.launcher, hostfile=args.hostfile,
-               timeout=args.timeout, log_dir=args.log_dir, host_ip=args.host_ip,
-               verbose=not args.quiet)
-    except LaunchError as e:
-        print("vaegan launch: error: %s" % e, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("vaegan launch: interrupted; all processes of the job were killed", file=sys.stderr)
-        return 130
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGTERM, old)
-    return 0
 
 
 if __name__ == "__main__":  # python -m vaegan_gluon.distributed -n 2 -- cmd

@@ -20,6 +20,8 @@ of training (``W`` warmup epochs), i.e. the curve ends where training ends and n
 to ``lr``, composed with the main part by ``LRSequential``). ``epochs`` defaults to the run's
 ``n_epochs``.
 """
+from .schedules_base import Schedule
+
 __all__ = ["import_gluoncv", "GluonCVLR", "GLUONCV_LR_SCHEDULES", "gluoncv_seed", "GLUONCV_MODES"]
 
 GLUONCV_MODES = ("constant", "step", "linear", "poly", "cosine")
@@ -55,7 +57,7 @@ def gluoncv_seed(seed):
     import_gluoncv().utils.random.seed(int(seed) % (2 ** 32))
 
 
-class GluonCVLR:
+class GluonCVLR(Schedule):
     """A gluoncv ``LRScheduler`` (optionally after a linear warmup, with ``LRSequential``), per epoch.
 
     >>> s = GluonCVLR(1.0, mode="cosine", n_epochs=4)
@@ -67,13 +69,6 @@ class GluonCVLR:
     """
     kind = "gluoncv"
     needs_n_epochs = True   # make_lr_schedule passes the run's n_epochs
-
-    def state_dict(self):   # as vaegan_gluon.schedules.Schedule (not imported: no import cycle)
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
-
-    def load_state_dict(self, state):
-        for k, v in state.items():
-            setattr(self, k, v)
 
     def __init__(self, lr, mode="cosine", n_epochs=None, epochs=None, target_lr=0.0, power=2.0,
                  step_epoch=None, step_factor=0.1, warmup_epochs=0):

@@ -133,12 +133,21 @@ def originals_vs_reconstructions(originals, reconstructions, path=None, title=No
         raise ValueError(f"originals {originals.shape} and reconstructions {reconstructions.shape} "
                          "must have the same shape (after taking the first n)")
     grid = image_grid(np.concatenate([originals, reconstructions]), nrow=len(originals))
-    fig = plt.figure(figsize=(max(grid.shape[1] * 2 / DPI, 3), grid.shape[0] * 2 / DPI + 0.4), dpi=DPI)
-    ax = fig.add_axes([0.12, 0.02, 0.86, 0.8 if title else 0.96])
-    _imshow(ax, grid)
     h = originals.shape[-2]
-    ax.set_yticks([2 + h / 2, 4 + 1.5 * h])
-    ax.set_yticklabels(["original", "reconstr."], fontsize=8)
+    return _labelled_grid(grid, [2 + h / 2, 4 + 1.5 * h], ["original", "reconstr."], path, title,
+                          rect=(0.12, 0.86, 0.8))
+
+
+def _labelled_grid(grid, ticks, labels, path, title, rect, extra_width=0.0):
+    """A figure of an image grid with ``labels`` at the rows' heights ``ticks``; ``rect``: the axes'
+    (left, width, height with a title)."""
+    left, width, height = rect
+    fig = plt.figure(figsize=(max(grid.shape[1] * 2 / DPI, 3) + extra_width, grid.shape[0] * 2 / DPI + 0.4),
+                     dpi=DPI)
+    ax = fig.add_axes([left, 0.02, width, height if title else 0.96])
+    _imshow(ax, grid)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels, fontsize=8)
     ax.tick_params(length=0)
     if title:
         ax.set_title(title, fontsize=9)
@@ -281,16 +290,8 @@ def _rows_figure(rows, row_labels, path, title=None):
     n = len(rows[0])
     grid = image_grid(np.concatenate(rows), nrow=n)
     h = rows[0].shape[-2]
-    fig = plt.figure(figsize=(max(grid.shape[1] * 2 / DPI, 3) + 0.8, grid.shape[0] * 2 / DPI + 0.4),
-                     dpi=DPI)
-    ax = fig.add_axes([0.15, 0.02, 0.83, 0.85 if title else 0.96])
-    _imshow(ax, grid)
-    ax.set_yticks([2 + i * (h + 2) + h / 2 for i in range(len(rows))])
-    ax.set_yticklabels(row_labels, fontsize=8)
-    ax.tick_params(length=0)
-    if title:
-        ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return _labelled_grid(grid, [2 + i * (h + 2) + h / 2 for i in range(len(rows))], row_labels, path, title,
+                          rect=(0.15, 0.83, 0.85), extra_width=0.8)
 
 
 def interpolation(vae, x_a, x_b, steps=8, ctx=None, path=None, title=None):

@@ -21,28 +21,30 @@ def resolve_cache_dir(cache_dir=None):
     return os.path.abspath(os.path.expanduser(cache_dir))
 
 
-def save_npy_atomic(path, array):
-    """``np.save`` to a temporary name beside ``path`` then rename, so readers never see half a file."""
+def _replace_atomic(path, write, suffix=""):
+    """``write(tmp)`` to a temporary name beside ``path`` then rename, so readers never see half a file."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}.npy"
+    tmp = f"{path}.tmp{os.getpid()}{suffix}"
     try:
-        np.save(tmp, array)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def save_npy_atomic(path, array):
+    """``np.save`` to a temporary name beside ``path`` then rename, so readers never see half a file."""
+    _replace_atomic(path, lambda tmp: np.save(tmp, array), suffix=".npy")
+
+
+def _write_text(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def write_text_atomic(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _replace_atomic(path, lambda tmp: _write_text(tmp, text))
 
 
 def load_npy(path):

@@ -98,17 +98,12 @@ def parse_overrides(pairs):
 # ---------------------------------------------------------------------------- the keys
 def model_defaults(model):
     """``{hyperparameter: default}`` of model ``model`` (None for an unknown model)."""
-    from ..models import DISCRIMINATORS, GENERATORS, _hyperparameters
+    from ..models import DISCRIMINATORS, GENERATORS, _hyperparameters, _init_parameters
     cls = {k.lower(): v for k, v in {**GENERATORS, **DISCRIMINATORS}.items()}.get(str(model).lower())
     if cls is None:
         return None
-    defaults = {}
-    for klass in cls.__mro__:
-        if klass.__module__.startswith("mxnet"):
-            break
-        for n, p in inspect.signature(klass.__init__).parameters.items():
-            defaults.setdefault(n, p.default)
-    return {k: (None if defaults.get(k, inspect.Parameter.empty) is inspect.Parameter.empty else defaults[k])
+    params = _init_parameters(cls)
+    return {k: (None if params[k].default is inspect.Parameter.empty else params[k].default)
             for k in _hyperparameters(cls) if k not in ("prefix", "params", "image_shape")}
 
 

@@ -33,18 +33,25 @@ def list_models():
     return list(_MODELS)
 
 
-def _hyperparameters(cls):
-    names = []
+def _init_parameters(cls):
+    """``{name: inspect.Parameter}`` of the named arguments ``cls(...)`` takes, in order: its own
+    ``__init__``'s, then its bases' while each passes ``**kwargs`` on (the first that names one wins)."""
+    params = {}
     for klass in cls.__mro__:
         if klass.__module__.startswith("mxnet"):
             break
-        for name, p in inspect.signature(klass.__init__).parameters.items():
-            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and name not in names:
-                names.append(name)
-        if not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(klass.__init__).parameters.values()):
+        signature = inspect.signature(klass.__init__).parameters
+        for name, p in signature.items():
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                params.setdefault(name, p)
+        if not any(p.kind == p.VAR_KEYWORD for p in signature.values()):
             break
+    return params
+
+
+def _hyperparameters(cls):
     # internal switches of the shared base class are not user hyperparameters
-    return [n for n in names if n != "hidden_dropout"] + ["prefix", "params"]
+    return [n for n in _init_parameters(cls) if n != "hidden_dropout"] + ["prefix", "params"]
 
 
 def get_model(name, **hyperparameters):
