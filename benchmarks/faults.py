@@ -988,11 +988,8 @@ README_END = "<!-- end of the faults table -->"
 
 def write_readme(path, table):
     """Replace the table between the markers in ``path`` (the README's "Faults tried")."""
-    with open(path) as f:
-        text = f.read()
-    a, b = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
-    with open(path, "w") as f:
-        f.write(text[:a] + "\n" + table + "\n" + text[b:])
+    from vaegan_gluon.utils import splice_between
+    splice_between(path, table + "\n", README_BEGIN, README_END)
 
 
 def compact(result):

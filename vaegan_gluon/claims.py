@@ -24,6 +24,7 @@ import os
 import subprocess
 
 from .claims_catalog import BASELINE_BARS, CLAIMS
+from .utils import block_between, splice_between
 
 __all__ = ["RULE", "K", "collect_runs", "build_claims", "claims_markdown", "write_claims", "current_commit"]
 
@@ -250,22 +251,13 @@ README_END = "<!-- end of the claims table -->"
 
 
 def splice_readme(path, markdown, begin=README_BEGIN, end=README_END):
-    """Replace the block between the ``begin`` and ``end`` marker lines in ``path`` by ``markdown`` (the
-    README shows a generated table, never a typed copy). A README without the markers is an error."""
-    text = open(path).read()
-    if begin not in text or end not in text:
-        raise ValueError(f"{path}: no table markers; add the lines {begin!r} and {end!r} where the table goes")
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1]
-    with open(path, "w") as f:
-        f.write(f"{head}{begin}\n{markdown}{end}{tail}")
-    return path
+    """Put the claims table into ``path`` between its markers (:func:`vaegan_gluon.utils.splice_between`)."""
+    return splice_between(path, markdown, begin, end)
 
 
 def readme_block(path, begin=README_BEGIN, end=README_END):
-    """The table the README at ``path`` shows between ``begin`` and ``end`` (what :func:`splice_readme` wrote)."""
-    text = open(path).read()
-    return text.split(begin, 1)[1].split(end, 1)[0][1:]
+    """The claims table the README at ``path`` shows (:func:`vaegan_gluon.utils.block_between`)."""
+    return block_between(path, begin, end)
 
 
 SMALL_OUTPUTS = ("config.json", "metrics.json", "training_statistics.csv")

@@ -225,10 +225,10 @@ def cmd_report(args):
         table = results_markdown(args.run_dirs, thumbnail_dir=args.thumbnails, thumbnail_width=args.thumbnail_width)
         print(table)
         if args.readme:
-            from .claims import splice_readme
             from .experiments.tables import README_BEGIN, README_END
+            from .utils import splice_between
             try:
-                print("written: " + splice_readme(args.readme, table + "\n", README_BEGIN, README_END))
+                print("written: " + splice_between(args.readme, table + "\n", README_BEGIN, README_END))
             except (OSError, ValueError) as err:
                 raise CLIError(str(err)) from None
         return 0

@@ -93,3 +93,22 @@ def _json_default(o):
         return list(o)
     # never str(o): a repr in config.json cannot be read back as the setting it was
     raise TypeError(f"{type(o).__name__} {o!r:.80} is not JSON-able (numbers, strings, lists and dicts are)")
+
+
+def splice_between(path, markdown, begin, end):
+    """Replace the block between the ``begin`` and ``end`` marker lines in ``path`` by ``markdown`` (the
+    README shows a generated table, never a typed copy). A README without the markers is an error."""
+    text = open(path).read()
+    if begin not in text or end not in text:
+        raise ValueError(f"{path}: no table markers; add the lines {begin!r} and {end!r} where the table goes")
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    with open(path, "w") as f:
+        f.write(f"{head}{begin}\n{markdown}{end}{tail}")
+    return path
+
+
+def block_between(path, begin, end):
+    """The table the README at ``path`` shows between ``begin`` and ``end`` (what :func:`splice_between` wrote)."""
+    text = open(path).read()
+    return text.split(begin, 1)[1].split(end, 1)[0][1:]
