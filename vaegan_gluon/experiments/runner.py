@@ -17,7 +17,6 @@ import copy
 import json
 import os
 import shlex
-import sys
 import shutil
 import time
 from dataclasses import dataclass
@@ -83,10 +82,7 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     cbs = list(callbacks) + [EvolutionFrames(val.images[:10])]
     trainer = Trainer(vae, disc, tcfg, ctx=ctx, out_dir=out_dir, run_config=config, callbacks=cbs,
                       progress=progress, kvstore=kvstore)
-    if resume and _finished_without_checkpoints(out_dir, tcfg, disc is not None):
-        history = _reload_finished(trainer, out_dir)
-    else:
-        history = trainer.fit(train, resume=resume)
+    history = trainer.fit(train, resume=resume)
     if not trainer.writer:   # a distributed worker other than rank 0: rank 0 evaluates and reports
         trainer.release()
         return RunResult(out_dir, history, None, trainer)
@@ -96,37 +92,6 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
                                 "workers": trainer.num_workers}, train=train)
     trainer.release()   # keep the networks for pictures, free optimiser states and gradients
     return RunResult(out_dir, history, m, trainer)
-
-
-def _finished_without_checkpoints(out_dir, tcfg, has_disc):
-    """A run that trained all its epochs and wrote its final parameters and metrics, but whose
-    checkpoints are gone (``--no-checkpoints``, or a notebook that keeps none): resuming it re-evaluates
-    from those parameters instead of refusing (an unfinished run without checkpoints is still refused)."""
-    from ..train import checkpoint as ckpt
-    if ckpt.has_checkpoints(os.path.join(out_dir, "checkpoints")):
-        return False
-    needed = ["metrics.json", "vae.params", "training_statistics.csv"] + (["disc.params"] if has_disc else [])
-    if not all(os.path.isfile(os.path.join(out_dir, f)) for f in needed):
-        return False
-    import pandas as pd
-    rows = pd.read_csv(os.path.join(out_dir, "training_statistics.csv"))
-    epochs = rows.loc[rows["event"].isna(), "epoch"] if "event" in rows else rows["epoch"]
-    return len(epochs) > 0 and int(epochs.max()) >= tcfg.n_epochs
-
-
-def _reload_finished(trainer, out_dir):
-    """Load a finished run's final parameters and statistics into ``trainer`` (see above)."""
-    import pandas as pd
-    trainer._prepare()
-    for name, net in (("vae", trainer.vae), ("disc", trainer.disc)):
-        if net is not None:
-            net.load_parameters(os.path.join(out_dir, f"{name}.params"), ctx=trainer.ctx)
-    df = pd.read_csv(os.path.join(out_dir, "training_statistics.csv"))
-    trainer.history = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-                       for r in df.to_dict("records")]
-    print(f"vaegan: resume: {out_dir} finished its {len(trainer.history)} epochs and keeps no checkpoint: "
-          "re-evaluated from its final parameters", file=sys.stderr, flush=True)
-    return trainer.history
 
 
 def _fmt_cli(v):

@@ -366,6 +366,27 @@ def check_nothing_lost(run_dir):
                               "used --no-checkpoints); start the run again with --overwrite")
 
 
+def load_finished(run_dir, networks, n_epochs, ctx):
+    """A run that trained all ``n_epochs`` and wrote its final parameters (``<name>.params``) and
+    ``metrics.json``, but whose checkpoints are gone (``--no-checkpoints``, or a notebook that keeps
+    none): load those parameters into ``networks`` and return its epoch rows; None for any other run
+    (an unfinished run without checkpoints is refused by :func:`check_nothing_lost`)."""
+    import pandas as pd
+    needed = ["metrics.json", "training_statistics.csv"] + [f"{k}.params" for k, n in networks.items() if n is not None]
+    if has_checkpoints(os.path.join(run_dir, "checkpoints")) or \
+            not all(os.path.isfile(os.path.join(run_dir, f)) for f in needed):
+        return None
+    df = pd.read_csv(os.path.join(run_dir, "training_statistics.csv"))
+    epochs = df.loc[df["event"].isna(), "epoch"] if "event" in df else df["epoch"]
+    if len(epochs) == 0 or int(epochs.max()) < n_epochs:
+        return None
+    for key, net in networks.items():
+        if net is not None:
+            net.load_parameters(os.path.join(run_dir, f"{key}.params"), ctx=ctx)
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in df.to_dict("records")]
+
+
 def load_checkpoint(path, networks, optimizers, ctx):
     """Load parameters and optimiser states saved by :func:`save_checkpoint`; returns the state dict."""
     def named(fn, file, *args, **kw):   # an error names the file it came from

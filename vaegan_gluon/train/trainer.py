@@ -275,6 +275,12 @@ class Trainer:
                     self.history.append(row)
                     self._write_csv()
             elif resume and self.writer:
+                finished = ckpt.load_finished(self.out_dir, self.networks, c.n_epochs, self.ctx)
+                if finished is not None:   # re-evaluate a finished run from its final parameters
+                    print(f"vaegan: resume: {self.out_dir} finished its {len(finished)} epochs and keeps no "
+                          "checkpoint: re-evaluated from its final parameters", file=sys.stderr, flush=True)
+                    self.history = finished
+                    return self.history
                 ckpt.check_nothing_lost(self.out_dir)   # statistics but no checkpoint: never a silent restart
             elif last and not resume:
                 raise FileExistsError(f"{self.out_dir} already holds checkpoints of a run: pass resume=True "
