@@ -28,7 +28,7 @@ class _Proc:
                 with open(os.path.join(launch_dir, "worker-%d.rank" % self.index)) as f:
                     s = "worker rank %d (launch index %d" % (int(f.read().strip()), self.index)
                     return s + ", pid %d)" % self.pid
-            except (OSError, ValueError):
+            except (OSError, ValueError):  # no rank file yet: named by launch index below
                 pass
         return s + " (pid %d)" % self.pid
 
@@ -61,7 +61,7 @@ def _tail(path, n=15):
 def _signal_group(p, sig):
     try:
         os.killpg(p.pgid, sig)
-    except (ProcessLookupError, PermissionError):
+    except (ProcessLookupError, PermissionError):  # the group has already exited
         pass
 
 

@@ -44,7 +44,7 @@ def _numpy_pin():
         for req in metadata.requires("vaegan_gluon") or []:
             if req.replace(" ", "").startswith("numpy=="):
                 return req.replace(" ", "").split("==", 1)[1].split(";")[0]
-    except metadata.PackageNotFoundError:
+    except metadata.PackageNotFoundError:  # not installed (a source checkout): the pin is not known
         pass
     return NUMPY_PIN
 

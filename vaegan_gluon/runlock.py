@@ -104,7 +104,7 @@ class RunLock:
             return
         try:
             os.unlink(self.path)   # before unlocking: a waiter then sees a fresh file, not ours
-        except FileNotFoundError:
+        except FileNotFoundError:  # already gone (a taken-over stale lock): nothing to remove
             pass
         os.close(self.fd)
         self.fd = None

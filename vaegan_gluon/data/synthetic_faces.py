@@ -298,7 +298,7 @@ def load_synthetic_faces(split, n=10000, size=64, seed=0, cache_dir=None):
         try:
             save_npy_atomic(base + ".npy", images_u8)
             write_text_atomic(base + ".csv", attrs.to_csv())
-        except OSError:
+        except OSError:  # read-only cache: the faces are returned all the same, only not cached
             pass
     images = to_unit_float(images_u8)
     prov = dict(source="synthetic-faces", path=None, count=len(images), checksum=array_checksum(images),

@@ -120,7 +120,7 @@ def valid_keys(config):
     keys += ["data.source", "data.n_train", "data.n_val"]
     try:
         keys += [f"data.options.{k}" for k in source_options(config["data"]["source"])]
-    except (KeyError, ValueError):
+    except (KeyError, ValueError):  # an unknown source is reported by its own check, with the valid ones
         pass
     keys += ["vae.model"] + [f"vae.{k}" for k in (_model_keys(config["vae"]["model"]) or [])]
     keys += ["disc.model"]
