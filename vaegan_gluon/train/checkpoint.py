@@ -110,11 +110,12 @@ def load_optimizer(opt, path, names=None):
         here = {names.get(id(p)): i for i, p in enumerate(params)}
         saved = meta["names"]
         try:
-            remap = {int(i): here[saved[str(i)]] for i in set(states) | {int(d) for c in counts.values() for d in c}}
+            indices = set(states) | {i for per_device in counts.values() for i in per_device}
+            remap = {i: here[saved[str(i)]] for i in indices}
         except KeyError as err:
             raise ValueError(f"{path}: state of parameter {err.args[0]!r}, which this model does not have") from None
         states = {remap[i]: st for i, st in states.items()}
-        counts = {d: {remap[int(k)]: v for k, v in c.items()} for d, c in counts.items()}
+        counts = {d: {remap[i]: v for i, v in c.items()} for d, c in counts.items()}
     for i, st in states.items():
         if not 0 <= i < len(params):
             raise ValueError(f"{path}: state of parameter #{i}, but the model has {len(params)} parameters")
