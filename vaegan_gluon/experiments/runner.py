@@ -121,7 +121,7 @@ def _looks_like_run_dir(path):
 
 def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", resume=False,
                    results_root="results", progress=True, overwrite=False, keep_checkpoints=True,
-                   run_dir=None, command=None, kvstore="device", tensorboard=None):
+                   run_dir=None, command=None, kvstore="device", tensorboard=None, isolate=False):
     """Run the named experiment at ``scale`` and write its results folder.
 
     Parameters
@@ -143,6 +143,12 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     tensorboard : a folder for TensorBoard logs (``--tensorboard DIR``): every CSV column and the
         reconstruction grid per epoch, the final metrics (:mod:`vaegan_gluon.train.tensorboard`).
 
+    isolate : train in a fresh child process and read its folder back (``trainer`` is None). For
+        notebooks that train several models in one kernel: MXNet 1.9.1 + oneDNN segfaults in the first
+        forward of a ConvVAE(256, 16) after a ResNetDisc has run in the same process (measured: 32x32,
+        batch 2; not with ``MXNET_MKLDNN_ENABLED=0``, not in the reverse order); a child process
+        starts with a clean oneDNN state and gives its memory back when it ends.
+
     Returns
     -------
     RunResult ``(run_dir, history, metrics, trainer)``.
@@ -153,6 +159,11 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     from ..notebook_params import session_defaults   # a notebook's parameters cell (papermill)
     ctx, data_path, resume, tensorboard, overrides, tb_per_run = session_defaults(ctx, data_path, resume,
                                                                                   tensorboard, overrides)
+    if isolate:
+        return _run_isolated(dict(name=name, scale=scale, overrides=overrides, data_path=data_path, ctx=ctx,
+                                  resume=resume, results_root=results_root, progress=progress,
+                                  overwrite=overwrite, keep_checkpoints=keep_checkpoints, run_dir=run_dir,
+                                  command=command, kvstore=kvstore, tensorboard=tensorboard))
     config = get_config(name, scale, overrides)
     config["command"] = command or reproduce_command(name, scale, overrides, data_path, ctx)
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
@@ -178,3 +189,23 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
         if not keep_checkpoints and result.trainer.writer:
             shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
     return result
+
+
+def _child(kwargs, queue):
+    queue.put(run_experiment(**kwargs).run_dir)
+
+
+def _run_isolated(kwargs):
+    """:func:`run_experiment` in a spawned child process; its folder read back with ``load_run``."""
+    import multiprocessing as mp
+    from .tables import load_run
+    spawn = mp.get_context("spawn")
+    queue = spawn.Queue()
+    child = spawn.Process(target=_child, args=(kwargs, queue))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"{kwargs['name']}: the training process ended with exit code {child.exitcode} "
+                           f"(negative: killed by that signal); rerun with resume=True to continue from "
+                           f"its last checkpoint")
+    return load_run(queue.get(timeout=60))
