@@ -2,8 +2,10 @@
 
 A scheme owns its optimisers and turns one batch into parameter updates and per-batch statistics. The
 :class:`~vaegan_gluon.train.trainer.Trainer` owns everything else (epochs, phases, schedules, callbacks,
-checkpoints, I/O). Adding a scheme = one class here (or in its own module) decorated with
-``@register_scheme``.
+checkpoints, I/O). Adding a scheme = one class here, in its own module or outside the package, decorated
+with ``@register_scheme`` (tests/test_toy_scheme.py adds one without touching the package). Its own typed
+``train.extra`` settings are the one exception: a settings dataclass joins :class:`~.config.ExtraSettings`
+in ``train/config.py``.
 
 ``step`` returns a dict of *device* scalars holding sums over the batch (never read on the host per
 batch); the trainer accumulates them and divides by the number of images once per epoch.
