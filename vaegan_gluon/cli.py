@@ -57,6 +57,13 @@ def _add_run_options(p):
     p.add_argument("--kvstore", default="device", help="device (default) or dist_sync under `vaegan launch`")
 
 
+def _folders_command(sub, name, metavar, help, description, folders_help=None):
+    """Sub-command ``name`` over results folders: its parser, with the folders as ``args.run_dirs``."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.add_argument("run_dirs", metavar=metavar, nargs="+", help=folders_help)
+    return p
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="vaegan", description="VAEs trained against discriminators: the "
                                 "experiments of the learnable-loss VAE-GAN study, by name.")
@@ -77,20 +84,20 @@ def build_parser():
     s.add_argument("values", nargs="*", help="values of PARAM")
     s.add_argument("--column", default=None, help="training statistic overlaid across runs (default pbp_loss)")
     _add_run_options(s)
-    rep = sub.add_parser("report", help="re-render a results folder's README.md, or print a results table",
-                         description="Re-render each results folder's README.md; with --table print one "
-                                     "markdown table of their metrics and commands instead (the README's).")
-    rep.add_argument("run_dirs", metavar="RESULTS_DIR", nargs="+")
+    rep = _folders_command(sub, "report", "RESULTS_DIR",
+                           "re-render a results folder's README.md, or print a results table",
+                           "Re-render each results folder's README.md; with --table print one "
+                           "markdown table of their metrics and commands instead (the README's).")
     rep.add_argument("--table", action="store_true", help="print a markdown table, one row per folder")
     rep.add_argument("--thumbnails", metavar="DIR", default=None,
                      help="with --table: write small copies of each run's reconstructions here and show them")
     rep.add_argument("--thumbnail-width", type=int, default=300)
     rep.add_argument("--readme", default=None, metavar="FILE",
                      help="with --table: also put the table into FILE between its results markers")
-    cl = sub.add_parser("claims", help="the studies' claims with verdicts, from run folders",
-                        description="Score the studies' claims (vaegan_gluon.claims_catalog) over run folders: "
-                                    "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.")
-    cl.add_argument("run_dirs", metavar="RESULTS_DIR", nargs="+", help="run folders, or folders holding them")
+    cl = _folders_command(sub, "claims", "RESULTS_DIR", "the studies' claims with verdicts, from run folders",
+                          "Score the studies' claims (vaegan_gluon.claims_catalog) over run folders: "
+                          "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.",
+                          folders_help="run folders, or folders holding them")
     cl.add_argument("--scale", default=None, help="only runs at this scale")
     cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here")
     cl.add_argument("--readme", default=None, metavar="FILE",
@@ -98,10 +105,9 @@ def build_parser():
     cl.add_argument("--keep", default=None, metavar="DIR",
                     help="copy the small outputs (config, metrics, statistics) of every run a claim rests on "
                          "into DIR (e.g. results/reference/claims_runs)")
-    ev = sub.add_parser("evaluate", help="re-score a finished run (FID, KID, precision/recall, coverage)",
-                        description="Re-score finished results folders (old runs too) in a shipped feature "
-                                    "space; updates metrics.json and the README.md report.")
-    ev.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
+    ev = _folders_command(sub, "evaluate", "RUN_DIR", "re-score a finished run (FID, KID, precision/recall, coverage)",
+                          "Re-score finished results folders (old runs too) in a shipped feature "
+                          "space; updates metrics.json and the README.md report.")
     ev.add_argument("--extractor", default=None,
                     help="mnist, fashion-mnist, faces, inception or none (default: from the run's data)")
     ev.add_argument("--n", type=int, default=None, help="score at most N held-out images (and N samples)")
@@ -134,6 +140,12 @@ def _overrides(args):
         return parse_overrides(args.overrides)
     except ValueError as err:
         raise CLIError(str(err)) from None
+
+
+def _fail(status, message):
+    """Print ``vaegan: error: message`` on stderr (no traceback) and return the exit ``status``."""
+    print(f"vaegan: error: {message}", file=sys.stderr)
+    return status
 
 
 def _one_line(err):
@@ -324,10 +336,8 @@ def main(argv=None):
         from .doctor import main as doctor_main
         return doctor_main(argv[1:])
     if _IMPORT_ERROR is not None:
-        print(f"vaegan: error: the package cannot start ({type(_IMPORT_ERROR).__name__}: "
-              f"{str(_IMPORT_ERROR).splitlines()[0] if str(_IMPORT_ERROR) else ''}); run `vaegan doctor`",
-              file=sys.stderr)
-        return 1
+        return _fail(1, f"the package cannot start ({type(_IMPORT_ERROR).__name__}: "
+                        f"{str(_IMPORT_ERROR).splitlines()[0] if str(_IMPORT_ERROR) else ''}); run `vaegan doctor`")
     try:
         # bench and launch pass everything after their name to their own parsers
         if argv and argv[0] in ("bench", "launch"):
@@ -336,24 +346,18 @@ def main(argv=None):
         return {"list": cmd_list, "run": cmd_run, "sweep": cmd_sweep, "report": cmd_report,
                 "claims": cmd_claims, "evaluate": cmd_evaluate, "extractors": cmd_extractors}[args.command](args)
     except (CLIError, ValueError) as err:
-        print(f"vaegan: error: {_one_line(err)}", file=sys.stderr)
-        return USAGE_ERROR
+        return _fail(USAGE_ERROR, _one_line(err))
     except FileExistsError as err:
-        print(f"vaegan: error: {_one_line(err)} (or pass --overwrite)", file=sys.stderr)
-        return USAGE_ERROR
+        return _fail(USAGE_ERROR, f"{_one_line(err)} (or pass --overwrite)")
     except FileNotFoundError as err:   # a path the user gave (data, attributes, run folder)
-        print(f"vaegan: error: {_one_line(err)}", file=sys.stderr)
-        return USAGE_ERROR
+        return _fail(USAGE_ERROR, _one_line(err))
     except RuntimeError as err:  # TrainingDiverged, no GPU, ...: a message, not a traceback
-        print(f"vaegan: error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
-        return 1
+        return _fail(1, f"{type(err).__name__}: {_one_line(err)}")
     except OSError as err:   # disk full, permission denied, ...
-        print(f"vaegan: error: {_one_line(err)}", file=sys.stderr)
-        return 1
+        return _fail(1, _one_line(err))
     except KeyboardInterrupt:
         print("vaegan: interrupted (continue with --resume)", file=sys.stderr)
         return 130
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -191,7 +191,7 @@ def training_step_source(name):
     scheme = get_scheme(_train(cfg).scheme)
     parts = []
     if scheme.name == "learnable_loss":
-        parts.append(_inspect.getsource(VAEWithLoss.hybrid_forward))
+        parts += [_inspect.getsource(VAEWithLoss.hybrid_forward), _inspect.getsource(VAEWithLoss.forward)]
     if hasattr(scheme, "forward_losses"):
         parts.append(_inspect.getsource(scheme.forward_losses))
     parts.append(_inspect.getsource(scheme.step))
