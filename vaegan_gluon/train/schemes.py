@@ -187,11 +187,7 @@ class Scheme(abc.ABC):
 
     def _sum(self, per_ctx):
         """Sum a list of per-context (n_i,) arrays into one device scalar on ctx[0]."""
-        total = None
-        for a in per_ctx:
-            s = a.sum().as_in_context(self.ctx[0])
-            total = s if total is None else total + s
-        return total
+        return self._add([a.sum() for a in per_ctx])
 
 
 @dataclass
