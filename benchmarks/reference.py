@@ -129,6 +129,9 @@ class ReferenceStep:
             disc_loss = genuine_loss + generated_loss
             disc_loss.backward()
             disc_mean = nd.mean(disc_loss).asscalar()
+        if self.diagnostics:   # D's own-update gradients (its VAE half overwrites them with unused ones)
+            self.disc_update_grads = [p.grad().copy() for p in self.disc.collect_params().values()
+                                      if p.grad_req != "null"]
         self.disc_trainer.step(n)
         # (2) the VAE: pass 2 (adversarial term) and pass 3 (KL + PBP)
         if not self.split:

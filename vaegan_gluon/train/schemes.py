@@ -11,6 +11,7 @@ in ``train/config.py``.
 batch); the trainer accumulates them and divides by the number of images once per epoch.
 """
 import abc
+import contextlib
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -21,6 +22,7 @@ from ..models.discriminators import run_disc
 from . import optim  # noqa: F401  (registers the fused "multiadam" optimiser)
 from . import stabilisers
 from .settings import Settings, check_range
+from .step_graphs import DiscLoss, GeneratorLoss, VAEWithLoss, no_parameter_gradients  # noqa: F401
 
 SCHEMES = {}
 
@@ -115,23 +117,52 @@ class Scheme(abc.ABC):
         term to the discriminator's objective (the attribute head); ``d_outs`` are the per-context
         :class:`~vaegan_gluon.models.discriminators.DiscOutput` of the real batch.
         x.detach(): x is a node of the VAE's recorded graph; a backward through D(x) would free it."""
+        fused = aux_loss is None and self.labels.plain
         with autograd.record():
-            reals, fakes, d_real, d_fake, raw = [], [], [], [], []
+            d_real, d_fake, raw, d_loss, sums = [], [], [], [], []
             for x, lg, *_ in outs:
                 o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), nd.sigmoid(lg).detach(),
                                                           joint=self.disc_batches == "joint")
                 raw.append(o_real)
                 d_real.append(o_real.logits)
                 d_fake.append(o_fake.logits)
-            d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
+                if fused:   # loss and statistics in one cached graph (DiscLoss)
+                    d, *s = self._disc_loss(o_real.logits, o_fake.logits)
+                    d_loss.append(d)
+                    sums.append(s)
+            if not fused:
+                d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
             total = d_loss if aux_loss is None else [d + a for d, a in zip(d_loss, aux_loss(raw))]
         self.labels.observe(d_real, d_fake)
         autograd.backward(total)
         self.update("disc", n)
-        stats["disc_loss"] = self._sum(d_loss)
-        stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
-        stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
+        if fused:
+            for k, key in enumerate(("disc_loss", "disc_correct_real", "disc_correct_fake")):
+                stats[key] = self._add([s[k] for s in sums])
+        else:
+            stats["disc_loss"] = self._sum(d_loss)
+            stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
+            stats["disc_correct_fake"] = self._sum([(f <= 0) for f in d_fake])
         return d_real, d_fake
+
+    @property
+    def _disc_loss(self):
+        """The :class:`DiscLoss` graph of the plain labels (built on first use)."""
+        if getattr(self, "_disc_loss_block", None) is None:
+            self._disc_loss_block = DiscLoss(self.labels.real_label, self.labels.fake_label)
+            if self.config.hybridize:
+                self._disc_loss_block.hybridize(**HYBRIDIZE)
+        return self._disc_loss_block
+
+    def const(self, value, ctx):
+        """A cached ``(1,)`` array holding ``value`` on ``ctx`` (a loss weight fed to a cached graph)."""
+        cache = self.__dict__.setdefault("_consts", {})
+        key = (float(value), ctx)
+        if key not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = nd.full((1,), float(value), ctx=ctx)
+        return cache[key]
 
     @staticmethod
     def record(forward, xs):
@@ -148,41 +179,17 @@ class Scheme(abc.ABC):
         stats["vae_loss"] = self._sum(total)
         return stats
 
-    def _sum(self, per_ctx):
-        """Sum a list of per-context (n_i,) arrays into one device scalar on ctx[0]."""
+    def _add(self, per_ctx):
+        """Add per-context ``(1,)`` device scalars into one on ctx[0]."""
         total = None
         for a in per_ctx:
-            s = a.sum().as_in_context(self.ctx[0])
-            total = s if total is None else total + s
+            a = a.as_in_context(self.ctx[0])
+            total = a if total is None else total + a
         return total
 
-
-class VAEWithLoss(gluon.HybridBlock):
-    """The VAE forward and its per-image PBP loss as one hybridized graph, the KL term beside it.
-
-    ``forward(x) -> (logits, pbp, kl)``, each loss of shape (N,). One cached graph instead of a dozen
-    imperative operator calls (each recorded by autograd) per step; the parameters are the VAE's own.
-    The KL is computed outside the graph, on its ``mu`` and ``logvar``: inside it, the graph's backward summed
-    the three gradients reaching ``logvar`` (the KL's two terms, the sampling path) in another order than
-    imperative autograd (encoder gradients ~2e-6 apart after one step), which Adam and GAN training amplified
-    to 7 % of the epoch statistics in 200 steps; outside, hybridized and imperative training are
-    bit-identical (tests/test_scheme_medium_agreement.py).
-    """
-
-    def __init__(self, vae, pbp_kind):
-        super().__init__(prefix=vae.prefix + "withloss_")
-        self.vae = vae
-        self.pbp_kind = pbp_kind
-        self.variational = vae.variational
-
-    def hybrid_forward(self, F, x):
-        logits, mu, logvar = self.vae(x)
-        return logits, losses.pbp_loss(logits, x, self.pbp_kind, F=F), mu, logvar
-
-    def forward(self, x):
-        logits, pbp, mu, logvar = super().forward(x)
-        kl = losses.kl_divergence(mu, logvar) if self.variational else nd.zeros_like(pbp)
-        return logits, pbp, kl
+    def _sum(self, per_ctx):
+        """Sum a list of per-context (n_i,) arrays into one device scalar on ctx[0]."""
+        return self._add([a.sum() for a in per_ctx])
 
 
 @dataclass
@@ -286,29 +293,53 @@ class LearnableLoss(Scheme):
                                                for a, t in zip(self._attr_logits, self._targets())])
             else:
                 self.disc_half_step(outs, n, stats)
-        # (2) the VAE, continuing the graph recorded above (one VAE forward per step).
+        # (2) the VAE, continuing the graph recorded above (one VAE forward per step). D's parameters get
+        # no gradients here (no_parameter_gradients): D was updated in (1); they would be thrown away.
+        adversarial = phase == "combo" and disc_w > 0
         push = phase == "combo" and self.attribute_vae_weight > 0   # the blog's conditional push (off by default)
-        targets = self._targets() if push else [None] * len(outs)
-        with autograd.record():
+        frozen = no_parameter_gradients(self.disc) if adversarial or push else contextlib.nullcontext()
+        if not push:   # the loss and its sums in one cached graph (GeneratorLoss)
+            block = self._generator_loss(adversarial)
+            with autograd.record(), frozen:
+                total, sums = [], []
+                for x, logits, pbp, kl in outs:
+                    args = [pbp, kl, self.const(pbp_w, x.context)]
+                    if adversarial:
+                        args += [run_disc(self.disc, nd.sigmoid(logits)).logits, self.const(disc_w, x.context)]
+                    loss, *s = block(*args)
+                    total.append(loss)
+                    sums.append(s)
+            autograd.backward(total)
+            self.update("vae", n)
+            for k, key in enumerate(("vae_loss", "pbp_loss", "kl", "adv_loss")[:len(sums[0])]):
+                stats[key] = self._add([s[k] for s in sums])
+            return stats
+        targets = self._targets()
+        with autograd.record(), frozen:
             total, adv_all, push_all = [], [], []
             for (x, logits, pbp, kl), t in zip(outs, targets):
                 loss = kl + pbp_w * pbp
-                if phase == "combo" and (disc_w > 0 or push):
-                    o = run_disc(self.disc, nd.sigmoid(logits))
-                    if disc_w > 0:
-                        adv = losses.adversarial_loss(o.logits, 1.0)
-                        adv_all.append(adv)
-                        loss = loss + disc_w * adv
-                    if push:
-                        a = losses.attribute_loss(o.attributes, t)
-                        push_all.append(a)
-                        loss = loss + self.attribute_vae_weight * a
-                total.append(loss)
+                o = run_disc(self.disc, nd.sigmoid(logits))
+                if disc_w > 0:
+                    adv = losses.adversarial_loss(o.logits, 1.0)
+                    adv_all.append(adv)
+                    loss = loss + disc_w * adv
+                a = losses.attribute_loss(o.attributes, t)
+                push_all.append(a)
+                total.append(loss + self.attribute_vae_weight * a)
         self.backward_and_update(total, n, stats, "vae")
         stats["pbp_loss"] = self._sum([o[2] for o in outs])
         stats["kl"] = self._sum([o[3] for o in outs])
         if adv_all:
             stats["adv_loss"] = self._sum(adv_all)
-        if push_all:
-            stats["attr_vae_loss"] = self._sum(push_all)
+        stats["attr_vae_loss"] = self._sum(push_all)
         return stats
+
+    def _generator_loss(self, adversarial):
+        """The :class:`GeneratorLoss` graph with or without the adversarial term (built on first use)."""
+        blocks = self.__dict__.setdefault("_generator_blocks", {})
+        if adversarial not in blocks:
+            blocks[adversarial] = GeneratorLoss(adversarial)
+            if self.config.hybridize:
+                blocks[adversarial].hybridize(**HYBRIDIZE)
+        return blocks[adversarial]

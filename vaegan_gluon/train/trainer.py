@@ -99,6 +99,7 @@ class Trainer:
                 if net is not None:
                     self.kvsync.broadcast_parameters(name, list(net.collect_params().values()))
         self._base_lrs = {k: o.learning_rate for k, o in self.scheme.optimizers.items()}
+        nd.waitall()   # the initialisers' temporaries (a weight-sized array each) are freed before step 1
         self._prepared = True
 
     @property
