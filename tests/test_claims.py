@@ -161,3 +161,31 @@ def test_a_run_with_other_models_is_not_a_seed_of_the_experiment(tmp_path):
     json.dump(cfg, open(os.path.join(wide, "config.json"), "w"))
     base = claims.select(claims.collect_runs(root), {"experiment": "anime-conv-vae"}, "medium")
     assert sorted(r["metrics"]["fid_recon"] for r in base) == [20.0, 21.0]
+
+
+def _with_overrides(d, overrides, **train):
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    cfg["overrides"] = overrides
+    cfg["train"].update(train)
+    json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
+
+
+def test_a_sweep_run_is_not_a_seed_of_its_base_and_is_selected_by_its_settings(tmp_path):
+    """sweep-solo-combo's 8-epoch runs must not count as seeds of the 25-epoch ResNet baseline (or
+    its time claim would compare one sweep run with another); --no-checkpoints and no-op overrides
+    keep a run a seed."""
+    root = str(tmp_path)
+    name = "anime-conv-vae-resnet"
+    plain = _run(root, "plain1", name, 1, {"train_seconds": 250.0})
+    _with_overrides(plain, {"train.seed": 1, "train.keep_checkpoints": 0, "train.disc_weight": 10.0})
+    for folder, seed, solo, secs in (("s0a", 0, 0, 300.0), ("s0b", 0, 4, 200.0), ("s1a", 1, 0, 310.0),
+                                     ("s1b", 1, 4, 205.0), ("s0c", 0, 6, 150.0)):
+        d = _run(root, folder, name, seed, {"train_seconds": secs}, n_epochs=8, n_solo_epochs=solo)
+        _with_overrides(d, {"train.n_epochs": 8, "train.n_solo_epochs": solo})
+    runs = claims.collect_runs(root)
+    assert [r["metrics"]["train_seconds"] for r in claims.select(runs, {"experiment": name}, "medium")] == [250.0]
+    table = claims.build_claims([root])
+    c = _by_id(table, "faces-solo-combo-saves-time")
+    assert (c["ours"]["n"], c["ours"]["mean"]) == (2, 202.5)
+    assert (c["reference"]["n"], c["reference"]["mean"]) == (2, 305.0)
+    assert c["verdict"] == "holds"

@@ -74,8 +74,9 @@ def test_full_scale_is_the_study():
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_medium_keeps_model_families_and_weights(name):
     """medium keeps the study's model families, layer types and loss weights; a narrower model is said in
-    the run's note; the learnable-loss face experiments with a discriminator run 20 solo + 5 combo epochs
-    (the claims issue's notebook scale), the others keep the study's share of solo epochs (to the nearest epoch)."""
+    the run's note; the learnable-loss face experiments with a discriminator run solo epochs and then 5
+    combo epochs (20 + 5; the dense pair, which needs 60 epochs to pass the baseline bar, 55 + 5: the claims
+    issue's notebook scale), the others keep the study's share of solo epochs (to the nearest epoch)."""
     full, med = get_config(name, "full"), get_config(name, "medium")
     assert med["vae"]["model"] == full["vae"]["model"]
     assert (med["disc"] or {}).get("model") == (full["disc"] or {}).get("model")
@@ -85,9 +86,10 @@ def test_medium_keeps_model_families_and_weights(name):
         assert "models here:" in med["note"], "a narrowed model must be stated in the medium note"
     f, m = full["train"], med["train"]
     if med["data"]["source"] == "synthetic-faces":
-        assert med["data"]["options"]["size"] == 32 and m["n_epochs"] == 25
+        assert med["data"]["options"]["size"] == 32
+        assert m["n_epochs"] == (60 if med["vae"]["model"] == "DenseVAE" else 25)
     if med["data"]["source"] == "synthetic-faces" and m.get("scheme", "learnable_loss") == "learnable_loss":
-        assert m.get("n_solo_epochs", 0) == (20 if full["disc"] else 0)
+        assert m["n_epochs"] - m.get("n_solo_epochs", 0) == (5 if full["disc"] else m["n_epochs"])
     else:
         share = f.get("n_solo_epochs", 0) / f["n_epochs"]
         assert abs(m.get("n_solo_epochs", 0) - share * m["n_epochs"]) <= 0.5

@@ -90,7 +90,27 @@ def _matches(run, sel, scale):
                 return False
         elif got != want:
             return False
-    return _same_models(run, sel)
+    return _same_models(run, sel) and not _extra_overrides(run, sel)
+
+
+# settings that say how a run was kept or scheduled, not what it trained: a seed-1 run made with
+# --no-checkpoints is still a seed of its experiment
+BOOKKEEPING = ("train.seed", "train.keep_checkpoints", "train.log_interval")
+
+
+def _extra_overrides(run, sel):
+    """The run's ``--set`` overrides that ``sel`` does not select and that change the catalogue's value
+    (a sweep run with ``train.n_epochs=8`` is not a seed of the 25-epoch experiment)."""
+    from .experiments.config import get_config
+    extra = {k: v for k, v in run["config"].get("overrides", {}).items()
+             if k not in BOOKKEEPING and k not in sel.get("where", {})}
+    if not extra:
+        return {}
+    try:
+        expected = get_config(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
+    except (KeyError, ValueError):
+        return {}
+    return {k: v for k, v in extra.items() if get_path(expected, k, v) != v}
 
 
 def _same_models(run, sel):
