@@ -138,6 +138,22 @@ def _reference(cfg, batches, opts):
     return run, {"optimizer": "Adam", "split_backward": ref.split}
 
 
+def peak_rss_mb():
+    """This process's own peak resident set, in MB: ``VmHWM`` of ``/proc/self/status``.
+
+    Not ``ru_maxrss``: on Linux it survives ``exec`` and starts at the parent's RSS when it forked, so a
+    child of a 900 MB parent reported >= 900 MB whatever it did (every (a)/(b) side read 904 MB, and
+    (f)'s sides carried the parent's FLOP-counting models). ``ru_maxrss`` only where there is no /proc."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def run_child(name, side, steps, repeats, warmup, opts):
     """Measure one side of one config in this process; returns a JSON-able dict."""
     import numpy as np
@@ -169,7 +185,7 @@ def run_child(name, side, steps, repeats, warmup, opts):
     return dict(info, images_per_s={"median": med, "min": min(ips), "max": max(ips), "all": ips},
                 seconds_per_step=statistics.median(times) / steps, steps=steps, repeats=repeats,
                 warmup=warmup, build_seconds=build_s,
-                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                peak_rss_mb=peak_rss_mb(),
                 final_stats={k: float(v) for k, v in last.items()},
                 omp_num_threads=os.environ.get("OMP_NUM_THREADS"), bf16=bool(opts.get("bf16")),
                 loadavg_start=load_start, loadavg_end=os.getloadavg())

@@ -167,3 +167,18 @@ def test_table_with_one_side_only():
     md = markdown(result)
     row = [line for line in md.splitlines() if line.startswith("| a |")][0]
     assert "**10.0**" in row and "(0%)" in row and row.count(" - ") >= 1
+
+
+def test_a_child_reports_its_own_peak_rss_not_its_parents():
+    """The sides run in subprocesses of the parent; the peak each reports must be its own. Linux's
+    ru_maxrss carries the parent's RSS at fork over exec, so this parent holds 600 MB first: with
+    ru_maxrss the child reads >= 600 MB, with VmHWM (what the benchmark reports) its own (importing mxnet: ~250 MB)."""
+    held = np.ones(600 * 2 ** 20 // 8)          # 600 MB resident in this (the parent) process
+    code = ("import resource, sys; sys.path.insert(0, %r); from benchmarks import peak_rss_mb; "
+            "print(peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)") % ROOT
+    own, inherited = map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                               check=True).stdout.split())
+    assert held.sum() > 0
+    if sys.platform.startswith("linux"):
+        assert inherited >= 500, "the fault this test guards against did not show (ru_maxrss)"
+    assert own < 450, f"the child reported {own:.0f} MB: the parent's RSS, not its own (mxnet alone ~250)"
