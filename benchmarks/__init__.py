@@ -16,7 +16,7 @@ side's, of that config):
 
 Per side: ``warmup`` untimed repeats, then ``repeats`` timed repeats of ``steps`` steps (batch 64);
 images/s median/min/max, achieved GFLOP/s (analytic FLOPs, :mod:`benchmarks.flops`), the child's
-peak RSS (``ru_maxrss``) and the load average. The parent first measures the machine
+peak RSS (its own ``VmHWM``: :func:`peak_rss_mb`) and the load average. The parent first measures the machine
 (:mod:`benchmarks.machine`: GEMM GFLOP/s, memory bandwidth) and gives each side's % of the GEMM rate.
 The headline is ours / reference against the issue's ratio goals. Results:
 ``benchmarks/results/<timestamp>.json`` and a markdown table printed and written to
