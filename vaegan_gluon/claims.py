@@ -90,7 +90,7 @@ def _matches(run, sel, scale):
                 return False
         elif got != want:
             return False
-    return _same_models(run, sel) and not _extra_overrides(run, sel)
+    return _is_a_seed(run, sel)
 
 
 # settings that say how a run was kept or scheduled, not what it trained: a seed-1 run made with
@@ -98,30 +98,20 @@ def _matches(run, sel, scale):
 BOOKKEEPING = ("train.seed", "train.keep_checkpoints", "train.log_interval")
 
 
-def _extra_overrides(run, sel):
-    """The run's ``--set`` overrides that ``sel`` does not select and that change the catalogue's value
-    (a sweep run with ``train.n_epochs=8`` is not a seed of the 25-epoch experiment)."""
-    from .experiments.config import get_config
-    extra = {k: v for k, v in run["config"].get("overrides", {}).items()
-             if k not in BOOKKEEPING and k not in sel.get("where", {})}
-    if not extra:
-        return {}
-    try:
-        expected = get_config(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
-    except (KeyError, ValueError):
-        return {}
-    return {k: v for k, v in extra.items() if get_path(expected, k, v) != v}
-
-
-def _same_models(run, sel):
-    """False when the run's networks are not the catalogue's at its scale (a run made with e.g.
-    ``--set vae.n_hidden_units=1024`` is another experiment, not a seed of this one)."""
+def _is_a_seed(run, sel):
+    """False when the run is another experiment than ``sel`` selects: its networks are not the
+    catalogue's at its scale (``--set vae.n_hidden_units=1024``), or a ``--set`` override that ``sel``
+    does not select changes the catalogue's value (a sweep run with ``train.n_epochs=8`` is not a seed
+    of the 25-epoch experiment)."""
     from .experiments.config import get_config
     try:
         expected = get_config(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
     except (KeyError, ValueError):
         return True
-    return all(run["config"].get(k, expected.get(k)) == expected.get(k) for k in ("vae", "disc"))
+    if any(run["config"].get(k, expected.get(k)) != expected.get(k) for k in ("vae", "disc")):
+        return False
+    return all(get_path(expected, k, v) == v for k, v in run["config"].get("overrides", {}).items()
+               if k not in BOOKKEEPING and k not in sel.get("where", {}))
 
 
 def _is_variant(run, sel):
