@@ -267,14 +267,15 @@ def _pct(x, of):
     return "-" if x is None or not of else f"{100.0 * x / of:.0f}%"
 
 
-def markdown(result):
-    """The benchmark table (markdown) from a result dict (also from a saved JSON: README regeneration)."""
+def markdown(result, title=True):
+    """The benchmark table (markdown) from a result dict (also from a saved JSON: README regeneration);
+    ``title=False`` leaves out the "# Benchmark <timestamp>" heading (the README's copy sits in a section)."""
     s, m = result["settings"], result["machine"]
     gemm, bw = m.get("gemm_gflop_s"), m.get("bandwidth_gb_s")
     sides = s.get("sides", list(SIDES))
     levers = [x for x in sides if x.startswith("ours_")]
     load = lambda v: ", ".join(f"{x:.1f}" for x in v) if v else "?"  # noqa: E731
-    lines = [f"# Benchmark {result['timestamp']}", "",
+    lines = ([f"# Benchmark {result['timestamp']}", ""] if title else []) + [
              f"`{result['command']}`  ", f"batch {BATCH}, {s['repeats']} timed repeats after {s['warmup']} "
              f"warm-up, optimizer: {s['optimizer']}, bf16: {s['bf16']}; "
              f"{m.get('cpu', '?')}, {m.get('cpus')} CPUs, OMP_NUM_THREADS={m.get('omp_num_threads')}; "
@@ -323,6 +324,17 @@ def markdown(result):
     return "\n".join(lines) + "\n"
 
 
+README_BEGIN = ("<!-- benchmark table: `python -m benchmarks --render benchmarks/results/reference.json "
+                "--readme README.md`; do not edit -->")
+README_END = "<!-- end of benchmark table -->"
+
+
+def write_readme(path, table):
+    """Replace the table between the benchmark-table markers in ``path`` (the README's "Performance")."""
+    from vaegan_gluon.utils import splice_between
+    splice_between(path, table, README_BEGIN, README_END)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     ap.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated subset of " + ",".join(CONFIGS))
@@ -341,11 +353,18 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per side per config")
     ap.add_argument("--render", default=None, metavar="JSON",
                     help="print the markdown table of a saved results JSON (README regeneration) and exit")
+    ap.add_argument("--readme", default=None, metavar="MD",
+                    help="with --render: also write the table between the benchmark-table markers of MD")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.readme and not a.render:
+        ap.error("--readme needs --render JSON (the saved run whose table goes into the README)")
     if a.render:
         with open(a.render) as fh:
-            print(markdown(json.load(fh)))
+            result = json.load(fh)
+        print(markdown(result), end="")
+        if a.readme:
+            write_readme(a.readme, markdown(result, title=False))
         return 0
     opts = {"optimizer": a.optimizer, "bf16": a.bf16}
     if a.quick:

@@ -182,3 +182,19 @@ def test_a_child_reports_its_own_peak_rss_not_its_parents():
     if sys.platform.startswith("linux"):
         assert inherited >= 500, "the fault this test guards against did not show (ru_maxrss)"
     assert own < 450, f"the child reported {own:.0f} MB: the parent's RSS, not its own (mxnet alone ~250)"
+
+
+def test_readme_table_is_the_render_of_the_reference_json(tmp_path):
+    """The README's performance table is generated (``--render JSON --readme``), never a typed copy."""
+    import benchmarks as bench
+    from vaegan_gluon.utils import block_between
+    root = ROOT
+    with open(os.path.join(root, "benchmarks", "results", "reference.json")) as fh:
+        table = bench.markdown(json.load(fh), title=False)
+    assert block_between(os.path.join(root, "README.md"), bench.README_BEGIN, bench.README_END) == table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{bench.README_BEGIN}\nold\n{bench.README_END}\nrest\n")
+    assert bench.main(["--render", os.path.join(root, "benchmarks", "results", "reference.json"),
+                       "--readme", str(readme)]) == 0
+    assert block_between(str(readme), bench.README_BEGIN, bench.README_END) == table
+    assert readme.read_text().endswith(f"{bench.README_END}\nrest\n")
