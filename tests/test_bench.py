@@ -198,3 +198,31 @@ def test_readme_table_is_the_render_of_the_reference_json(tmp_path):
                        "--readme", str(readme)]) == 0
     assert block_between(str(readme), bench.README_BEGIN, bench.README_END) == table
     assert readme.read_text().endswith(f"{bench.README_END}\nrest\n")
+
+
+def test_time_to_quality_faces_table_and_readme_splice(tmp_path):
+    """The faces task's table: CPU seconds to each fid ratio and to the whole bar (fid and hair colour);
+    a side that never passes the bar says "not reached"; --render --readme splices it between its markers."""
+    from benchmarks import time_to_quality as ttq
+    from vaegan_gluon.utils import block_between
+    hist = lambda rows: [{"epoch": i + 1, "cpu_s": 10.0 * (i + 1), "fid_ratio": r, "passes_bar": b}  # noqa: E731
+                         for i, (r, b) in enumerate(rows)]
+    ours = hist([(0.7, False), (0.45, False), (0.4, True)])
+    ref = hist([(0.8, False), (0.6, False), (0.45, False), (0.42, False)])
+    assert ttq.first_bar(ours) == 30.0 and ttq.first_bar(ref) is None
+    sides = {}
+    for name, h in (("ours", ours), ("reference", ref)):
+        to = {f"{t:g}": ttq.first_reach(h, t, "fid_ratio") for t in (0.6, 0.5)}
+        to["the bar"] = ttq.first_bar(h)
+        sides[name] = {"history": h, "cpu_s_to": to}
+    result = {"command": "c", "experiment": "e", "loadavg_start": [0.1], "task": "faces", "quality": "fid_ratio",
+              "sides": sides, "speedup_cpu": {"0.6": 1.5, "0.5": 1.5, "the bar": None}}
+    md = ttq.markdown(result)
+    assert "| 0.5 | 20 | 30 | 1.50x |" in md
+    assert "| the bar (both criteria; hair colour >= 0.9) | 30 | not reached | - |" in md
+    saved, readme = tmp_path / "ttq.json", tmp_path / "README.md"
+    saved.write_text(json.dumps(result))
+    begin, end = ttq.readme_markers("faces")
+    readme.write_text(f"{begin}\nold\n{end}\n")
+    assert ttq.main(["--render", str(saved), "--readme", str(readme)]) == 0
+    assert block_between(str(readme), begin, end) == md
