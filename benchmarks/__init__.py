@@ -10,7 +10,8 @@ side's, of that config):
   (hybridized), then a thin loop calls ``trainer.scheme.step`` on batches already on the device,
   accumulating the statistics on the device as the Trainer does; ``nd.waitall()`` ends each repeat.
   ``--optimizer`` sets ``TrainConfig.optimizer`` for it.
-- **ours_<optimizer>** (e.g. ``ours_multiadam``): ours with that one lever alone.
+- **ours_<lever>** (``ours_multiadam``: the fused optimiser; ``ours_pooled``: hybridized graphs without
+  ``static_alloc``, drawing on MXNet's shared memory pool): ours with that one lever alone.
 - **reference**: :class:`benchmarks.reference.ReferenceStep` - the original study's step, operation
   for operation (see that module).
 
@@ -68,6 +69,8 @@ CONFIGS = {
 }
 SIDES = ("ours", "reference")
 OPTIMIZERS = ("adam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
+#: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
+LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False}}
 
 
 # ---------------------------------------------------------------------------------------------- child
@@ -101,6 +104,7 @@ def _ours(cfg, batches, opts):
     config = {"n_epochs": 1, "batch_size": BATCH, "seed": 0}
     if opts.get("optimizer", "package") != "package":
         config["optimizer"] = opts["optimizer"]          # TrainConfig.optimizer
+    config.update(opts.get("lever") or {})               # a lever alone (LEVERS): TrainConfig settings
     trainer = Trainer(vae, disc, config=config, progress=False)
     trainer._prepare()
     weights = {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": phase == "combo"}
@@ -169,7 +173,7 @@ def run_child(name, side, steps, repeats, warmup, opts):
     rs = np.random.RandomState(0)
     batches = [nd.array(rs.rand(BATCH, *cfg["shape"]).astype(np.float32)) for _ in range(4)]
     if side.startswith("ours_"):              # a lever measured alone, e.g. ours_multiadam
-        opts = dict(opts, optimizer=side.split("_", 1)[1])
+        opts = dict(opts, lever=LEVERS[side.split("_", 1)[1]])
     run, info = (_reference if side == "reference" else _ours)(cfg, batches, opts)
     build_s = time.time() - t0
     for _ in range(warmup):
@@ -284,7 +288,7 @@ def markdown(result, title=True):
              f"{_fmt(m.get('gemm_numpy_gflop_s'))}), memory bandwidth **{_fmt(bw)} GB/s** "
              f"({m.get('copy_mb')} MB copy), best of 5 (benchmarks/machine.py)", "",
              "| cfg | model | ours img/s (min-max) | reference img/s (min-max) | ratio | goal | "
-             + "".join(f"{x[5:]} alone img/s (ratio) | " for x in levers)
+             + "".join(f"{x[5:]} alone img/s (ratio, RSS MB) | " for x in levers)
              + "ours GFLOP/step | ours GFLOP/s (% GEMM) | ref GFLOP/s (% GEMM) | RSS ours / ref (MB) | load (ours, ref) |",
              "|---|---|---|---|---|---|" + "---|" * len(levers) + "---|---|---|---|---|"]
     for name, r in result["configs"].items():
@@ -305,7 +309,8 @@ def markdown(result, title=True):
         for x in levers:
             lv = r.get(x) or {}
             lr = r.get(f"ratio_{x}")
-            lever_cells += f"{ips(lv)} ({f'{lr:.2f}x' if lr else '-'}) | "
+            rss = f", {lv['peak_rss_mb']:,.0f}" if "peak_rss_mb" in lv else ""
+            lever_cells += f"{ips(lv)} ({f'{lr:.2f}x' if lr else '-'}{rss}) | "
         goal = f">= {r['goal']:g}x" + (f", >= {100 * r['gemm_goal']:.0f}% GEMM" if r.get("gemm_goal") else "") + \
             (f", RSS <= {r['rss_goal_mb'] / 1024:.0f} GB" if r.get("rss_goal_mb") else "") + \
             (": met" if r.get("meets_goal") else ": missed")
@@ -344,8 +349,8 @@ def main(argv=None):
                     help="steps per repeat (default per config: dense 60-100, conv 2-3)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
     ap.add_argument("--sides", default="ours,reference",
-                    help="comma-separated: ours, reference, and levers measured alone as ours_<optimizer> "
-                         "(e.g. ours_multiadam); default ours,reference")
+                    help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
+                         "(ours_multiadam, ours_pooled); default ours,reference")
     ap.add_argument("--optimizer", default="package",
                     help="'package' (what the schemes build), or an optimizer name for ours: adam, multiadam")
     ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")
@@ -381,9 +386,9 @@ def main(argv=None):
     if bad:
         ap.error(f"unknown configs {bad}; valid: {', '.join(CONFIGS)}")
     sides = [s.strip() for s in a.sides.split(",") if s.strip()]
-    bad = [x for x in sides if x not in SIDES and not (x.startswith("ours_") and x[5:] in OPTIMIZERS)]
+    bad = [x for x in sides if x not in SIDES and not (x.startswith("ours_") and x[5:] in LEVERS)]
     if bad:
-        ap.error(f"unknown sides {bad}; valid: ours, reference, " + ", ".join(f"ours_{o}" for o in OPTIMIZERS))
+        ap.error(f"unknown sides {bad}; valid: ours, reference, " + ", ".join(f"ours_{o}" for o in LEVERS))
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     result = {"timestamp": stamp, "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
               "machine": _machine(), "batch_size": BATCH,

@@ -41,14 +41,14 @@ def _images(n):
     return x
 
 
-def _run(scheme, hybridize, steps=STEPS):
+def _run(scheme, hybridize, steps=STEPS, **settings):
     vae_hp, disc_hp, train = MODELS[scheme]
     vae = get_model(vae_hp["model"], image_shape=(1, 28, 28), **{k: v for k, v in vae_hp.items() if k != "model"})
     disc = get_model(disc_hp["model"], **{k: v for k, v in disc_hp.items() if k != "model"})
     n_epochs = 3
     per_epoch = max(1, steps // n_epochs)
     cfg = TrainConfig(scheme=scheme, n_epochs=n_epochs, n_solo_epochs=0, batch_size=BATCH, hybridize=hybridize,
-                      disc_weight=10.0, pbp_weight=0.5, seed=3, **train)
+                      disc_weight=10.0, pbp_weight=0.5, seed=3, **train, **settings)
     tr = Trainer(vae, disc, cfg, progress=False)
     rows = tr.fit(_images(per_epoch * BATCH))
     return np.array([[r[k] for k in STAT_COLUMNS if k in r and r[k] == r[k]] for r in rows])
@@ -69,3 +69,24 @@ def test_static_shape_fault_is_detected(monkeypatch):
     monkeypatch.delitem(schemes_mod.HYBRIDIZE, "static_shape")
     imp = _run("larsen", False)
     assert not np.allclose(hyb, imp, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("scheme", sorted(MODELS))
+def test_pooled_memory_trains_identically(scheme):
+    """``static_alloc=False`` (the graphs draw on the shared memory pool: the (f) benchmark's memory
+    lever) changes where buffers live, not what is computed: the statistics are bit-identical."""
+    static, pooled = _run(scheme, True), _run(scheme, True, static_alloc=False)
+    assert static.shape == pooled.shape and static.size
+    np.testing.assert_array_equal(static, pooled, err_msg=f"{scheme}: static_alloc=False trains differently")
+
+
+@pytest.mark.parametrize("static_alloc", [True, False])
+def test_static_alloc_setting_reaches_every_graph(static_alloc):
+    """The setting is not silently ignored: the networks and the step's own cached graphs all carry it."""
+    vae = get_model("ConvVAE", image_shape=(1, 28, 28), n_latent=4, base_channels=4)
+    disc = get_model("ConvDisc", base_channels=4)
+    tr = Trainer(vae, disc, TrainConfig(n_epochs=1, batch_size=BATCH, disc_weight=10.0, static_alloc=static_alloc),
+                 progress=False)
+    tr.fit(_images(BATCH))
+    graphs = [vae, disc, tr.scheme.vae_with_loss, tr.scheme._disc_loss] + list(tr.scheme._generator_blocks.values())
+    assert all(dict(g._flags)["static_alloc"] is static_alloc for g in graphs)

@@ -35,6 +35,12 @@ SCHEMES = {}
 HYBRIDIZE = {"static_alloc": True}
 
 
+def hybridize_kwargs(config):
+    """:data:`HYBRIDIZE` with the run's ``static_alloc`` setting (``False``: the graphs draw on the shared
+    memory pool instead of each keeping its own plan -- less peak memory for the largest models)."""
+    return dict(HYBRIDIZE, static_alloc=bool(getattr(config, "static_alloc", True)))
+
+
 def register_scheme(cls):
     SCHEMES[cls.name] = cls
     return cls
@@ -151,7 +157,7 @@ class Scheme(abc.ABC):
         if getattr(self, "_disc_loss_block", None) is None:
             self._disc_loss_block = DiscLoss(self.labels.real_label, self.labels.fake_label)
             if self.config.hybridize:
-                self._disc_loss_block.hybridize(**HYBRIDIZE)
+                self._disc_loss_block.hybridize(**hybridize_kwargs(self.config))
         return self._disc_loss_block
 
     def const(self, value, ctx):
@@ -267,7 +273,7 @@ class LearnableLoss(Scheme):
     def build_optimizers(self):
         self.vae_with_loss = VAEWithLoss(self.vae, self.config.pbp_loss)
         if self.config.hybridize:
-            self.vae_with_loss.hybridize(**HYBRIDIZE)
+            self.vae_with_loss.hybridize(**hybridize_kwargs(self.config))
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
         return self.with_disc_optimizer(opts)
 
@@ -341,5 +347,5 @@ class LearnableLoss(Scheme):
         if adversarial not in blocks:
             blocks[adversarial] = GeneratorLoss(adversarial)
             if self.config.hybridize:
-                blocks[adversarial].hybridize(**HYBRIDIZE)
+                blocks[adversarial].hybridize(**hybridize_kwargs(self.config))
         return blocks[adversarial]

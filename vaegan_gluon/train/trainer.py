@@ -22,7 +22,7 @@ from .attribute_head import attribute_targets_of
 from . import kvsync
 from .callbacks import ProgressBar
 from .config import TrainConfig, make_initializer
-from .schemes import HYBRIDIZE, get_scheme
+from .schemes import get_scheme, hybridize_kwargs
 
 BASE_COLUMNS = ["epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real",
                 "disc_acc_fake", "pbp_weight", "disc_weight", "adv_on", "lr", "disc_lr", "seconds",
@@ -91,7 +91,7 @@ class Trainer:
                 continue
             net.initialize(make_initializer(c.initializer), ctx=self.ctx)
             if c.hybridize:
-                net.hybridize(**HYBRIDIZE)   # static_alloc only: see schemes.HYBRIDIZE
+                net.hybridize(**hybridize_kwargs(c))   # static_alloc only: see schemes.HYBRIDIZE
             net(dummy)
         self.scheme = get_scheme(c.scheme)(self.vae, self.disc, c, self.ctx, self.kvstore, self.kvsync)
         if self.kvsync:
