@@ -26,7 +26,8 @@ import subprocess
 from .claims_catalog import BASELINE_BARS, CLAIMS
 from .utils import block_between, splice_between
 
-__all__ = ["RULE", "K", "collect_runs", "build_claims", "claims_markdown", "write_claims", "current_commit"]
+__all__ = ["RULE", "K", "collect_runs", "build_claims", "claims_markdown", "baselines_markdown", "report_markdown",
+           "write_claims", "current_commit"]
 
 K = 2.0
 RULE = (f"holds if ours - reference in the predicted direction > {K:g} standard errors of the difference "
@@ -212,7 +213,13 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
             continue
         ms = [r["metrics"] for r in chosen]
         attrs = sorted({k for m in ms for k in (m.get("attr_acc_recon") or {})})
+        with_disc = any(r["config"].get("disc") for r in chosen)
         baselines.append({"experiment": name, "scale": at, "n": len(chosen),
+                          "trained_with": "a discriminator" if with_disc else "the VAE alone",
+                          "seeds": [r["seed"] for r in chosen],
+                          "fid_ratio": [m["fid_recon"] / m["fid_mean_image"] if m.get("fid_recon") is not None
+                                        and m.get("fid_mean_image") else None for m in ms],
+                          "hair_colour": [get_path(m, "attr_acc_recon.hair_colour") for m in ms],
                           "fid_recon": summarise(m.get("fid_recon") for m in ms),
                           "fid_mean_image": summarise(m.get("fid_mean_image") for m in ms),
                           "attr_acc_recon": {a: summarise(get_path(m, f"attr_acc_recon.{a}") for m in ms)
@@ -245,6 +252,28 @@ def claims_markdown(table):
     return "\n".join(lines) + "\n"
 
 
+def baselines_markdown(table):
+    """The references' bar, per seed: ``fid_recon / fid_mean_image`` (<= 0.5) and hair colour (>= 0.9)."""
+    ratio_bar = BASELINE_BARS["fid_recon_over_mean_image"]
+    hair_bar = BASELINE_BARS["attr_acc_recon.hair_colour"]
+    lines = [f"References and their bar (fid_recon / fid_mean_image <= {ratio_bar:g}; faces also hair colour "
+             f">= {hair_bar:g}), per seed:", "",
+             "| reference | scale | trained | seeds | fid_recon / fid_mean_image | hair colour | passes |",
+             "|---|---|---|---|---|---|---|"]
+    for b in table.get("baselines", []):
+        per = lambda vals: ", ".join("–" if v is None else f"{v:.3f}" for v in vals)  # noqa: E731
+        passes = ", ".join({True: "yes", False: "**no**", None: "–"}[p] for p in b["passes_bar"])
+        lines.append(f"| {b['experiment']} | {b['scale']} | {b.get('trained_with', '?')} | "
+                     f"{', '.join(str(x) for x in b.get('seeds', []))} | {per(b.get('fid_ratio', []))} | "
+                     f"{per(b.get('hair_colour', []))} | {passes} |")
+    return "\n".join(lines) + "\n"
+
+
+def report_markdown(table):
+    """``claims.md`` and the README's block: the claims, then the references' bar per seed."""
+    return claims_markdown(table) + "\n" + baselines_markdown(table)
+
+
 def write_claims(table, out_dir):
     """Write ``claims.json`` and ``claims.md`` into ``out_dir``; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
@@ -252,7 +281,7 @@ def write_claims(table, out_dir):
     with open(pj, "w") as f:
         json.dump(table, f, indent=1, sort_keys=True, allow_nan=False)
     with open(pm, "w") as f:
-        f.write(claims_markdown(table))
+        f.write(report_markdown(table))
     return pj, pm
 
 

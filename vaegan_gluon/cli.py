@@ -250,12 +250,12 @@ def cmd_report(args):
 
 
 def cmd_claims(args):
-    from .claims import build_claims, claims_markdown, write_claims
+    from .claims import build_claims, report_markdown, write_claims
     try:
         table = build_claims(args.run_dirs, scale=args.scale)
     except FileNotFoundError as err:
         raise CLIError(str(err)) from None
-    print(claims_markdown(table), end="")
+    print(report_markdown(table), end="")
     if args.out:
         print("written: " + ", ".join(write_claims(table, args.out)))
     if args.keep:
@@ -264,7 +264,7 @@ def cmd_claims(args):
     if args.readme:
         from .claims import splice_readme
         try:
-            print("written: " + splice_readme(args.readme, claims_markdown(table)))
+            print("written: " + splice_readme(args.readme, report_markdown(table)))
         except (OSError, ValueError) as err:
             raise CLIError(str(err)) from None
     return 0
