@@ -223,6 +223,15 @@ def test_custom_sweep_end_to_end(tmp_path):
         assert run_dir_for(get_config("mnist-vae-bce", "quick", overrides), str(tmp_path)) == run_dir
         thumb = line.split("](")[1].split(")")[0]
         assert max(Image.open(os.path.join(str(tmp_path), thumb)).size) <= 120
+    # a run kept with its small outputs only (no images/) still shows the thumbnail made before
+    import shutil
+    kept = tmp_path / "kept" / os.path.basename(summary["run_dir"][0])
+    os.makedirs(kept)
+    for f in ("config.json", "metrics.json"):
+        shutil.copy(os.path.join(summary["run_dir"][0], f), kept / f)
+    row = results_markdown([str(kept)], thumbnail_dir=str(thumbs), link_root=str(tmp_path)).splitlines()[2]
+    assert row.split("](")[1].split(")")[0] == table[2].split("](")[1].split(")")[0]
+    assert "](" not in results_markdown([str(kept)], thumbnail_dir=str(tmp_path / "none")).splitlines()[2]
 
 
 def test_compact_picture_for_notebooks():

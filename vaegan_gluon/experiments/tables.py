@@ -60,13 +60,18 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
         f = lambda k, fmt="{:.4g}": "" if m.get(k) is None else fmt.format(m[k])  # noqa: E731
         thumb = ""
         src = os.path.join(d, "images", "reconstructions.png")
-        if thumbnail_dir and os.path.exists(src):
-            os.makedirs(thumbnail_dir, exist_ok=True)
+        if thumbnail_dir:
             name = f"{cfg['name']}_{os.path.basename(os.path.normpath(d))}.png"
-            im = Image.open(src)
-            im.thumbnail((thumbnail_width, thumbnail_width))
-            im.save(os.path.join(thumbnail_dir, name), optimize=True)
-            thumb = f"![{cfg['name']}]({os.path.relpath(os.path.join(thumbnail_dir, name), link_root)})"
+            dst = os.path.join(thumbnail_dir, name)
+            if os.path.exists(src):
+                os.makedirs(thumbnail_dir, exist_ok=True)
+                im = Image.open(src)
+                im.thumbnail((thumbnail_width, thumbnail_width))
+                im.save(dst, optimize=True)
+            # a folder kept with its small outputs only (results/reference/claims_runs) keeps the thumbnail
+            # made when its images were still there
+            if os.path.exists(dst):
+                thumb = f"![{cfg['name']}]({os.path.relpath(dst, link_root)})"
         acc = f"{f('disc_acc_real', '{:.2f}')} / {f('disc_acc_fake', '{:.2f}')}" if "disc_acc_real" in m else ""
         overrides = _changed_overrides(cfg)
         label = f"`{cfg['name']}`" + "".join(f" `{k}={v}`" for k, v in overrides.items())
