@@ -191,3 +191,17 @@ def test_a_sweep_run_is_not_a_seed_of_its_base_and_is_selected_by_its_settings(t
     assert (c["ours"]["n"], c["ours"]["mean"]) == (2, 202.5)
     assert (c["reference"]["n"], c["reference"]["mean"]) == (2, 305.0)
     assert c["verdict"] == "holds"
+
+
+def test_a_run_made_before_the_catalogue_resized_its_experiment_is_not_a_seed(tmp_path):
+    """The dense pair went from 60 to 100 epochs at medium: its old 60-epoch folders (no --set, the
+    catalogue's value then) must not be picked as seeds of the 100-epoch experiment (the old folder
+    sorts after the new one, so it would have replaced it)."""
+    from vaegan_gluon.experiments.config import get_config
+    root = str(tmp_path)
+    epochs = get_config("anime-dense-vae", "medium")["train"]["n_epochs"]
+    assert epochs != 60
+    _run(root, "dense_100", "anime-dense-vae", 0, {"fid_recon": 1.0}, n_epochs=epochs)
+    _run(root, "dense_60", "anime-dense-vae", 0, {"fid_recon": 2.0}, n_epochs=60)
+    chosen = claims.select(claims.collect_runs(root), {"experiment": "anime-dense-vae"}, "medium")
+    assert [r["metrics"]["fid_recon"] for r in chosen] == [1.0]
