@@ -113,9 +113,9 @@ def test_each_claim_reads_its_own_scale(tmp_path):
     assert conv["verdict"] == "holds"
     base = next(b for b in table["baselines"] if b["experiment"] == "anime-conv-vae")
     assert base["scale"] == "medium" and base["n"] == 2
-    assert base["trained_with"] == "the VAE alone" and base["fid_ratio"] == pytest.approx([20 / 90, 21 / 90])
+    assert base["trained_with"] == "alone (no discriminator)" and base["fid_ratio"] == pytest.approx([20 / 90, 21 / 90])
     assert "| medium |" in claims.claims_markdown(table)
-    assert "| anime-conv-vae | medium | the VAE alone | 0, 1 | 0.222, 0.233 |" in claims.baselines_markdown(table)
+    assert "| anime-conv-vae | medium | alone (no discriminator) | 0, 1 | 0.222, 0.233 |" in claims.baselines_markdown(table)
 
 
 def test_readme_shows_the_generated_table():

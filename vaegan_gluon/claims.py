@@ -224,7 +224,7 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
         attrs = sorted({k for m in ms for k in (m.get("attr_acc_recon") or {})})
         with_disc = any(r["config"].get("disc") for r in chosen)
         baselines.append({"experiment": name, "scale": at, "n": len(chosen),
-                          "trained_with": "a discriminator" if with_disc else "the VAE alone",
+                          "trained_with": "with a discriminator" if with_disc else "alone (no discriminator)",
                           "seeds": [r["seed"] for r in chosen],
                           "fid_ratio": [m["fid_recon"] / m["fid_mean_image"] if m.get("fid_recon") is not None
                                         and m.get("fid_mean_image") else None for m in ms],
