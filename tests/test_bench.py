@@ -226,3 +226,14 @@ def test_time_to_quality_faces_table_and_readme_splice(tmp_path):
     readme.write_text(f"{begin}\nold\n{end}\n")
     assert ttq.main(["--render", str(saved), "--readme", str(readme)]) == 0
     assert block_between(str(readme), begin, end) == md
+
+
+@pytest.mark.parametrize("task, saved", [("mnist", "reference-ttq.json"), ("faces", "reference-ttq-faces.json")])
+def test_readme_time_to_quality_tables_are_renders(task, saved):
+    """The README's time-to-quality tables are the renders of the committed runs (not typed copies)."""
+    from benchmarks import time_to_quality as ttq
+    from vaegan_gluon.utils import block_between
+    with open(os.path.join(ROOT, "benchmarks", "results", saved)) as fh:
+        result = json.load(fh)
+    assert result.get("task", "mnist") == task
+    assert block_between(os.path.join(ROOT, "README.md"), *ttq.readme_markers(task)) == ttq.markdown(result)
