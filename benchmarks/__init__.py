@@ -334,6 +334,21 @@ README_BEGIN = ("<!-- benchmark table: `python -m benchmarks --render benchmarks
 README_END = "<!-- end of benchmark table -->"
 
 
+def render_saved(ap, a, table, write):
+    """``--render JSON [--readme MD]`` of a benchmark CLI: print the saved run's ``table(result)`` and, with
+    ``--readme``, ``write(MD, result)``; returns 0 when it rendered, None when there was nothing to render."""
+    if a.readme and not a.render:
+        ap.error("--readme needs --render JSON (the saved run whose table goes into the README)")
+    if not a.render:
+        return None
+    with open(a.render) as fh:
+        result = json.load(fh)
+    print(table(result), end="")
+    if a.readme:
+        write(a.readme, result)
+    return 0
+
+
 def write_readme(path, table):
     """Replace the table between the benchmark-table markers in ``path`` (the README's "Performance")."""
     from vaegan_gluon.utils import splice_between
@@ -362,14 +377,7 @@ def main(argv=None):
                     help="with --render: also write the table between the benchmark-table markers of MD")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if a.readme and not a.render:
-        ap.error("--readme needs --render JSON (the saved run whose table goes into the README)")
-    if a.render:
-        with open(a.render) as fh:
-            result = json.load(fh)
-        print(markdown(result), end="")
-        if a.readme:
-            write_readme(a.readme, markdown(result, title=False))
+    if render_saved(ap, a, markdown, lambda md, result: write_readme(md, markdown(result, title=False))) == 0:
         return 0
     opts = {"optimizer": a.optimizer, "bf16": a.bf16}
     if a.quick:

@@ -35,6 +35,8 @@ import subprocess
 import sys
 import time
 
+from . import render_saved
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BATCH = 64
@@ -166,15 +168,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     task = TASKS[a.task]
     target = task["target"] if a.target is None else a.target
-    if a.readme and not a.render:
-        ap.error("--readme needs --render JSON (the saved run whose table goes into the README)")
-    if a.render:
-        with open(a.render) as fh:
-            result = json.load(fh)
-        print(markdown(result), end="")
-        if a.readme:
-            from vaegan_gluon.utils import splice_between
-            splice_between(a.readme, markdown(result), *readme_markers(result.get("task", "mnist")))
+    if render_saved(ap, a, markdown, write_readme) == 0:
         return 0
     if a._child:
         print(json.dumps(run_side(a._child, a.max_epochs, target, task=a.task)))
@@ -208,6 +202,12 @@ def main(argv=None):
     print(markdown(result))
     print(f"results: {path}", file=sys.stderr)
     return 0
+
+
+def write_readme(path, result):
+    """Put a saved run's table between its task's markers in ``path``."""
+    from vaegan_gluon.utils import splice_between
+    splice_between(path, markdown(result), *readme_markers(result.get("task", "mnist")))
 
 
 def readme_markers(task):
