@@ -63,7 +63,7 @@ class TrainConfig:
     real_label: float = 1.0            # 0.9 = one-sided label smoothing
     seed: int = 0
     hybridize: bool = True
-    static_alloc: bool = True          # hybridized graphs keep their own memory plan; False: the shared pool (less peak RSS)
+    static_alloc: bool = True          # hybridized graphs keep their own memory plan; False: MXNet's shared pool (README: no lower peak on (f))
     log_interval: int = 50             # batches between host reads (progress bar, NaN check)
     max_nan_events: int = 3            # this many non-finite epochs in a row stop the run
     keep_checkpoints: int = 1          # complete checkpoints kept on disk (latest ones)
