@@ -205,3 +205,32 @@ def test_a_run_made_before_the_catalogue_resized_its_experiment_is_not_a_seed(tm
     _run(root, "dense_60", "anime-dense-vae", 0, {"fid_recon": 2.0}, n_epochs=60)
     chosen = claims.select(claims.collect_runs(root), {"experiment": "anime-dense-vae"}, "medium")
     assert [r["metrics"]["fid_recon"] for r in chosen] == [1.0]
+
+
+def test_a_reference_trained_with_a_discriminator_is_held_to_the_bar_at_its_switch(tmp_path):
+    """The ResNet reference's final hair colour carries its discriminator's own effect (0.83-0.99 across
+    seeds): its bar is read from the VAE alone at the solo -> combo switch (``metrics["at_switch"]``)
+    when the run has it, and from its final metrics when it does not."""
+    def build(with_switch):
+        root = str(tmp_path / ("switch" if with_switch else "final"))
+        for seed in (0, 1):
+            final = {"fid_recon": 10.0 + seed, "fid_mean_image": 50.0, "attr_acc_recon": {"hair_colour": 0.8}}
+            if with_switch:
+                final["at_switch"] = {"epoch": 20, "fid_recon": 15.0, "fid_mean_image": 50.0,
+                                      "attr_acc_recon": {"hair_colour": 0.95}}
+            d = _run(root, f"resnet{seed}", "anime-conv-vae-resnet", seed, final)
+            _with_overrides(d, {})
+            cfg = json.load(open(os.path.join(d, "config.json")))
+            cfg["disc"] = {"model": "ResNetDisc"}
+            json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
+            _run(root, f"dw20_{seed}", "anime-conv-vae-resnet", seed, {"fid_recon": 30.0 + seed}, disc_weight=20.0)
+        return claims.build_claims(root, scale="medium", commit="abc")
+
+    at_switch, at_end = build(True), build(False)
+    assert _by_id(at_switch, "faces-disc-weight-20")["verdict"] == "does not hold"   # the bar passed
+    assert _by_id(at_end, "faces-disc-weight-20")["verdict"] == "inconclusive"      # hair 0.8 < 0.9
+    base = next(b for b in at_switch["baselines"] if b["experiment"] == "anime-conv-vae-resnet")
+    assert base["bar_at"] == ["switch", "switch"] and base["hair_colour"] == [0.95, 0.95]
+    assert base["passes_bar"] == [True, True] and "switch (epoch 20)" in base["trained_with"]
+    base = next(b for b in at_end["baselines"] if b["experiment"] == "anime-conv-vae-resnet")
+    assert base["bar_at"] == ["final", "final"] and base["passes_bar"] == [False, False]

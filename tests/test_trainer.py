@@ -358,3 +358,23 @@ def test_resume_when_gluon_names_the_parameters_differently(tmp_path):
     whole = pd.read_csv(tmp_path / "whole" / "training_statistics.csv").drop(columns=timing)
     resumed = pd.read_csv(tmp_path / "resumed" / "training_statistics.csv").drop(columns=timing)
     pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
+
+
+def test_the_vae_at_the_solo_combo_switch_is_kept(mnist, tmp_path):
+    """A run with a discriminator after solo epochs keeps the VAE of its last solo epoch as
+    vae.switch.params (the reference's convergence bar is read from it): exactly the epoch-2 checkpoint's
+    VAE, not the final one; a run without solo epochs or without a discriminator keeps none."""
+    from mxnet import nd
+    t = fit(mnist[:256], out_dir=str(tmp_path / "r"), n_epochs=3, n_solo_epochs=2, disc_weight=10.0,
+            keep_checkpoints=3)
+    switch = nd.load(str(tmp_path / "r" / t.SWITCH_PARAMS))
+    at_2 = nd.load(str(tmp_path / "r" / "checkpoints" / "epoch-0002" / "vae.params"))
+    t.vae.save_parameters(str(tmp_path / "final.params"))
+    final = nd.load(str(tmp_path / "final.params"))
+    assert set(switch) == set(at_2) == set(final)
+    for k in switch:
+        np.testing.assert_array_equal(switch[k].asnumpy(), at_2[k].asnumpy())
+    assert any(not np.array_equal(switch[k].asnumpy(), final[k].asnumpy()) for k in switch)
+    fit(mnist[:128], out_dir=str(tmp_path / "solo"), n_epochs=2, disc=False)
+    fit(mnist[:128], out_dir=str(tmp_path / "combo"), n_epochs=2, n_solo_epochs=0, disc_weight=10.0)
+    assert not (tmp_path / "solo" / t.SWITCH_PARAMS).exists() and not (tmp_path / "combo" / t.SWITCH_PARAMS).exists()

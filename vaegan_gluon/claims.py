@@ -11,7 +11,8 @@ verdict follows one written rule (:data:`RULE`):
   standard errors is within the tolerance;
 - **does not hold**: the effect is within ``K`` standard errors or opposite, *and* the reference run
   passed its convergence bar (:data:`~vaegan_gluon.claims_catalog.BASELINE_BARS`: the VAE alone has left
-  the mean-image stage), so the setup could have shown the effect;
+  the mean-image stage; a reference trained with a discriminator after solo epochs is held to it at the
+  solo -> combo switch, see :func:`bar_metrics`), so the setup could have shown the effect;
 - **inconclusive**: anything else (too few seeds, or a reference that did not pass its bar);
 - **untested**: no run of one of the two groups was given.
 
@@ -26,7 +27,7 @@ import subprocess
 from .claims_catalog import BASELINE_BARS, CLAIMS
 from .utils import block_between, splice_between
 
-__all__ = ["RULE", "K", "collect_runs", "build_claims", "claims_markdown", "baselines_markdown", "report_markdown",
+__all__ = ["RULE", "K", "collect_runs", "build_claims", "bar_metrics", "claims_markdown", "baselines_markdown", "report_markdown",
            "write_claims", "current_commit"]
 
 K = 2.0
@@ -168,6 +169,22 @@ def passes_bar(run_metrics):
     return all(checks) if checks else None
 
 
+def bar_metrics(run_metrics):
+    """The metrics a reference run is held to its bar with: those of the VAE at the solo -> combo switch
+    (``metrics["at_switch"]``, written by runs trained with a discriminator after solo epochs) when the run
+    has them, else its final metrics.
+
+    Why: the bar asks whether *the VAE alone* has left the mean-image stage, so that the setup could show
+    a discriminator's effect. A reference trained with a discriminator (the ResNet at weight 10, the
+    baseline of the weight, PBP and decay sweeps) ends with that discriminator's own effect already in its
+    reconstructions: measured on 2026-12-03, the ResNet's 5 combo epochs move hair colour anywhere between
+    0.83 and 0.99 across seeds and solo lengths (20 and 30 solo epochs), while its FID stays far below the
+    bar. Judged on its final metrics the bar measured the discriminator, not the VAE's convergence. A
+    reference trained with a discriminator from its first step (no solo epochs, e.g. Larsen's VAE/GAN)
+    has no VAE alone to score and is held to the bar with its final metrics."""
+    return run_metrics.get("at_switch") or run_metrics
+
+
 def verdict(ours, ref, better, min_n, reference_ok, tolerance=None):
     """The verdict of :data:`RULE` from two summaries; returns ``(verdict, effect, se)``.
 
@@ -204,7 +221,7 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
     for c in claims:
         ours_runs, ours = _group(runs, c["ours"], c["metric"], scale or c["scale"])
         ref_runs, ref = _group(runs, c["reference"], c["metric"], scale or c["scale"])
-        bars = [passes_bar(r["metrics"]) for r in ref_runs]
+        bars = [passes_bar(bar_metrics(r["metrics"])) for r in ref_runs]
         reference_ok = bool(bars) and all(b is True for b in bars)
         v, effect, se = verdict(ours, ref, c["better"], c["min_n"], reference_ok, c.get("tolerance"))
         out.append({"id": c["id"], "source": c["source"], "statement": c["statement"], "metric": c["metric"],
@@ -220,11 +237,17 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
         chosen = select(runs, {"experiment": name}, at)
         if not chosen:
             continue
-        ms = [r["metrics"] for r in chosen]
+        ms = [bar_metrics(r["metrics"]) for r in chosen]
         attrs = sorted({k for m in ms for k in (m.get("attr_acc_recon") or {})})
         with_disc = any(r["config"].get("disc") for r in chosen)
+        switch = sorted({r["metrics"]["at_switch"]["epoch"] for r in chosen if r["metrics"].get("at_switch")})
+        trained = "alone (no discriminator)"
+        if with_disc:
+            trained = "with a discriminator" + (f"; bar: the VAE alone at the solo -> combo switch (epoch "
+                                                f"{', '.join(map(str, switch))})" if switch else "")
         baselines.append({"experiment": name, "scale": at, "n": len(chosen),
-                          "trained_with": "with a discriminator" if with_disc else "alone (no discriminator)",
+                          "trained_with": trained,
+                          "bar_at": ["switch" if "at_switch" in r["metrics"] else "final" for r in chosen],
                           "seeds": [r["seed"] for r in chosen],
                           "fid_ratio": [m["fid_recon"] / m["fid_mean_image"] if m.get("fid_recon") is not None
                                         and m.get("fid_mean_image") else None for m in ms],

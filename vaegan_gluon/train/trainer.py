@@ -145,6 +145,22 @@ class Trainer:
             ckpt.save_checkpoint(self.checkpoint_dir, epoch, self.networks, self.scheme.optimizers,
                                  self._state(), keep=self.config.keep_checkpoints)
 
+    SWITCH_PARAMS = "vae.switch.params"
+
+    def _save_switch_vae(self, epochs_done):
+        """Keep the VAE as it is at the solo -> combo switch (after the last solo epoch) in the results
+        folder as ``vae.switch.params``: the VAE trained alone, before any discriminator step. A reference
+        trained with a discriminator is held to the convergence bar of a VAE alone with it
+        (:func:`vaegan_gluon.report.finalize` scores it as ``metrics["at_switch"]``; see
+        :mod:`vaegan_gluon.claims`)."""
+        c = self.config
+        if not (self.writer and self.disc is not None and 0 < c.n_solo_epochs < c.n_epochs
+                and epochs_done == c.n_solo_epochs):
+            return
+        path = os.path.join(self.out_dir, self.SWITCH_PARAMS)
+        self.vae.save_parameters(path + ".tmp")   # atomic, like the final weights
+        os.replace(path + ".tmp", path)
+
     def _restore(self, path):
         state = ckpt.load_checkpoint(path, self.networks, self.scheme.optimizers, self.ctx)
         self.pbp_schedule.load_state_dict(state["schedules"]["pbp_weight"])
@@ -368,6 +384,7 @@ class Trainer:
             self.nan_streak = 0
             self.history.append(row)
             self._save_checkpoint(epoch + 1)
+            self._save_switch_vae(epoch + 1)
             self._write_csv()
         self._call("epoch_end", row)
         return row
