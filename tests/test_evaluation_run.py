@@ -71,6 +71,7 @@ def test_a_run_with_solo_epochs_scores_its_vae_at_the_switch(tmp_path):
     assert set(s) == {"epoch", "extractor", "fid_recon", "fid_mean_image", "attr_acc_recon"}
     assert s["fid_mean_image"] == pytest.approx(m["fid_mean_image"])   # the same images, the same ceiling
     assert s["fid_recon"] != m["fid_recon"]
+    assert "at the solo -> combo switch (after epoch 2" in open(os.path.join(r.run_dir, "README.md")).read()
     final = nd.load(os.path.join(r.run_dir, "vae.params"))
     r.trainer.vae.save_parameters(str(tmp_path / "after.params"))
     after = nd.load(str(tmp_path / "after.params"))

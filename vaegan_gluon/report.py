@@ -161,6 +161,13 @@ def write_report(run_dir):
             for key in ("attr_acc_recon", "arith_success_per_attr"):
                 if isinstance(m.get(key), dict) and m[key]:
                     lines += [f"{key}: " + ", ".join(f"{k} {v:.3f}" for k, v in m[key].items()) + ".", ""]
+            s = m.get("at_switch")
+            if isinstance(s, dict) and s.get("fid_recon") is not None:
+                hair = (s.get("attr_acc_recon") or {}).get("hair_colour")
+                lines += [f"The VAE alone at the solo -> combo switch (after epoch {s['epoch']}, "
+                          f"`vae.switch.params`; the claims bar of a reference reads it): fid_recon "
+                          f"{s['fid_recon']:.4g} of fid_mean_image {s['fid_mean_image']:.4g}"
+                          + (f", hair colour {hair:.3f}" if hair is not None else "") + ".", ""]
     if stats is not None and len(stats):
         lines += ["## Training statistics", ""]
         cols = [c for c in ("epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss",
