@@ -378,3 +378,20 @@ def test_the_vae_at_the_solo_combo_switch_is_kept(mnist, tmp_path):
     fit(mnist[:128], out_dir=str(tmp_path / "solo"), n_epochs=2, disc=False)
     fit(mnist[:128], out_dir=str(tmp_path / "combo"), n_epochs=2, n_solo_epochs=0, disc_weight=10.0)
     assert not (tmp_path / "solo" / t.SWITCH_PARAMS).exists() and not (tmp_path / "combo" / t.SWITCH_PARAMS).exists()
+
+
+def test_a_run_resumed_at_its_switch_still_keeps_the_switch_vae(mnist, tmp_path):
+    """A crash after the switch epoch's checkpoint but before vae.switch.params was written: resuming
+    from that checkpoint (the VAE alone, exactly) writes it."""
+    from mxnet import nd
+    out = tmp_path / "r"
+    cfg = dict(n_epochs=2, n_solo_epochs=2, batch_size=64, seed=0, disc_weight=10.0, keep_checkpoints=3)
+    t = Trainer(small_vae(), small_disc(), cfg, out_dir=str(out), progress=False)
+    t.fit(mnist[:128])                     # n_solo_epochs == n_epochs: no switch within this run
+    assert not (out / t.SWITCH_PARAMS).exists()
+    t2 = Trainer(small_vae(), small_disc(), dict(cfg, n_epochs=3), out_dir=str(out), progress=False)
+    t2.fit(mnist[:128], resume=True)
+    switch = nd.load(str(out / t.SWITCH_PARAMS))
+    at_2 = nd.load(str(out / "checkpoints" / "epoch-0002" / "vae.params"))
+    for k in switch:
+        np.testing.assert_array_equal(switch[k].asnumpy(), at_2[k].asnumpy())

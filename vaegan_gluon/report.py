@@ -22,23 +22,6 @@ from .utils import read_json, write_json
 N_SHOW = 10  # the study showed the first 10 validation images
 
 
-AT_SWITCH_KEYS = ("fid_recon", "fid_mean_image", "attr_acc_recon", "extractor")
-
-
-def _score_at_switch(trainer, switch_params, final_params, val, train, n):
-    """The feature-space scores (:data:`AT_SWITCH_KEYS`) of the VAE saved at the solo -> combo switch
-    (``Trainer.SWITCH_PARAMS``), with the final weights loaded back afterwards."""
-    from .evaluation.scoring import add_scores
-    s = {}
-    trainer.vae.load_parameters(switch_params, ctx=trainer.ctx)
-    try:
-        add_scores(s, trainer.vae, val, trainer.run_config, train_images=train, seed=trainer.config.seed,
-                   ctx=trainer.ctx[0], n=n)
-    finally:
-        trainer.vae.load_parameters(final_params, ctx=trainer.ctx)
-    return {"epoch": trainer.config.n_solo_epochs, **{k: s[k] for k in AT_SWITCH_KEYS if k in s}}
-
-
 def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None):
     """Evaluate on held-out ``val`` images, draw the pictures, write metrics.json and the report.
 
@@ -66,14 +49,12 @@ def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None
     m["nan_events"] = sum(1 for r in trainer.history if r.get("event"))
     if extra_metrics:
         m.update(extra_metrics)
-    from .evaluation.scoring import add_scores
+    from .evaluation.scoring import add_scores, add_switch_scores
     eval_cfg = trainer.run_config.get("eval") or {}
     add_scores(m, vae, val, trainer.run_config, train_images=train, seed=trainer.config.seed, ctx=ctx,
                n=eval_cfg.get("n"))
-    switch = os.path.join(run_dir, trainer.SWITCH_PARAMS)
-    if os.path.exists(switch):   # the VAE alone at the solo -> combo switch, scored the same way
-        m["at_switch"] = _score_at_switch(trainer, switch, os.path.join(run_dir, "vae.params"), val, train,
-                                          eval_cfg.get("n"))
+    add_switch_scores(m, run_dir, vae, val, trainer.run_config, train_images=train, seed=trainer.config.seed,
+                      ctx=trainer.ctx, n=eval_cfg.get("n"))
     write_json(os.path.join(run_dir, "metrics.json"), m)
 
     img = lambda name: os.path.join(run_dir, "images", name)  # noqa: E731

@@ -213,6 +213,31 @@ def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extract
     return m
 
 
+AT_SWITCH_KEYS = ("fid_recon", "fid_mean_image", "attr_acc_recon", "extractor")
+
+
+def add_switch_scores(m, run_dir, vae, val, config, train_images=None, seed=0, ctx=None, n=None, extractor=None):
+    """``m["at_switch"]``: the feature-space scores (:data:`AT_SWITCH_KEYS`) of the VAE the trainer kept
+    at the solo -> combo switch (``Trainer.SWITCH_PARAMS`` in ``run_dir``; the claims bar of a reference
+    trained with a discriminator reads them), scored like the final VAE. ``vae`` holds the final weights
+    (``run_dir/vae.params``) and gets them back afterwards. No switch file: ``m`` is left as it is."""
+    import os
+    from ..train.trainer import Trainer
+    switch = os.path.join(run_dir, Trainer.SWITCH_PARAMS)
+    if not os.path.exists(switch):
+        return m
+    ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
+    s = {}
+    vae.load_parameters(switch, ctx=ctxs)
+    try:
+        add_scores(s, vae, val, config, train_images=train_images, seed=seed, ctx=ctxs[0], n=n, extractor=extractor)
+    finally:
+        vae.load_parameters(os.path.join(run_dir, "vae.params"), ctx=ctxs)
+    m["at_switch"] = {"epoch": int((config.get("train") or {}).get("n_solo_epochs", 0)),
+                      **{k: s[k] for k in AT_SWITCH_KEYS if k in s}}
+    return m
+
+
 def evaluate_run(run_dir, extractor=None, n=None, ctx=None):
     """Re-score a finished results folder (old runs too): rebuild its models from ``config.json`` and
     ``vae.params``, reload its data, add the scores to ``metrics.json`` and re-render the report.
@@ -240,6 +265,8 @@ def evaluate_run(run_dir, extractor=None, n=None, ctx=None):
     m = read_json(m_path) if os.path.exists(m_path) else {}
     seed = int((cfg.get("train") or {}).get("seed", 0))
     add_scores(m, vae, val, cfg, train_images=train.images, seed=seed, ctx=ctx, extractor=extractor, n=n)
+    add_switch_scores(m, run_dir, vae, val, cfg, train_images=train.images, seed=seed, ctx=ctx, n=n,
+                      extractor=extractor)
     write_json(m_path, m)
     write_report(run_dir)
     return m

@@ -285,6 +285,7 @@ class Trainer:
                 self.nan_streak = state["nan_streak"]
                 self._set_lr_scale(state["lr_scale"])
                 start = state["epoch"]
+                self._save_switch_vae(start)   # a crash between the switch's checkpoint and its VAE file
                 if note:
                     print(f"vaegan: warning: {note}", file=sys.stderr, flush=True)
                     row = dict.fromkeys(self.columns(), float("nan"))
