@@ -302,8 +302,15 @@ def baselines_markdown(table):
 
 
 def report_markdown(table):
-    """``claims.md`` and the README's block: the claims, then the references' bar per seed."""
-    return claims_markdown(table) + "\n" + baselines_markdown(table)
+    """``claims.md`` and the README's block: the claims, the references' bar per seed, and how many
+    commits of the code the runs were made with (``run_commits``: runs made before and after a change of
+    the training core's arithmetic are draws of the same experiment, not bit-identical repeats)."""
+    commits = table.get("run_commits") or []
+    out = claims_markdown(table) + "\n" + baselines_markdown(table)
+    if commits:
+        out += (f"\nThe runs were made with {len(commits)} commit{'s' if len(commits) != 1 else ''} of the code "
+                "(`run_commits` in claims.json; each run's `config.json` names its own).\n")
+    return out
 
 
 def write_claims(table, out_dir):
