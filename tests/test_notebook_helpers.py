@@ -116,6 +116,14 @@ def test_comparison_table_and_mean_face_check(tmp_path):
     assert math.isclose(t.at["b", "recon_bce vs a (%)"], 10.0) and pd.isna(t.at["a", "recon_bce vs a (%)"])
     check = nbh.mean_face_check(runs)
     assert check["left_mean_face"].tolist() == [True, False]      # b: fid ratio 0.75 > 0.5
+    # a run trained with a discriminator after solo epochs: its VAE alone at the switch, beside its end
+    runs["b"].metrics["at_switch"] = {"epoch": 20, "fid_recon": 12.0, "fid_mean_image": 40.0,
+                                      "attr_acc_recon": {"hair_colour": 0.93}}
+    check = nbh.mean_face_check(runs)
+    assert check["left_mean_face"].tolist() == [True, False]
+    assert check.at["b", "at switch (epoch 20): left_mean_face"] is True
+    assert check.at["b", "at switch (epoch 20): fid_recon / fid_mean_image"] == pytest.approx(0.3)
+    assert pd.isna(check.at["a", "at switch (epoch 20): fid_recon"])
     with pytest.raises(ValueError):
         nbh.comparison_table(runs, "c", ["recon_bce"])
 
