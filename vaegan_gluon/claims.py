@@ -247,7 +247,7 @@ def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
                                                 f"{', '.join(map(str, switch))})" if switch else "")
         baselines.append({"experiment": name, "scale": at, "n": len(chosen),
                           "trained_with": trained,
-                          "bar_at": ["switch" if "at_switch" in r["metrics"] else "final" for r in chosen],
+                          "bar_at": ["switch" if r["metrics"].get("at_switch") else "final" for r in chosen],
                           "seeds": [r["seed"] for r in chosen],
                           "fid_ratio": [m["fid_recon"] / m["fid_mean_image"] if m.get("fid_recon") is not None
                                         and m.get("fid_mean_image") else None for m in ms],
