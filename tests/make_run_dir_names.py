@@ -23,7 +23,7 @@ OVERRIDE_CASES = [
     ("anime-conv-vae", "quick", {"data.size": 48}),
     ("anime-conv-vae-resnet", "medium", {"train.disc_weight": 1}),
     ("anime-conv-vae-resnet", "medium", {"train.pbp_decay": 0.95}),
-    ("mnist-larsen-vaegan", "medium", {"train.n_epochs": 3}),
+    ("mnist-larsen-vaegan", "medium", {"train.n_epochs": 3, "train.n_solo_epochs": 1}),
     ("mnist-larsen-vaegan", "quick", {"train.extra.gamma": 1e-6}),
     ("faces-conv-vae-convdisc-attr", "quick", {"train.extra.attribute_vae_weight": 1}),
     ("mnist-vae-bce", "quick", {"train.lr_schedule": {"kind": "step", "step": 2, "factor": 0.5}}),

@@ -194,6 +194,12 @@ def test_stabilisers_in_learnable_loss_and_instance_noise_decay(mnist):
                 callbacks=[Spy()], progress=False)
     t.fit(mnist[:128])
     assert seen == pytest.approx([0.3, 0.15, 0.0])
+    # after solo epochs the anneal starts at the first combo epoch (D trains from there)
+    seen.clear()
+    Trainer(vae, disc, dict(n_epochs=4, n_solo_epochs=2, batch_size=64,
+                            extra={"instance_noise_stddev": 0.3, "instance_noise_epochs": 2}),
+            callbacks=[Spy()], progress=False).fit(mnist[:128])
+    assert seen == pytest.approx([0.3, 0.3, 0.3, 0.15])
     assert all(np.isfinite(r["disc_loss"]) for r in t.history)
     with pytest.raises(ValueError, match="disc_batches"):
         Trainer(get_model("DenseVAE", n_latent=2, n_hidden_layers=1, n_hidden_units=8, image_shape=(1, 28, 28)),

@@ -76,9 +76,12 @@ class Scheme(abc.ABC):
         self.optimizers = self.build_optimizers()
 
     def epoch_begin(self, epoch, phase):
-        """Called by the Trainer at each epoch begin: per-epoch stabilisers (instance-noise decay)."""
+        """Called by the Trainer at each epoch begin: per-epoch stabilisers (instance-noise decay).
+
+        The instance noise anneals over the epochs the discriminator trains: its epoch count starts
+        after the solo epochs (where D does not train, and the noise would decay unused)."""
         if self.instance_noise is not None:
-            self.instance_noise.apply(self.disc, epoch)
+            self.instance_noise.apply(self.disc, max(0, epoch - self.config.n_solo_epochs))
 
     def adam(self, params, lr):
         c = self.config

@@ -22,7 +22,8 @@ key                       default    meaning
                                      each kind by its own statistics); ``joint``: one concatenated call
 ``instance_noise_stddev`` 0.0        instance noise on D's inputs, annealed linearly to 0 over
 ``instance_noise_epochs`` 10         this many epochs (needs a discriminator built with
-                                     ``instance_noise=True``); set at each epoch begin
+                                     ``instance_noise=True``); set at each epoch begin, counted
+                                     from the first combo epoch (after ``n_solo_epochs``)
 ========================  =========  ===================================================================
 
 Model-side stabilisers are discriminator hyperparameters (see :mod:`vaegan_gluon.models.discriminators`):

@@ -10,8 +10,16 @@ NB_LARSEN = "20_larsen_vaegan.ipynb"
 MNIST_VAE = {"model": "ConvVAE", "n_latent": 16, "base_channels": 32}
 MNIST_DISC = {"model": "ConvDisc", "base_channels": 32, "feature_layer": 2}
 MNIST_TRAIN = {"scheme": "larsen", "lr": 3e-4, "extra": {"gamma": 5e-5}}
-# medium: all 4,500 digits for 8 epochs; quick: narrow models (what CI runs)
-MNIST_SCALES = {"medium": {"train.n_epochs": 8},
+# medium: all 4,500 digits, 8 solo epochs (the pixel VAE) then 8 combo epochs (the VAE/GAN), sized to the
+# stabiliser claims. All epochs joint, as the paper trains, did not leave the mean-image stage in time: the
+# VAE/GAN's fid_recon was 0.94 / 0.65 / 1.14 of the mean image's at 8 epochs (seeds 0-2) and 0.52 at 20.
+# With 8 solo epochs the VAE passes the bar at the switch (0.27, as the pixel VAE at 8 epochs: 0.25-0.27);
+# the GAN phase is what the stabilisers act on (probe, seed 0: 10 digit classes covered at 8 pixel epochs,
+# 6 after the 8 combo epochs). Measured (Intel Xeon, 2 threads): solo 6 s an epoch, combo 26 s: 4.4 min a run.
+# quick: narrow models (what CI runs)
+_MNIST_NOTE = ("sized to the stabiliser claims: 4,500 digits, 8 solo epochs (pixel VAE) + 8 combo epochs "
+               "(VAE/GAN); the bar is read at the switch (the paper trains all epochs jointly)")
+MNIST_SCALES = {"medium": {"train.n_epochs": 16, "train.n_solo_epochs": 8, "note": _MNIST_NOTE},
                 "quick": {"vae.base_channels": 8, "disc.base_channels": 8, "train.n_epochs": 2}}
 _FACE_VAE = {"model": "ConvVAE", "n_latent": 128, "base_channels": 32}
 # the authors' code takes the 4th conv layer of its discriminator
@@ -32,7 +40,8 @@ EXPERIMENTS = {
     "mnist-larsen-pixel-vae": exp(
         "ConvVAE(16, 32) on MNIST, pixel (BCE) VAE: the baseline of the Larsen VAE/GAN (scheme larsen, "
         "no discriminator)", "mnist", MNIST_BASE, dict(MNIST_VAE), None, dict(MNIST_TRAIN),
-        {"medium": {"train.n_epochs": 8}, "quick": {"vae.base_channels": 8, "train.n_epochs": 2}}, NB_LARSEN),
+        {"medium": {"train.n_epochs": 16, "note": "16 epochs: the VAE/GAN's 8 solo + 8 combo"},
+         "quick": {"vae.base_channels": 8, "train.n_epochs": 2}}, NB_LARSEN),
     "mnist-larsen-vaegan": exp(
         "Larsen VAE/GAN on MNIST: ConvVAE(16, 32) + ConvDisc(32), feature-space reconstruction at conv "
         "layer 2, gamma 5e-5", "mnist", MNIST_BASE, dict(MNIST_VAE), dict(MNIST_DISC),

@@ -30,9 +30,9 @@ EXPERIMENTS = {
     "mnist-stab-minibatch": _stab("... + minibatch discrimination (16 kernels of 16 dims)",
                                   disc={"minibatch_features": 16}),
     "mnist-stab-instance-noise": _stab(
-        "... + instance noise on the discriminator's inputs, stddev 0.2 annealed to 0 over the run",
+        "... + instance noise on the discriminator's inputs, stddev 0.2 annealed to 0 over the combo epochs",
         disc={"instance_noise": True}, extra={"instance_noise_stddev": 0.2, "instance_noise_epochs": 50},
-        scales={"medium": {"train.n_epochs": 8, "train.extra.instance_noise_epochs": 8},
+        scales={"medium": {**MNIST_SCALES["medium"], "train.extra.instance_noise_epochs": 8},
                 "quick": {**MNIST_SCALES["quick"], "train.extra.instance_noise_epochs": 2}}),
     "mnist-stab-bn-after-act": _stab("... with BatchNorm after the activation (the TF2 project found "
                                      "before is required)", disc={"bn_before_activation": False}),
