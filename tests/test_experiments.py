@@ -5,7 +5,7 @@ import os
 import pandas as pd
 import pytest
 
-from vaegan_gluon.experiments import (EXPERIMENTS, SCALES, SWEEPS, get_config, list_experiments, parse_overrides,
+from vaegan_gluon.experiments import (ALIASES, EXPERIMENTS, SCALES, SWEEPS, get_config, list_experiments, parse_overrides,
                                       parse_value, run_dir_for, run_sweep, sweep_configs)
 from vaegan_gluon.experiments import default_scale, resolve_key, sweep_runs
 from vaegan_gluon.train import TrainConfig
@@ -27,7 +27,7 @@ def test_every_study_experiment_is_listed():
 def test_config_valid_without_training(name, scale):
     cfg = get_config(name, scale)
     assert {"name", "data", "vae", "disc", "train", "eval", "scale", "description"} <= set(cfg)
-    assert cfg["name"] == name and cfg["scale"] == scale
+    assert cfg["name"] == ALIASES.get(name, name) and cfg["scale"] == scale
     tc = TrainConfig.from_dict(cfg["train"])
     if scale != "quick":   # the AE-GAN studies used 256; the others the original's 64
         assert tc.batch_size == (256 if tc.scheme == "aegan" else 64)
@@ -413,3 +413,12 @@ def test_every_key_refuses_junk_in_one_line():
                 get_config("mnist-vae-logreg", "quick", {key: junk})
             except ValueError as err:
                 assert "\n" not in str(err) and (key in str(err) or key.split(".")[-1] in str(err)), (key, err)
+
+
+def test_alias_runs_its_canonical_experiment():
+    """mnist-stab-none is mnist-larsen-vaegan: same configuration and folder, and its runs carry the
+    canonical name (a notebook running the alias no longer renames the claims' reference runs)."""
+    for alias, name in ALIASES.items():
+        for scale in ("quick", "medium", "full"):
+            assert get_config(alias, scale) == get_config(name, scale)
+            assert run_dir_for(get_config(alias, scale)) == run_dir_for(get_config(name, scale))

@@ -14,7 +14,7 @@ Where things live:
 - :mod:`.tables` -- results folders read back as tables, :mod:`.notebook` -- :func:`show_run` and
   :func:`show_sweep` for the notebooks.
 """
-from .catalog import DEFAULT_CLI_SCALE, DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, SCALES, SWEEPS
+from .catalog import ALIASES, DEFAULT_CLI_SCALE, DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, SCALES, SWEEPS
 from .config import (apply_overrides, check_scale, default_scale, get_config, parse_overrides, parse_value,
                      resolve_key, valid_keys, validate_config)
 from .naming import run_dir_for, run_name
@@ -26,7 +26,7 @@ from .tables import METRIC_COLUMNS, _flat_metrics, load_run, metrics_table, resu
 __all__ = ["list_experiments", "list_sweeps", "get_config", "run_experiment", "run_sweep", "run_dir_for",
            "run_name", "parse_overrides", "parse_value", "load_run", "show_run", "show_sweep", "metrics_table",
            "default_scale", "sweep_configs", "validate_config", "apply_overrides", "valid_keys", "reproduce_command",
-           "EXPERIMENTS", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "RunResult", "run",
+           "EXPERIMENTS", "ALIASES", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "RunResult", "run",
            "METRIC_COLUMNS", "results_markdown", "compact_picture", "sweep_runs", "resolve_key", "check_scale",
            "RUN_PICTURES", "NOTEBOOK_PNG_MAX_BYTES"]
 

@@ -37,7 +37,7 @@ import math
 import os
 
 from . import schema
-from .catalog import DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, FAMILY_SCALES, SCALES, SWEEPS
+from .catalog import ALIASES, DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, FAMILY_SCALES, SCALES, SWEEPS
 
 SECTIONS = ("data", "vae", "disc", "train", "eval")
 TOP_KEYS = ("name", "description")   # top-level keys an override may set (scale/note/command are derived)
@@ -348,6 +348,8 @@ def get_config(name, scale="medium", overrides=None):
         overrides, ``overrides`` (resolved dotted keys).
     """
     e = experiment(name)
+    name = ALIASES.get(name, name)     # an alias runs (and names) its canonical experiment
+    e = EXPERIMENTS[name]
     check_scale(scale)
     config = copy.deepcopy(e["base"])
     config["name"] = name

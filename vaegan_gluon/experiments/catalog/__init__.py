@@ -14,11 +14,13 @@ from . import aegan, larsen, stabilisers, study
 from .scales import DEFAULT_CLI_SCALE, DEFAULT_NOTEBOOK_SCALE, FAMILY_SCALES, SCALES
 from .sweeps import SWEEPS
 
+ALIASES = dict(stabilisers.ALIASES)
+
 EXPERIMENTS = {**study.EXPERIMENTS, **larsen.EXPERIMENTS, **aegan.EXPERIMENTS, **study.ATTRIBUTE_EXPERIMENTS,
                **stabilisers.EXPERIMENTS}
 # the other studies' schemes (what registry_schemes held before the catalogue was split)
 SCHEME_EXPERIMENTS = {k: v for k, v in EXPERIMENTS.items() if k not in study.EXPERIMENTS}
 SCHEME_SWEEPS = {k: v for k, v in SWEEPS.items() if k == "sweep-larsen-lr-schedule"}
 
-__all__ = ["EXPERIMENTS", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "FAMILY_SCALES",
+__all__ = ["EXPERIMENTS", "ALIASES", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "FAMILY_SCALES",
            "SCHEME_EXPERIMENTS", "SCHEME_SWEEPS"]

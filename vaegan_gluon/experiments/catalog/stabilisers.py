@@ -16,6 +16,10 @@ def _stab(description, disc=None, scales=None, **train):
                {**MNIST_SCALES, **(scales or {})}, NB_STAB)
 
 
+# names for another experiment's configuration: get_config resolves them, so their runs carry the
+# canonical name (a run of either, in their one results folder, counts as a seed of the claims' reference)
+ALIASES = {"mnist-stab-none": "mnist-larsen-vaegan"}
+
 EXPERIMENTS = {
     "mnist-stab-none": _stab("Larsen VAE/GAN on MNIST without stabilisers (the comparison's baseline)"),
     "mnist-stab-smooth": _stab("... + one-sided label smoothing (real target 0.9)", real_label=0.9),
@@ -30,7 +34,7 @@ EXPERIMENTS = {
     "mnist-stab-minibatch": _stab("... + minibatch discrimination (16 kernels of 16 dims)",
                                   disc={"minibatch_features": 16}),
     "mnist-stab-instance-noise": _stab(
-        "... + instance noise on the discriminator's inputs, stddev 0.2 annealed to 0 over the combo epochs",
+        "... + instance noise on the discriminator's inputs, stddev 0.2 annealed to 0 over the run",
         disc={"instance_noise": True}, extra={"instance_noise_stddev": 0.2, "instance_noise_epochs": 50},
         scales={"medium": {**MNIST_SCALES["medium"], "train.extra.instance_noise_epochs": 8},
                 "quick": {**MNIST_SCALES["quick"], "train.extra.instance_noise_epochs": 2}}),
