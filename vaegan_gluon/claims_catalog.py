@@ -21,8 +21,8 @@ S_AEGAN0 = "002_fff96a8a23faa92b.txt"    # its first notes
 
 _CONV = "anime-conv-vae"
 _RESNET = "anime-conv-vae-resnet"
-# mnist-stab-none is an alias of mnist-larsen-vaegan (the catalogue's ALIASES: its runs carry this name): the
-# stabiliser claims compare with the Larsen runs, which the Larsen claim needs anyway
+# mnist-stab-none is an alias of mnist-larsen-vaegan (the catalogue's ALIASES: runs of either are named
+# mnist-larsen-vaegan): the stabiliser claims compare with the Larsen runs, which the Larsen claim needs anyway
 _LARSEN_MNIST = "mnist-larsen-vaegan"
 # sweep-solo-combo's runs at medium (8 epochs: a 25-epoch ResNet run without solo epochs is ~13 min)
 _SOLO_SWEEP = {"train__n_epochs": SWEEPS["sweep-solo-combo"]["scales"]["medium"]["train.n_epochs"]}

@@ -347,9 +347,8 @@ def get_config(name, scale="medium", overrides=None):
         ``description``, ``scale``, ``note`` (what the scale changed), ``notebook`` and, with
         overrides, ``overrides`` (resolved dotted keys).
     """
-    e = experiment(name)
     name = ALIASES.get(name, name)     # an alias runs (and names) its canonical experiment
-    e = EXPERIMENTS[name]
+    e = experiment(name)
     check_scale(scale)
     config = copy.deepcopy(e["base"])
     config["name"] = name
