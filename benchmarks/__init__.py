@@ -186,6 +186,9 @@ def run_child(name, side, steps, repeats, warmup, opts):
         times.append(time.perf_counter() - t)
     ips = [steps * BATCH / t for t in times]
     med = statistics.median(ips)
+    if opts.get("profile"):   # one more repeat under MXNet's profiler: where the time goes (benchmarks/profile.py)
+        from .profile import profile_steps
+        info = dict(info, profile=profile_steps(run, steps))
     return dict(info, images_per_s={"median": med, "min": min(ips), "max": max(ips), "all": ips},
                 seconds_per_step=statistics.median(times) / steps, steps=steps, repeats=repeats,
                 warmup=warmup, build_seconds=build_s,
@@ -211,6 +214,8 @@ def _spawn(name, side, steps, repeats, warmup, opts, timeout):
            "--repeats", str(repeats), "--warmup", str(warmup), "--optimizer", opts["optimizer"]]
     if opts.get("bf16"):
         cmd.append("--bf16")
+    if opts.get("profile"):
+        cmd.append("--profile")
     t0 = time.time()
     try:
         p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -326,7 +331,40 @@ def markdown(result, title=True):
               "counted analytically (benchmarks/flops.py), fwd+bwd = 3x fwd; ours counts the VAE once per "
               "step, the reference three times. % GEMM = achieved GFLOP/s / the GEMM rate above. load = "
               "1-minute load average when that side started (2 cores: above 2 the side shared the CPU)."]
+    lines += profile_markdown(result)
     return "\n".join(lines) + "\n"
+
+
+def profile_markdown(result):
+    """The "where the time goes" table of a ``--profile`` run (lines; none without profiles)."""
+    rows = [(n, r) for n, r in result["configs"].items()
+            if any("profile" in (r.get(x) or {}) for x in ("ours", "reference"))]
+    if not rows:
+        return []
+    out = ["", "Where the time goes (`--profile`: one more repeat of each side under MXNet's profiler, "
+           "ms per step; benchmarks/profile.py):", "",
+           "| cfg | side | wall (profiled) | GEMM + conv kernels | optimizer | other kernels | idle (dispatch) | "
+           "ceiling img/s = batch / (GEMM + optimizer) | ceiling ratio over the reference | goal |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows:
+        for side in ("ours", "reference"):
+            p = (r.get(side) or {}).get("profile")
+            if not p:
+                continue
+            c = r.get("ceiling") if side == "ours" else None
+            cells = ["-", "-", "-"]
+            if c:
+                reach = c.get("goal_in_reach")
+                cells = [_fmt(c.get("images_per_s")), f"{c['ratio']:.2f}x" if c.get("ratio") else "-",
+                         f">= {r['goal']:g}x: " + ("within the ceiling" if reach else "**out of reach**")
+                         if reach is not None else "-"]
+            out.append(f"| {name} | {side} | {p['wall_ms']:.1f} | {p['gemm_ms']:.1f} | {p['optimizer_ms']:.1f} | "
+                       f"{p['other_ms']:.1f} | {p['idle_ms']:.1f} | " + " | ".join(cells) + " |")
+    out += ["", "A step of ours cannot take less than its GEMM + optimizer kernel time with these kernels at "
+            "these shapes (elementwise kernels and dispatch counted as free), so a goal above the ceiling "
+            "ratio needs fewer FLOPs or faster kernels, not less overhead. idle = wall - all kernel time: "
+            "the engine waiting on Python (the profiler's own cost included)."]
+    return out
 
 
 README_BEGIN = ("<!-- benchmark table: `python -m benchmarks --render benchmarks/results/reference.json "
@@ -369,6 +407,9 @@ def main(argv=None):
     ap.add_argument("--optimizer", default="package",
                     help="'package' (what the schemes build), or an optimizer name for ours: adam, multiadam")
     ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")
+    ap.add_argument("--profile", action="store_true",
+                    help="one more repeat of each side under MXNet's profiler: kernel time by class and "
+                         "the ceiling of ours (benchmarks/profile.py)")
     ap.add_argument("--out", default=RESULTS, help="results folder")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per side per config")
     ap.add_argument("--render", default=None, metavar="JSON",
@@ -379,7 +420,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if render_saved(ap, a, markdown, lambda md, result: write_readme(md, markdown(result, title=False))) == 0:
         return 0
-    opts = {"optimizer": a.optimizer, "bf16": a.bf16}
+    opts = {"optimizer": a.optimizer, "bf16": a.bf16, "profile": a.profile}
     if a.quick:
         a.repeats, a.warmup, a.steps = 1, 1, a.steps or 3
     if a._child:
@@ -401,7 +442,7 @@ def main(argv=None):
     result = {"timestamp": stamp, "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
               "machine": _machine(), "batch_size": BATCH,
               "settings": {"repeats": a.repeats, "warmup": a.warmup, "steps": a.steps, "optimizer": a.optimizer,
-                           "bf16": a.bf16, "sides": sides}, "configs": {}}
+                           "bf16": a.bf16, "sides": sides, "profile": a.profile}, "configs": {}}
     for name in names:
         cfg = CONFIGS[name]
         steps = a.steps or cfg["steps"]
@@ -423,6 +464,9 @@ def main(argv=None):
                 r[f"ratio_{x}"] = lv["images_per_s"]["median"] / f["images_per_s"]["median"]
         if "images_per_s" in o and "images_per_s" in f:
             r["ratio"] = o["images_per_s"]["median"] / f["images_per_s"]["median"]
+        if "profile" in o:
+            from .profile import ceiling
+            r["ceiling"] = ceiling(o["profile"], BATCH, f.get("images_per_s", {}).get("median"), cfg["goal"])
         r["meets_goal"] = r.get("ratio", 0) >= cfg["goal"]
         gemm = result["machine"].get("gemm_gflop_s")
         if "images_per_s" in o and gemm:
