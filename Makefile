@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip uninstall -y -q $(OTHER) || true
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRA),test]"
 	$(BIN)/python -m pip check
+	@# compile the vectorised Adam kernel now (cached; without a compiler training uses MXNet's own, same results)
+	$(BIN)/python -m vaegan_gluon.train.fastadam || true
 	rm -f $(VENV)/.installed-*
 	touch $@
 

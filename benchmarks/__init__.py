@@ -1,7 +1,7 @@
 """Throughput / memory benchmarks of the training step, against the original study's step.
 
 ``python -m benchmarks [--configs a,b,...] [--sides ours,ours_multiadam,reference] [--repeats 3]
-[--warmup 1] [--steps N] [--quick] [--optimizer adam|multiadam] [--render JSON]``
+[--warmup 1] [--steps N] [--quick] [--optimizer adam|stockadam|multiadam] [--render JSON] [--profile]``
 
 For every config (a)-(f) each side is measured in its **own subprocess** (so the peak RSS is that
 side's, of that config):
@@ -68,7 +68,7 @@ CONFIGS = {
               rss_goal_mb=8192),
 }
 SIDES = ("ours", "reference")
-OPTIMIZERS = ("adam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
+OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
 #: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
 LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False}}
 
@@ -405,7 +405,7 @@ def main(argv=None):
                     help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
                          "(ours_multiadam, ours_pooled); default ours,reference")
     ap.add_argument("--optimizer", default="package",
-                    help="'package' (what the schemes build), or an optimizer name for ours: adam, multiadam")
+                    help="'package' (what the schemes build), or an optimizer name for ours: " + ", ".join(OPTIMIZERS))
     ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")
     ap.add_argument("--profile", action="store_true",
                     help="one more repeat of each side under MXNet's profiler: kernel time by class and "

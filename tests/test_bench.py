@@ -147,7 +147,7 @@ def test_smoke_quick_run_writes_json(tmp_path):
         assert set(r["images_per_s"]) >= {"median", "min", "max"}
         assert r["images_per_s"]["median"] > 0 and r["peak_rss_mb"] > 0
     assert a["reference"]["gflop_per_step"] > a["ours"]["gflop_per_step"]   # the VAE runs 3x there
-    assert a["ours"]["optimizer"] == "Adam" and a["ours_multiadam"]["optimizer"] == "MultiAdam"
+    assert a["ours"]["optimizer"] == "FastAdam" and a["ours_multiadam"]["optimizer"] == "MultiAdam"
     assert "ratio_ours_multiadam" in a and 0 < a["gemm_fraction"]
     for key in ("gemm_gflop_s", "bandwidth_gb_s", "loadavg_start", "loadavg_end"):
         assert res["machine"][key], key

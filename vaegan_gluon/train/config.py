@@ -18,7 +18,11 @@ from typing import Optional
 from ..losses import PBP_LOSSES
 
 INITIALIZERS = ("xavier", "normal", "uniform", "msraprelu")
-OPTIMIZERS = ("adam", "multiadam")   # "multiadam": vaegan_gluon.train.optim.MultiAdam
+OPTIMIZERS = ("adam", "stockadam", "multiadam")
+#: TrainConfig.optimizer -> the registered mxnet optimizer: "adam" = Adam through the vectorised kernel
+#: (train/fastadam.py; bit-identical to MXNet's, which it falls back to), "stockadam" = MXNet's own kernel,
+#: "multiadam" = the fused multi-tensor Adam (train/optim.py)
+OPTIMIZER_CLASSES = {"adam": "fastadam", "stockadam": "adam", "multiadam": "multiadam"}
 
 # the settings sections live beside their code (train/optim.py imports OPTIMIZERS above: keep it first)
 from .aegan import AEGANSettings  # noqa: E402
@@ -52,7 +56,7 @@ class TrainConfig:
     disc_lr: Optional[float] = None    # discriminator learning rate (None: same as lr)
     beta1: float = 0.9
     beta2: float = 0.999
-    optimizer: str = "adam"            # "adam" (stock, per parameter) or "multiadam" (fused; train/optim.py)
+    optimizer: str = "adam"            # "adam" (vectorised kernel, train/fastadam.py), "stockadam", "multiadam"
     initializer: str = "xavier"
     pbp_loss: str = "bce"              # "bce" or "l2", from logits
     pbp_weight: float = 1.0

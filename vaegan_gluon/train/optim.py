@@ -63,6 +63,7 @@ BIG = 1 << 15
 MAX_WASTE = 2.0
 
 from .config import OPTIMIZERS  # noqa: E402,F401  (TrainConfig.optimizer's choices)
+from . import fastadam  # noqa: E402
 
 
 def plan_chunks(sizes, max_per_call=MAX_AGGREGATE, big=BIG, max_waste=MAX_WASTE):
@@ -163,11 +164,11 @@ class MultiAdam(mx.optimizer.Adam):
         rescale = None
         for chunk in self._plan(indices, weights):
             if len(chunk) == 1 and weights[chunk[0]].size >= self.big:
-                # a big tensor: stock Adam's own kernel (vectorised; the multi-tensor kernel's double
-                # indirection per element keeps it scalar, measured 1.4x slower on memory-bound tensors)
+                # a big tensor: Adam's single-tensor kernel (train/fastadam.py, vectorised; the multi-tensor
+                # kernel's double indirection per element keeps it scalar)
                 k = chunk[0]
-                mx.nd.adam_update(weights[k], grads[k], states[k][0], states[k][1], out=weights[k], lr=lrs[k],
-                                  wd=0.0, rescale_grad=self.rescale_grad, lazy_update=False, **kwargs)
+                fastadam.adam_update(weights[k], grads[k], states[k][0], states[k][1], lr=lrs[k], wd=0.0,
+                                     rescale_grad=self.rescale_grad, **kwargs)
                 continue
             if rescale is None:
                 rescale = self._rescale_nd(weights[0].context)

@@ -19,8 +19,9 @@ from mxnet import autograd, gluon, nd
 
 from .. import losses
 from ..models.discriminators import run_disc
-from . import optim  # noqa: F401  (registers the fused "multiadam" optimiser)
+from . import fastadam, optim  # noqa: F401  (register the "fastadam" and "multiadam" optimisers)
 from . import stabilisers
+from .config import OPTIMIZER_CLASSES
 from .settings import Settings, check_range
 from .step_graphs import DiscLoss, GeneratorLoss, VAEWithLoss, no_parameter_gradients  # noqa: F401
 
@@ -87,8 +88,10 @@ class Scheme(abc.ABC):
         c = self.config
         # distributed runs synchronise through KVSync (see kvsync.py), so Gluon gets no kvstore there
         kv = self.kvstore if isinstance(self.kvstore, str) and not self.kvstore.startswith("dist") else None
-        # TrainConfig.optimizer: stock "adam" (default) or the fused "multiadam" (train/optim.py)
-        return gluon.Trainer(params, c.optimizer, {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
+        # TrainConfig.optimizer: "adam" (default: the vectorised kernel, train/fastadam.py), "stockadam"
+        # (MXNet's kernel, same numbers) or the fused "multiadam" (train/optim.py)
+        return gluon.Trainer(params, OPTIMIZER_CLASSES[c.optimizer],
+                             {"learning_rate": lr, "beta1": c.beta1, "beta2": c.beta2},
                              kvstore=kv)
 
     def with_disc_optimizer(self, opts):
