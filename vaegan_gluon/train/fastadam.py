@@ -30,13 +30,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import warnings
 
 import numpy
 import mxnet as mx
 from mxnet.ndarray import NDArray
+
+from ..data.cache import _replace_atomic, default_cache_dir
 
 __all__ = ["FastAdam", "adam_update", "available", "status", "build", "OP_NAME"]
 
@@ -71,7 +72,6 @@ def _mxnet_dir():
 
 
 def _library_path(cache_dir=None):
-    from ..data.cache import default_cache_dir
     with open(SOURCE, "rb") as f:
         src = f.read()
     key = hashlib.sha256(src + " ".join(compile_flags()).encode() + mx.__version__.encode()
@@ -91,18 +91,12 @@ def build(cache_dir=None, compiler=None):
     inc, lib_api = os.path.join(_mxnet_dir(), "include"), os.path.join(_mxnet_dir(), "src", "lib_api.cc")
     if not os.path.exists(os.path.join(inc, "mxnet", "lib_api.h")) or not os.path.exists(lib_api):
         raise RuntimeError(f"this MXNet ({_mxnet_dir()}) ships no extension-library headers (lib_api)")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=os.path.dirname(path))
-    os.close(fd)
-    try:
+    def compile_to(tmp):
         p = subprocess.run([cxx, *compile_flags(), f"-I{inc}", SOURCE, lib_api, "-o", tmp],
                            capture_output=True, text=True)
         if p.returncode != 0:
             raise RuntimeError(f"{cxx} failed: " + " ".join((p.stderr or p.stdout).strip().splitlines()[-3:]))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _replace_atomic(path, compile_to, suffix=".so")
     return path
 
 
