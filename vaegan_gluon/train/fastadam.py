@@ -91,6 +91,7 @@ def build(cache_dir=None, compiler=None):
     inc, lib_api = os.path.join(_mxnet_dir(), "include"), os.path.join(_mxnet_dir(), "src", "lib_api.cc")
     if not os.path.exists(os.path.join(inc, "mxnet", "lib_api.h")) or not os.path.exists(lib_api):
         raise RuntimeError(f"this MXNet ({_mxnet_dir()}) ships no extension-library headers (lib_api)")
+
     def compile_to(tmp):
         p = subprocess.run([cxx, *compile_flags(), f"-I{inc}", SOURCE, lib_api, "-o", tmp],
                            capture_output=True, text=True)
