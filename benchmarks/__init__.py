@@ -118,6 +118,7 @@ def _ours(cfg, batches, opts):
                 sums[k] = v if k not in sums else sums[k] + v
         nd.waitall()
         return {k: float(v.asscalar()) for k, v in sums.items()}   # one host read per repeat
+    run.trainer = trainer   # for inspection (tests/test_bench_profile.py)
     return run, {"optimizer": type(next(iter(trainer.scheme.optimizers.values()))._optimizer).__name__}
 
 

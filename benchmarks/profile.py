@@ -52,23 +52,25 @@ def classify(op):
 def breakdown(aggregate, wall_s, steps):
     """Per-step milliseconds by class from the profiler's aggregate JSON (``mx.profiler.dumps(format=
     "json")`` parsed): ``{"wall_ms", "gemm_ms", "optimizer_ms", "other_ms", "kernel_ms", "idle_ms",
-    "top": [[op, ms per step, calls per step], ...]}``."""
+    "calls": {class: operator calls per step}, "top": [[op, ms per step, calls per step], ...]}``."""
     ops = aggregate.get("Time", {}).get("operator", {})
     unit = aggregate.get("Unit", {}).get("Time", "ms")
     scale = {"ms": 1.0, "us": 1e-3, "s": 1e3}.get(unit, 1.0)
     per = {c: 0.0 for c in CLASSES}
+    calls = {c: 0.0 for c in CLASSES}
     rows = []
     for op, st in ops.items():
         if op == "DeleteVariable":   # the engine's bookkeeping of freed arrays, not a kernel
             continue
         ms = float(st.get("Total", 0.0)) * scale / steps
         per[classify(op)] += ms
+        calls[classify(op)] += float(st.get("Count", 0)) / steps
         rows.append([op, ms, float(st.get("Count", 0)) / steps])
     rows.sort(key=lambda r: -r[1])
     kernel = sum(per.values())
     wall = 1e3 * wall_s / steps
     return {"wall_ms": wall, **{f"{c}_ms": per[c] for c in CLASSES}, "kernel_ms": kernel,
-            "idle_ms": max(0.0, wall - kernel), "top": rows[:12]}
+            "idle_ms": max(0.0, wall - kernel), "calls": calls, "top": rows[:12]}
 
 
 def profile_steps(run, steps):

@@ -300,7 +300,10 @@ class Trainer:
                     self.history = finished
                     return self.history
                 ckpt.check_nothing_lost(self.out_dir)   # statistics but no checkpoint: never a silent restart
-            elif last and not resume:
+            elif last and not resume and self.writer:
+                # the writer decides (a worker that starts late sees the writer's own fresh checkpoint 0
+                # here: seen as a failed dist_sync test on a loaded machine); if it raises, the launcher
+                # stops the other workers
                 raise FileExistsError(f"{self.out_dir} already holds checkpoints of a run: pass resume=True "
                                       "(CLI: --resume) to continue it, or choose another results folder")
             self._write_config()
