@@ -41,6 +41,10 @@ def test_breakdown_and_ceiling_arithmetic():
     assert c["ratio"] == 3.2 and c["goal_in_reach"] is False
     assert ceiling(b, 64, 500.0, 4.0)["goal_in_reach"] is True
     assert "ratio" not in ceiling(b, 64)
+    # a profile much slower than the timed repeats bounds nothing (its kernel times carry the profiler)
+    assert ceiling(b, 64, 1000.0, 4.0, timed_s_per_step=0.029)["images_per_s"] == 3200.0
+    slowed = ceiling(b, 64, 1000.0, 4.0, timed_s_per_step=0.013)
+    assert slowed["images_per_s"] is None and "goal_in_reach" not in slowed and slowed["profiler_overhead"] > 2
 
 
 def test_real_profile_of_a_training_step():
