@@ -224,7 +224,8 @@ def _spawn(name, side, steps, repeats, warmup, opts, timeout):
         return {"error": f"timed out after {timeout} s"}
     if p.returncode != 0:
         tail = (p.stderr or "").strip().splitlines()[-6:]
-        return {"error": f"exit code {p.returncode}" + (" (segfault)" if p.returncode == -11 else ""),
+        why = {-11: " (segfault)", -9: " (killed: out of memory?)"}.get(p.returncode, "")
+        return {"error": f"exit code {p.returncode}{why}",
                 "stderr_tail": tail, "wall_seconds": time.time() - t0}
     for line in reversed(p.stdout.strip().splitlines()):
         if line.startswith("{"):
