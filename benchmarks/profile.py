@@ -29,6 +29,8 @@ ones); kernel times are what each kernel took. Where the profiler slows a step b
 its own cost and no ceiling is given. Everything here is measured, nothing typed.
 """
 import json
+import os
+import tempfile
 import time
 
 __all__ = ["classify", "breakdown", "profile_steps", "ceiling"]
@@ -80,7 +82,13 @@ def profile_steps(run, steps):
     :func:`breakdown` of that repeat."""
     import mxnet as mx
     mx.nd.waitall()
-    mx.profiler.set_config(profile_all=True, aggregate_stats=True, filename="/dev/null")
+    # a file of our own: MXNet's profiler replaces its trace file, and given /dev/null it replaced the
+    # system's /dev/null with a regular file (seen here; every later `> /dev/null` then failed). MXNet
+    # writes the trace once more when the process exits: one small JSON per profiled process stays in
+    # the temporary folder.
+    fd, trace = tempfile.mkstemp(suffix=".json", prefix="vaegan-profile-")
+    os.close(fd)
+    mx.profiler.set_config(profile_all=True, aggregate_stats=True, filename=trace)
     mx.profiler.set_state("run")
     t = time.perf_counter()
     try:
@@ -90,6 +98,8 @@ def profile_steps(run, steps):
     finally:
         mx.profiler.set_state("stop")
     aggregate = json.loads(mx.profiler.dumps(reset=True, format="json"))
+    if os.path.exists(trace):
+        os.remove(trace)
     return breakdown(aggregate, wall, steps)
 
 
