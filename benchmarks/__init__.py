@@ -409,7 +409,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
     ap.add_argument("--sides", default="ours,reference",
                     help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
-                         "(ours_multiadam, ours_pooled); default ours,reference")
+                         "(ours_stockadam, ours_multiadam, ours_pooled); default ours,reference")
     ap.add_argument("--optimizer", default="package",
                     help="'package' (what the schemes build), or an optimizer name for ours: " + ", ".join(OPTIMIZERS))
     ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")

@@ -53,8 +53,8 @@ def _cpu_flags():
             for line in f:
                 if line.startswith("flags"):
                     return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
+    except OSError:   # no /proc (not Linux): no ISA flags, a baseline build
+        return set()
     return set()
 
 
