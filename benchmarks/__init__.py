@@ -201,7 +201,7 @@ def run_child(name, side, steps, repeats, warmup, opts):
 
 # --------------------------------------------------------------------------------------------- parent
 def add_flops(name, side, out):
-    """GFLOP/step and GFLOP/s of a child's result, here: step_flops' fresh models raised (f)'s peak RSS 5 GB."""
+    """GFLOP/step and GFLOP/s of a child's result, computed here (fresh models: kept out of the child's RSS)."""
     flops, vae_f, disc_f = step_flops(CONFIGS[name], side)
     out.update(gflop_per_step=flops / 1e9, gflop_per_s=flops / 1e9 * out["images_per_s"]["median"] / BATCH,
                vae_forward_gflop=vae_f / 1e9, disc_forward_gflop=disc_f / 1e9)

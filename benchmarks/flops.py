@@ -12,6 +12,8 @@ multiply-add:
 Elementwise work (BatchNorm, activations, losses) is not counted: it is memory-bound and small next to
 the GEMMs. A forward + backward step costs ``3 x`` the forward (data gradient + weight gradient).
 """
+import gc
+
 import mxnet as mx
 from mxnet.gluon import nn
 
@@ -87,4 +89,8 @@ def forward_flops(make_block, input_shape, per_layer=False):
     for h in handles:
         h.detach()
     total = sum(f for _, f in records)
+    # Gluon blocks sit in reference cycles: without a collection the fresh copy's weights stay resident
+    # (3.9 GB for (f)'s DeepConvVAE, held by the benchmark's parent while its reference child ran)
+    del block, handles
+    gc.collect()
     return (total, records) if per_layer else total

@@ -117,6 +117,20 @@ def test_flops_dense_exact():
     assert total == FWD_BWD * vae_f and disc_f == 0
 
 
+def test_flops_leaves_no_model_behind():
+    """forward_flops' fresh copy is freed on return: the benchmark's parent counted (f)'s FLOPs while its
+    reference child ran, and the uncollected DeepConvVAE (3.9 GB in reference cycles) had the child OOM-killed."""
+    import weakref
+    made = []
+
+    def make():
+        m = get_model("ConvVAE", n_latent=8, base_channels=4, image_shape=(3, 32, 32))
+        made.append(weakref.ref(m))
+        return m
+    assert forward_flops(make, (2, 3, 32, 32)) > 0
+    assert made[0]() is None
+
+
 def test_flops_conv_matches_issue():
     # the issue counts 139.5 GFLOP for a ConvVAE(512,32) solo step (fwd+bwd) at batch 64
     total, _, _ = step_flops(CONFIGS["c"], "ours")
