@@ -11,9 +11,12 @@ side's, of that config):
   accumulating the statistics on the device as the Trainer does; ``nd.waitall()`` ends each repeat.
   ``--optimizer`` sets ``TrainConfig.optimizer`` for it.
 - **ours_<lever>** (``ours_multiadam``: the fused optimiser; ``ours_pooled``: hybridized graphs without
-  ``static_alloc``, drawing on MXNet's shared memory pool): ours with that one lever alone.
+  ``static_alloc``, drawing on MXNet's shared memory pool; ``ours_stockadam``: MXNet's own Adam kernel;
+  ``ours_spinwait``: OpenMP's default spin-wait instead of the package's ``OMP_WAIT_POLICY=PASSIVE``):
+  ours with that one setting changed.
 - **reference**: :class:`benchmarks.reference.ReferenceStep` - the original study's step, operation
-  for operation (see that module).
+  for operation (see that module), in the original's OpenMP environment: the ``OMP_WAIT_POLICY`` the
+  user had (unset: OpenMP's default), not the package's; ``OMP_NUM_THREADS`` as for ours.
 
 Per side: ``warmup`` untimed repeats, then ``repeats`` timed repeats of ``steps`` steps (batch 64);
 images/s median/min/max, achieved GFLOP/s (analytic FLOPs, :mod:`benchmarks.flops`), the child's
@@ -70,7 +73,11 @@ CONFIGS = {
 SIDES = ("ours", "reference")
 OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
 #: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
-LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False}}
+#: (``env``: environment of the child instead, e.g. the OpenMP wait policy the package sets on import)
+LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False},
+          "spinwait": {"env": "original"}}
+#: the user's own OMP_WAIT_POLICY, read before anything here imports vaegan_gluon (which sets PASSIVE)
+USER_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
 
 
 # ---------------------------------------------------------------------------------------------- child
@@ -104,7 +111,7 @@ def _ours(cfg, batches, opts):
     config = {"n_epochs": 1, "batch_size": BATCH, "seed": 0}
     if opts.get("optimizer", "package") != "package":
         config["optimizer"] = opts["optimizer"]          # TrainConfig.optimizer
-    config.update(opts.get("lever") or {})               # a lever alone (LEVERS): TrainConfig settings
+    config.update({k: v for k, v in (opts.get("lever") or {}).items() if k != "env"})   # a lever alone (LEVERS)
     trainer = Trainer(vae, disc, config=config, progress=False)
     trainer._prepare()
     weights = {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": phase == "combo"}
@@ -195,7 +202,8 @@ def run_child(name, side, steps, repeats, warmup, opts):
                 warmup=warmup, build_seconds=build_s,
                 peak_rss_mb=peak_rss_mb(),
                 final_stats={k: float(v) for k, v in last.items()},
-                omp_num_threads=os.environ.get("OMP_NUM_THREADS"), bf16=bool(opts.get("bf16")),
+                omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
+                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), bf16=bool(opts.get("bf16")),
                 loadavg_start=load_start, loadavg_end=os.getloadavg())
 
 
@@ -208,9 +216,22 @@ def add_flops(name, side, out):
     return out
 
 
-def _spawn(name, side, steps, repeats, warmup, opts, timeout):
+def child_env(side):
+    """The environment of one side's subprocess: the reference (and the ``spinwait`` lever) gets the
+    original's OpenMP wait policy, i.e. the user's ``OMP_WAIT_POLICY`` or none, not the package's PASSIVE."""
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    lever = LEVERS.get(side[5:], {}) if side.startswith("ours_") else {}
+    if side == "reference" or lever.get("env") == "original":
+        env.pop("OMP_WAIT_POLICY", None)
+        if USER_OMP_WAIT_POLICY is not None:
+            env["OMP_WAIT_POLICY"] = USER_OMP_WAIT_POLICY
+        env["VAEGAN_OMP_WAIT_POLICY"] = ""     # and the child's own import of vaegan_gluon sets none
+    return env
+
+
+def _spawn(name, side, steps, repeats, warmup, opts, timeout):
+    env = child_env(side)
     cmd = [sys.executable, "-m", "benchmarks", "--_child", f"{name}:{side}", "--steps", str(steps),
            "--repeats", str(repeats), "--warmup", str(warmup), "--optimizer", opts["optimizer"]]
     if opts.get("bf16"):
@@ -409,7 +430,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
     ap.add_argument("--sides", default="ours,reference",
                     help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
-                         "(ours_stockadam, ours_multiadam, ours_pooled); default ours,reference")
+                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait); default ours,reference")
     ap.add_argument("--optimizer", default="package",
                     help="'package' (what the schemes build), or an optimizer name for ours: " + ", ".join(OPTIMIZERS))
     ap.add_argument("--bf16", action="store_true", help="ours with mxnet.contrib.amp bfloat16 (experimental)")

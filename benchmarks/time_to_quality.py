@@ -173,7 +173,7 @@ def main(argv=None):
     if a._child:
         print(json.dumps(run_side(a._child, a.max_epochs, target, task=a.task)))
         return 0
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    from . import child_env   # the reference in the original's OpenMP environment (benchmarks.child_env)
     ladder = sorted({float(t) for t in (a.ladder or task["ladder"]).split(",")} | {target}, reverse=True)
     result = {"timestamp": datetime.datetime.now().strftime("%Y%m%d-%H%M%S"),
               "command": "python -m benchmarks.time_to_quality " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -181,7 +181,8 @@ def main(argv=None):
               "experiment": task["experiment"], "loadavg_start": os.getloadavg(), "sides": {}}
     for side in [s.strip() for s in a.sides.split(",") if s.strip()]:
         p = subprocess.run([sys.executable, "-m", "benchmarks.time_to_quality", "--_child", side, "--task", a.task,
-                            "--max-epochs", str(a.max_epochs), "--target", str(target)], cwd=ROOT, env=env,
+                            "--max-epochs", str(a.max_epochs), "--target", str(target)], cwd=ROOT,
+                           env=child_env("reference" if side == "reference" else "ours"),
                            capture_output=True, text=True)
         if p.returncode != 0:
             result["sides"][side] = {"error": (p.stderr or "").strip().splitlines()[-3:]}

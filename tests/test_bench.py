@@ -251,3 +251,30 @@ def test_readme_time_to_quality_tables_are_renders(task, saved):
         result = json.load(fh)
     assert result.get("task", "mnist") == task
     assert block_between(os.path.join(ROOT, "README.md"), *ttq.readme_markers(task)) == ttq.markdown(result)
+
+
+def _policy_in_child(env):
+    code = "import vaegan_gluon, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_package_sets_a_passive_openmp_wait_policy_unless_told_otherwise():
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "VAEGAN_OMP_WAIT_POLICY")}
+    base["PYTHONPATH"] = ROOT
+    assert _policy_in_child(base) == "PASSIVE"
+    assert _policy_in_child(dict(base, OMP_WAIT_POLICY="ACTIVE")) == "ACTIVE"      # the user's value wins
+    assert _policy_in_child(dict(base, VAEGAN_OMP_WAIT_POLICY="")) == "None"       # OpenMP's own default
+
+
+def test_reference_side_runs_in_the_originals_openmp_environment(monkeypatch):
+    """The reference (the original's code, which never sets OMP_WAIT_POLICY) and the ours_spinwait lever get
+    OpenMP's default; ours gets the package's PASSIVE (the parent imported vaegan_gluon)."""
+    import benchmarks as bench
+    monkeypatch.setattr(bench, "USER_OMP_WAIT_POLICY", None)
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    assert _policy_in_child(bench.child_env("reference")) == "None"
+    assert _policy_in_child(bench.child_env("ours_spinwait")) == "None"
+    assert _policy_in_child(bench.child_env("ours")) == "PASSIVE"
+    monkeypatch.setattr(bench, "USER_OMP_WAIT_POLICY", "ACTIVE")    # a user's own setting reaches every side
+    assert _policy_in_child(bench.child_env("reference")) == "ACTIVE"
