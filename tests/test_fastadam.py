@@ -116,6 +116,27 @@ def test_float16_and_other_inputs_take_mxnets_path(monkeypatch):
     assert calls == [1, 1]
 
 
+@needs_kernel
+def test_optimizer_rechecks_when_an_index_gets_other_arrays(monkeypatch):
+    """FastAdam keeps its kernel-or-stock decision per parameter index, keyed by the arrays' handles: the
+    same index updated with float16 arrays after float32 ones must take MXNet's path, and back."""
+    fast, stock = [], []
+    real_fast, real_stock = getattr(mx.nd, fastadam.OP_NAME), mx.nd.adam_update
+    monkeypatch.setattr(mx.nd, fastadam.OP_NAME, lambda *a, **k: fast.append(1) or real_fast(*a, **k))
+    monkeypatch.setattr(mx.optimizer.optimizer, "adam_update",   # what stock Adam.update calls
+                        lambda *a, **k: stock.append(1) or real_stock(*a, **k))
+    opt = fastadam.FastAdam(learning_rate=0.1)
+
+    def arrays(dtype):
+        w = nd.ones(5, dtype=dtype)
+        return w, nd.ones(5, dtype=dtype), opt.create_state(0, w)
+    for dtype, want in (("float32", (1, 0)), ("float32", (2, 0)), ("float16", (2, 1)), ("float32", (3, 1))):
+        w, g, state = arrays(dtype)
+        opt.update(0, w, g, state)
+        assert (len(fast), len(stock)) == want, dtype
+        assert float(w.asnumpy()[0]) < 1.0
+
+
 def test_build_failure_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match="failed|no C\\+\\+ compiler"):
         fastadam.build(cache_dir=str(tmp_path), compiler="false")
