@@ -141,7 +141,7 @@ def test_smoke_quick_run_writes_json(tmp_path):
     out = tmp_path / "results"
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     p = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--configs", "a", "--steps", "2",
-                        "--sides", "ours,ours_multiadam,reference", "--out", str(out)],
+                        "--sides", "ours,ours_multiadam,reference", "--out", str(out), "--rounds", "a=2"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     files = [f for f in os.listdir(out) if f.endswith(".json")]
@@ -167,6 +167,24 @@ def test_smoke_quick_run_writes_json(tmp_path):
         assert res["machine"][key], key
     assert "loadavg_start" in a["ours"]
     assert (out / "latest.md").read_text().count("| a |") == 1
+    # two interleaved rounds: per-round medians kept, the ratio is the median of the per-round ratios
+    assert len(a["ours"]["round_medians"]) == 2 == len(a["reference"]["round_medians"]) == len(a["ratio_rounds"])
+    assert a["ratio"] == pytest.approx(np.median(a["ratio_rounds"]))
+    assert ", n=2)" in (out / "latest.md").read_text()
+
+
+def test_rounds_merge_and_spec():
+    import benchmarks as bench
+    assert bench.rounds_for("3", "c") == 3 and bench.rounds_for("a=5,b=4", "b") == 4
+    assert bench.rounds_for("a=5,b=4", "f") == 1
+    side = lambda med, rss: {"images_per_s": {"median": med, "min": med - 1, "max": med + 1,  # noqa: E731
+                                              "all": [med - 1, med, med + 1]}, "peak_rss_mb": rss}
+    ours, ref = [side(10, 5), side(30, 7), side(20, 6)], [side(5, 1), side(10, 1), side(10, 1)]
+    assert bench.round_ratios(ours, ref) == [2.0, 3.0, 2.0]
+    m = bench.merge_rounds(ours + [{"error": "exit code -9"}])
+    assert m["images_per_s"]["median"] == 20 and (m["images_per_s"]["min"], m["images_per_s"]["max"]) == (9, 31)
+    assert m["peak_rss_mb"] == 7 and m["round_medians"] == [10, 30, 20] and m["failed_rounds"] == ["exit code -9"]
+    assert bench.merge_rounds([ours[0]]) is ours[0]
 
 
 def test_table_with_one_side_only():
