@@ -9,9 +9,9 @@ another value; empty leaves OpenMP's default). With libgomp's default a finished
 threads spin for ~3 ms before sleeping; MXNet's engine worker runs every operator on all OpenMP threads
 while the Python thread dispatches the next ones, so on a machine with as many cores as threads the
 spinning helper takes the core Python needs. Measured on a 2-vCPU AMD EPYC in interleaved A/B trials
-(``python -m benchmarks``, side ``ours_spinwait`` = the default): the dense solo step (b) faster every
-time (+1 to +17 %), the dense combo step (a) four times of five (+21 to +58 %), the conv steps within
-+-10 % both ways (the README's "Performance" has the one invocation where (a) read the other way).
+(``python -m benchmarks``, side ``ours_spinwait`` = the default): the dense combo step (a) faster three
+times of three (+21 to +58 %), the dense solo step (b) three of three (+1 to +17 %), the conv steps
+(c), (e) -18 to +12 % (the README's "Performance" has the invocation where (a) read the other way).
 """
 import os as _os
 import sys as _sys
