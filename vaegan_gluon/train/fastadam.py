@@ -154,13 +154,19 @@ def _fast_op():
     return getattr(mx.nd, OP_NAME)
 
 
+def _update_kwargs(lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient):
+    """The update operator's settings; as mxnet.optimizer.Adam, clip only when set and non-zero."""
+    kwargs = dict(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd, rescale_grad=rescale_grad)
+    if clip_gradient:
+        kwargs["clip_gradient"] = clip_gradient
+    return kwargs
+
+
 def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
                 clip_gradient=None):
     """``mx.nd.adam_update(weight, grad, mean, var, out=weight, ...)`` through the vectorised kernel when it
     is available and the arrays are dense float32 on the CPU; MXNet's own kernel otherwise (same result)."""
-    kwargs = dict(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd, rescale_grad=rescale_grad)
-    if clip_gradient:   # as mxnet.optimizer.Adam: clip only when set and non-zero
-        kwargs["clip_gradient"] = clip_gradient
+    kwargs = _update_kwargs(lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient)
     if _fast_ok(weight, grad, mean, var) and _load():
         return _fast_op()(weight, grad, mean, var, out=weight, **kwargs)
     return mx.nd.adam_update(weight, grad, mean, var, out=weight, lazy_update=False, **kwargs)
@@ -192,11 +198,8 @@ class FastAdam(mx.optimizer.Adam):
         wd = self._get_wd(index)
         t = self._index_update_count[index]
         lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
-        kwargs = dict(lr=lr, beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon, wd=wd,
-                      rescale_grad=self.rescale_grad)
-        if self.clip_gradient:   # as mxnet.optimizer.Adam: clip only when set and non-zero
-            kwargs["clip_gradient"] = self.clip_gradient
-        _fast_op()(weight, grad, mean, var, out=weight, **kwargs)
+        _fast_op()(weight, grad, mean, var, out=weight, **_update_kwargs(
+            lr, self.beta1, self.beta2, self.epsilon, wd, self.rescale_grad, self.clip_gradient))
 
 
 def main(argv=None):
