@@ -206,3 +206,22 @@ def test_comparison_figure_rows_are_the_runs_reconstructions(tmp_path):
     other = inference.reconstruct(nbh.load_vae(runs["run0"]), val.images[:4])
     assert not np.array_equal(viz.image_grid(np.asarray(other), nrow=4), np.asarray(shown))
     assert (tmp_path / "cmp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_solo_epoch_cost_recovers_the_time_model_with_each_runs_own_epochs():
+    """The fit divides each run's solo epochs by *its own* epoch count (the sweep's 8 at medium, 4 at quick),
+    not the base experiment's: ratios built from c = 0.3 give back 0.3 at both scales (the old cell, dividing
+    by the base experiment's 25 epochs at medium, printed a negative cost)."""
+    import pandas as pd
+    from vaegan_gluon.experiments.notebook import solo_epoch_cost
+    from vaegan_gluon.experiments.sweep import sweep_configs
+    for scale in ("medium", "quick"):
+        rows = []
+        for label, cfg in sweep_configs("sweep-solo-combo", scale):
+            share = cfg["train"]["n_solo_epochs"] / cfg["train"]["n_epochs"]
+            rows.append({"label": label, "train.n_solo_epochs": cfg["train"]["n_solo_epochs"],
+                         "ratio_to_first": 1 - share * (1 - 0.3), "study_ratio_to_first": 1 - share * (1 - 0.6)})
+        cost = solo_epoch_cost(pd.DataFrame(rows), "sweep-solo-combo", scale)
+        assert cost["ours"] == pytest.approx(0.3) and cost["study (GPU)"] == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="not runs of"):
+        solo_epoch_cost(pd.DataFrame(rows), "sweep-solo-combo", "medium")   # quick labels, medium sweep

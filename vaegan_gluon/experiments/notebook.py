@@ -243,3 +243,27 @@ def show_claims(names, path=None):
         return table
     display(Markdown(claims_markdown(table)))
     return table
+
+
+# -------------------------------------------------------------- solo/combo time model
+def solo_epoch_cost(summary, sweep="sweep-solo-combo", scale=None):
+    """The cost of a solo epoch relative to a combo epoch, fitted to a solo/combo sweep's times.
+
+    With ``E`` epochs of which ``E_solo`` are solo, a run takes ``T(E_solo)/T(0) = 1 - (E_solo/E)(1 - c)``
+    of the all-combo run, where ``c = t_solo/t_combo``. A least-squares line through the runs' time ratios
+    against their solo share ``E_solo/E`` has slope ``c - 1``. Each run's ``E`` comes from its own config
+    (the sweep's, not the base experiment's). Returns ``{"ours": c, "study (GPU)": c}`` for the columns
+    ``ratio_to_first`` / ``study_ratio_to_first`` of ``summary`` (:func:`~.sweep.run_sweep`'s) that exist."""
+    import numpy as np
+    from .sweep import sweep_configs
+    epochs = {label: cfg["train"]["n_epochs"] for label, cfg in sweep_configs(sweep, scale or "medium")}
+    missing = set(summary["label"]) - set(epochs)
+    if missing:
+        raise ValueError(f"runs {sorted(missing)} are not runs of {sweep!r} at scale {scale!r}: pass the "
+                         f"sweep and scale the summary came from")
+    share = (summary["train.n_solo_epochs"] / summary["label"].map(epochs)).astype(float)
+    out = {}
+    for col, who in (("ratio_to_first", "ours"), ("study_ratio_to_first", "study (GPU)")):
+        if col in summary:
+            out[who] = 1.0 + float(np.polyfit(share, summary[col].astype(float), 1)[0])
+    return out
