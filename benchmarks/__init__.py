@@ -12,7 +12,9 @@ side's, of that config):
   ``--optimizer`` sets ``TrainConfig.optimizer`` for it.
 - **ours_<lever>** (``ours_multiadam``: the fused optimiser; ``ours_pooled``: hybridized graphs without
   ``static_alloc``, drawing on MXNet's shared memory pool; ``ours_stockadam``: MXNet's own Adam kernel;
-  ``ours_spinwait``: OpenMP's default spin-wait instead of the package's ``OMP_WAIT_POLICY=PASSIVE``):
+  ``ours_spinwait``: OpenMP's default spin-wait instead of the package's ``OMP_WAIT_POLICY=PASSIVE``;
+  ``ours_pertensor``: the vectorised Adam kernel called once per tensor, ``VAEGAN_ADAM_MULTI=0``, instead of
+  one multi-tensor call per step):
   ours with that one setting changed.
 - **reference**: :class:`benchmarks.reference.ReferenceStep` - the original study's step, operation
   for operation (see that module), in the original's OpenMP environment: the ``OMP_WAIT_POLICY`` the
@@ -75,7 +77,7 @@ OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OP
 #: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
 #: (``env``: environment of the child instead, e.g. the OpenMP wait policy the package sets on import)
 LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False},
-          "spinwait": {"env": "original"}}
+          "spinwait": {"env": "original"}, "pertensor": {"env": {"VAEGAN_ADAM_MULTI": "0"}}}
 #: the user's own OMP_WAIT_POLICY, read before anything here imports vaegan_gluon (which sets PASSIVE)
 USER_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
 
@@ -227,6 +229,8 @@ def child_env(side):
         if USER_OMP_WAIT_POLICY is not None:
             env["OMP_WAIT_POLICY"] = USER_OMP_WAIT_POLICY
         env["VAEGAN_OMP_WAIT_POLICY"] = ""     # and the child's own import of vaegan_gluon sets none
+    elif isinstance(lever.get("env"), dict):
+        env.update(lever["env"])
     return env
 
 
@@ -471,7 +475,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
     ap.add_argument("--sides", default="ours,reference",
                     help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
-                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait); default ours,reference")
+                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait, ours_pertensor); default ours,reference")
     ap.add_argument("--rounds", default="1", metavar="N or cfg=N,...",
                     help="run every side N times, interleaved (ours, reference, ours, ...), each in a fresh "
                          "subprocess; the ratio is the median of the per-round ratios, shown with its range "

@@ -45,11 +45,37 @@ def test_kernel_bit_identical_to_mxnet(n):
 
 
 @needs_kernel
+def test_multi_tensor_kernel_bit_identical_to_mxnet():
+    """vaegan_multi_adam_update: tensors of odd and large sizes (the parallel path), each with its own lr
+    and weight decay, clipping on one step, several steps: every tensor equal to its own adam_update."""
+    rs = np.random.RandomState(0)
+    sizes = [1, 7, 400, 65537, 300001]
+    w0 = [rs.randn(n).astype(np.float32) for n in sizes]
+    stock = [[nd.array(w), nd.zeros(w.size), nd.zeros(w.size)] for w in w0]
+    fast = [[nd.array(w), nd.zeros(w.size), nd.zeros(w.size)] for w in w0]
+    for t in range(6):
+        gs = [nd.array((rs.randn(n) * 10.0 ** rs.uniform(-6, 1)).astype(np.float32)) for n in sizes]
+        corr = np.sqrt(1 - 0.999 ** (t + 1)) / (1 - 0.9 ** (t + 1))
+        lrs = [1e-3 * corr * (k + 1) for k in range(len(sizes))]
+        wds = [0.01 * k if t == 2 else 0.0 for k in range(len(sizes))]
+        clip = 0.003 if t == 4 else None
+        for (w, m, v), g, lr, wd in zip(stock, gs, lrs, wds):
+            kw = dict(lr=lr, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=wd, rescale_grad=1.0 / 64)
+            mx.nd.adam_update(w, g, m, v, out=w, lazy_update=False, **(dict(kw, clip_gradient=clip) if clip else kw))
+        fastadam.multi_adam_update([f[0] for f in fast], gs, [f[1] for f in fast], [f[2] for f in fast], lrs, wds,
+                                   0.9, 0.999, 1e-8, 1.0 / 64, clip)
+        for k, (a3, b3) in enumerate(zip(stock, fast)):
+            for a, b in zip(a3, b3):
+                assert (_bits(a) == _bits(b)).all(), f"step {t}, tensor {k} ({sizes[k]}): not bit-identical"
+    assert all(not np.array_equal(f[0].asnumpy(), w) for f, w in zip(fast, w0))   # it did update
+
+
+@needs_kernel
 def test_the_kernel_is_what_runs(monkeypatch):
     """The optimiser must reach the extension operator, not quietly fall back to adam_update."""
     calls = []
-    real = getattr(mx.nd, fastadam.OP_NAME)
-    monkeypatch.setattr(mx.nd, fastadam.OP_NAME, lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = getattr(mx.nd, fastadam.MULTI_OP_NAME)
+    monkeypatch.setattr(mx.nd, fastadam.MULTI_OP_NAME, lambda *a, **k: calls.append(k["num_weights"]) or real(*a, **k))
     monkeypatch.setattr(mx.nd, "adam_update", lambda *a, **k: pytest.fail("stock adam_update ran"))
     net = gluon.nn.Dense(3, in_units=4)
     net.initialize()
@@ -58,7 +84,7 @@ def test_the_kernel_is_what_runs(monkeypatch):
         loss = net(nd.ones((2, 4))).sum()
     loss.backward()
     tr.step(2)
-    assert len(calls) == 2   # weight and bias
+    assert calls == [2]   # weight and bias, in one multi-tensor call
 
 
 def _trained(optimizer, vae_name, vae_kw, disc_name, disc_kw, shape, hybridize, steps=4, scheme=None):
@@ -163,3 +189,23 @@ def test_fallback_trains_with_mxnets_kernel_and_says_why(env, reason, warned, tm
     out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=True).stdout
     got_reason, has_op, n_warn = out.rsplit(" ", 2)
     assert reason in got_reason and has_op == "False" and int(n_warn) == warned, out
+
+
+@needs_kernel
+def test_per_tensor_lever_calls_the_single_kernel_and_trains_identically(monkeypatch):
+    """VAEGAN_ADAM_MULTI=0 (the benchmark's ours_pertensor lever) makes FastAdam call the single-tensor kernel
+    once per parameter; the parameters after several steps are bit-identical to the multi-tensor default."""
+    import benchmarks as bench
+    assert bench.child_env("ours_pertensor")["VAEGAN_ADAM_MULTI"] == "0"
+    assert "VAEGAN_ADAM_MULTI" not in bench.child_env("ours") or bench.child_env("ours")["VAEGAN_ADAM_MULTI"] != "0"
+    multi = _trained("adam", *CASES["dense-logreg"][:5], hybridize=True)
+    monkeypatch.setenv("VAEGAN_ADAM_MULTI", "0")
+    assert fastadam.FastAdam().aggregate_num == 0
+    calls = []
+    real = getattr(mx.nd, fastadam.OP_NAME)
+    monkeypatch.setattr(mx.nd, fastadam.OP_NAME, lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(mx.nd, fastadam.MULTI_OP_NAME, lambda *a, **k: pytest.fail("multi-tensor call"))
+    single = _trained("adam", *CASES["dense-logreg"][:5], hybridize=True)
+    assert len(calls) > 4 * 2
+    for a, b in zip(multi, single):
+        assert (a.view(np.int32) == b.view(np.int32)).all()

@@ -21,6 +21,13 @@ problem, ``VAEGAN_FAST_ADAM=0``) or the arrays are not dense float32 on the CPU,
 ``adam_update`` runs instead -- the same numbers, slower; :func:`status` says which and why. ``TrainConfig.optimizer = "stockadam"`` always uses MXNet's kernel (the benchmark's
 ``ours_stockadam`` lever).
 
+**One call per step.** :class:`FastAdam` takes every parameter the kernel can update in one call of
+``vaegan_multi_adam_update`` (:func:`multi_adam_update`; the same loop per tensor, each result bit-identical
+to its own ``adam_update``): on the dense configurations (about 20 small tensors a model) the per-tensor cost
+around the arithmetic -- a Python update call, an engine push and an OpenMP region each -- was the
+update's cost. ``VAEGAN_ADAM_MULTI=0`` goes back to one call per tensor (the benchmark's ``ours_pertensor``
+lever).
+
 ``python -m vaegan_gluon.train.fastadam`` builds (or finds) the kernel and prints :func:`status`;
 ``make install`` runs it so that the first training run does not pay the ~10 s compile.
 """
@@ -39,9 +46,11 @@ from mxnet.ndarray import NDArray
 
 from ..data.cache import _replace_atomic, default_cache_dir
 
-__all__ = ["FastAdam", "adam_update", "available", "status", "build", "OP_NAME"]
+__all__ = ["FastAdam", "adam_update", "multi_adam_update", "available", "status", "build", "OP_NAME",
+           "MULTI_OP_NAME"]
 
 OP_NAME = "vaegan_adam_update"
+MULTI_OP_NAME = "vaegan_multi_adam_update"
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernels", "adam_ext.cc")
 _STATE = {"loaded": None, "reason": None, "path": None}
 _LOCK = threading.Lock()
@@ -115,8 +124,8 @@ def _load():
             path = build()
             if not hasattr(mx.nd, OP_NAME):
                 mx.library.load(path, verbose=False)
-            _STATE.update(loaded=hasattr(mx.nd, OP_NAME), path=path,
-                          reason=None if hasattr(mx.nd, OP_NAME) else "the library loaded without the operator")
+            ok = hasattr(mx.nd, OP_NAME) and hasattr(mx.nd, MULTI_OP_NAME)
+            _STATE.update(loaded=ok, path=path, reason=None if ok else "the library loaded without its operators")
         except Exception as e:   # any failure: stock Adam, same numbers, one warning
             _STATE.update(loaded=False, reason=str(e).splitlines()[0] if str(e) else repr(e))
         if not _STATE["loaded"]:
@@ -172,6 +181,20 @@ def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-
     return mx.nd.adam_update(weight, grad, mean, var, out=weight, lazy_update=False, **kwargs)
 
 
+def multi_adam_update(weights, grads, means, variances, lrs, wds, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                      rescale_grad=1.0, clip_gradient=None):
+    """:func:`adam_update` for many tensors in one operator call (``vaegan_multi_adam_update``): tensor ``k``
+    gets ``lrs[k]`` and ``wds[k]``, the other settings are shared, and each result is bit-identical to its
+    own ``mx.nd.adam_update``. Every array must pass :func:`_fast_ok` and the kernel must be loaded (the
+    caller checks: :class:`FastAdam` does, per index)."""
+    kwargs = _update_kwargs(0.0, beta1, beta2, epsilon, 0.0, rescale_grad, clip_gradient)
+    del kwargs["lr"], kwargs["wd"]
+    args = [a for quad in zip(weights, grads, means, variances) for a in quad]
+    return getattr(mx.nd, MULTI_OP_NAME)(*args, out=list(weights), num_weights=len(weights),
+                                         lrs=tuple(float(x) for x in lrs), wds=tuple(float(x) for x in wds),
+                                         **kwargs)
+
+
 @mx.optimizer.register
 class FastAdam(mx.optimizer.Adam):
     """:class:`mxnet.optimizer.Adam` whose dense float32 CPU updates go through :func:`adam_update`.
@@ -182,25 +205,68 @@ class FastAdam(mx.optimizer.Adam):
     "adam"`` selects it.
     """
 
-    def update(self, index, weight, grad, state):
-        mean, var = state
-        # _fast_ok reads four properties of four arrays through ctypes (~16 C calls): on a dense step of
-        # 20 small tensors that was the largest Python cost of the update. Its answer cannot change while
-        # the same four arrays are updated, so it is kept per index, keyed by their C handles.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Gluon's Updater hands every parameter of one dtype to update() in one list when aggregate_num > 0:
+        # the kernel's tensors then go through one multi-tensor call per step (multi_adam_update).
+        # VAEGAN_ADAM_MULTI=0: one call per tensor (the benchmark's ours_pertensor lever; same results)
+        multi = os.environ.get("VAEGAN_ADAM_MULTI", "1").strip().lower() not in ("0", "false", "no", "off")
+        self.aggregate_num = (1 << 20) if multi else 0
+
+    def _fast(self, index, weight, grad, mean, var):
+        """Does ``index`` take the kernel? :func:`_fast_ok` reads four properties of four arrays through
+        ctypes (~16 C calls, the largest Python cost of a dense step's update); its answer cannot change
+        while the same four arrays are updated, so it is kept per index, keyed by their C handles."""
         key = (weight.handle.value, grad.handle.value, mean.handle.value, var.handle.value)
         checked = self.__dict__.setdefault("_fast_checked", {})
         if checked.get(index, (None,))[0] != key:
             checked[index] = (key, _fast_ok(weight, grad, mean, var) and _load())
-        if not checked[index][1]:
+        return checked[index][1]
+
+    def _corrected_lrs(self, indices):
+        """Stock Adam's learning rates: the bias correction folded in, in double precision."""
+        lrs = self._get_lrs(indices)
+        for k, index in enumerate(indices):
+            t = self._index_update_count[index]
+            lrs[k] *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
+        return lrs
+
+    def update(self, index, weight, grad, state):
+        if isinstance(index, (list, tuple)):
+            return self._update_many(index, weight, grad, state)
+        mean, var = state
+        if not self._fast(index, weight, grad, mean, var):
             return super().update(index, weight, grad, state)
         self._update_count(index)
-        lr = self._get_lr(index)
-        wd = self._get_wd(index)
-        t = self._index_update_count[index]
-        lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
         _fast_op()(weight, grad, mean, var, out=weight, **_update_kwargs(
-            lr, self.beta1, self.beta2, self.epsilon, wd, self.rescale_grad, self.clip_gradient))
+            self._corrected_lrs([index])[0], self.beta1, self.beta2, self.epsilon, self._get_wd(index),
+            self.rescale_grad, self.clip_gradient))
 
+    def _update_many(self, indices, weights, grads, states):
+        """One multi-tensor kernel call for every parameter the kernel takes; the others (convolution
+        weights, float16, sparse, non-CPU) one by one through stock Adam."""
+        fast = []
+        for k, (index, w, g, (m, v)) in enumerate(zip(indices, weights, grads, states)):
+            if self._fast(index, w, g, m, v):
+                fast.append(k)
+            else:
+                super().update(index, w, g, states[k])
+        if not fast:
+            return
+        idx = [indices[k] for k in fast]
+        self._update_count(idx)
+        multi_adam_update([weights[k] for k in fast], [grads[k] for k in fast], [states[k][0] for k in fast],
+                          [states[k][1] for k in fast], self._corrected_lrs(idx), self._get_wds(idx),
+                          self.beta1, self.beta2, self.epsilon, self.rescale_grad, self.clip_gradient)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        if isinstance(index, (list, tuple)):
+            if self.multi_precision and weight[0].dtype == numpy.float16:   # stock Adam's master copies
+                for i, w, g, s in zip(index, weight, grad, state):
+                    super().update_multi_precision(i, w, g, s)
+                return
+            return self._update_many(index, weight, grad, state)
+        return super().update_multi_precision(index, weight, grad, state)
 
 def main(argv=None):
     s = status()

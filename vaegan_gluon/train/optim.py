@@ -45,7 +45,7 @@ changed only the engine's timing. Measured, 40 runs each: first version 2/40 and
 version here 0/40; one tensor per call 0/40; stock Adam 0/40 (and 0/40 before). So the planned
 MultiAdam no longer shows it, but the layout race is MXNet's, not this module's: nothing here writes
 an array it was not given (``tests/test_optim.py``: a second Trainer over other parameters stays
-bit-identical while the first steps 20 times). ``"adam"`` (:mod:`.fastadam`, one vectorised call per tensor)
+bit-identical while the first steps 20 times). ``"adam"`` (:mod:`.fastadam`, one vectorised multi-tensor call per step)
 stays the default (MultiAdam was within the spread of stock Adam on every benchmark configuration before
 the vectorised kernel; the two have not been measured against each other since).
 """
