@@ -123,18 +123,21 @@ class Scheme(abc.ABC):
     def step(self, xs, phase, weights):
         """One batch. xs: list of (n_i, C, H, W) NDArrays, one per context. Returns dict of sums (device)."""
 
-    def disc_half_step(self, outs, n, stats, aux_loss=None):
+    def disc_half_step(self, outs, n, stats, aux_loss=None, fakes=None):
         """The shared discriminator update: real images vs the *detached* fakes of ``outs`` (per context
         ``(x, fake logits, ...)``), through :class:`~.stabilisers.DiscLabels` and ``disc_batches``; fills
         ``disc_loss`` / ``disc_correct_*`` in ``stats``. ``aux_loss(d_outs) -> per-context (N,) losses`` adds a
         term to the discriminator's objective (the attribute head); ``d_outs`` are the per-context
         :class:`~vaegan_gluon.models.discriminators.DiscOutput` of the real batch.
+        ``fakes``: the per-context images ``sigmoid(logits)`` when the caller has them (recorded, to reuse in
+        the generator term: one sigmoid per step instead of two); computed here otherwise.
         x.detach(): x is a node of the VAE's recorded graph; a backward through D(x) would free it."""
         fused = aux_loss is None and self.labels.plain
         with autograd.record():
             d_real, d_fake, raw, d_loss, sums = [], [], [], [], []
-            for x, lg, *_ in outs:
-                o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), nd.sigmoid(lg).detach(),
+            for k, (x, lg, *_) in enumerate(outs):
+                fake = fakes[k] if fakes is not None else nd.sigmoid(lg)
+                o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), fake.detach(),
                                                           joint=self.disc_batches == "joint")
                 raw.append(o_real)
                 d_real.append(o_real.logits)
@@ -289,7 +292,10 @@ class LearnableLoss(Scheme):
         pbp_w, disc_w = weights["pbp_weight"], weights["disc_weight"]
         outs = self.record(lambda x: (x,) + tuple(self.vae_with_loss(x)), xs)   # (x, logits, pbp, kl)
         stats = {}
+        fakes = None
         if phase == "combo":
+            with autograd.record():   # the reconstructions as images, once: D's input in (1) (detached) and (2)
+                fakes = [nd.sigmoid(o[1]) for o in outs]
             # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
             # x.detach() too: x is a node of the VAE's recorded graph, and a backward through D(x) without
             # retain_graph would free x's autograd entry and break the VAE backward below.
@@ -300,12 +306,12 @@ class LearnableLoss(Scheme):
                     attr[:] = [losses.attribute_loss(o.attributes, t) for o, t in zip(raw, self._targets())]
                     self._attr_logits = [o.attributes for o in raw]
                     return [self.attribute_weight * a for a in attr]
-                self.disc_half_step(outs, n, stats, aux)
+                self.disc_half_step(outs, n, stats, aux, fakes)
                 stats["attr_loss"] = self._sum(attr)
                 stats["attr_acc"] = self._sum([losses.attribute_accuracy(a.detach(), t)
                                                for a, t in zip(self._attr_logits, self._targets())])
             else:
-                self.disc_half_step(outs, n, stats)
+                self.disc_half_step(outs, n, stats, fakes=fakes)
         # (2) the VAE, continuing the graph recorded above (one VAE forward per step). D's parameters get
         # no gradients here (no_parameter_gradients): D was updated in (1); they would be thrown away.
         adversarial = phase == "combo" and disc_w > 0
@@ -315,10 +321,10 @@ class LearnableLoss(Scheme):
             block = self._generator_loss(adversarial)
             with autograd.record(), frozen:
                 total, sums = [], []
-                for x, logits, pbp, kl in outs:
+                for k, (x, logits, pbp, kl) in enumerate(outs):
                     args = [pbp, kl, self.const(pbp_w, x.context)]
                     if adversarial:
-                        args += [run_disc(self.disc, nd.sigmoid(logits)).logits, self.const(disc_w, x.context)]
+                        args += [run_disc(self.disc, fakes[k]).logits, self.const(disc_w, x.context)]
                     loss, *s = block(*args)
                     total.append(loss)
                     sums.append(s)
@@ -330,9 +336,9 @@ class LearnableLoss(Scheme):
         targets = self._targets()
         with autograd.record(), frozen:
             total, adv_all, push_all = [], [], []
-            for (x, logits, pbp, kl), t in zip(outs, targets):
+            for (x, logits, pbp, kl), fake, t in zip(outs, fakes, targets):
                 loss = kl + pbp_w * pbp
-                o = run_disc(self.disc, nd.sigmoid(logits))
+                o = run_disc(self.disc, fake)
                 if disc_w > 0:
                     adv = losses.adversarial_loss(o.logits, 1.0)
                     adv_all.append(adv)
