@@ -14,11 +14,13 @@ side's, of that config):
   ``static_alloc``, drawing on MXNet's shared memory pool; ``ours_stockadam``: MXNet's own Adam kernel;
   ``ours_spinwait``: OpenMP's default spin-wait instead of the package's ``OMP_WAIT_POLICY=PASSIVE``;
   ``ours_pertensor``: the vectorised Adam kernel called once per tensor, ``VAEGAN_ADAM_MULTI=0``, instead of
-  one multi-tensor call per step):
+  one multi-tensor call per step; ``ours_tempcopy4``: MXNet's four temporary workspaces per CPU instead of the
+  package's ``MXNET_CPU_TEMP_COPY=1``):
   ours with that one setting changed.
 - **reference**: :class:`benchmarks.reference.ReferenceStep` - the original study's step, operation
-  for operation (see that module), in the original's OpenMP environment: the ``OMP_WAIT_POLICY`` the
-  user had (unset: OpenMP's default), not the package's; ``OMP_NUM_THREADS`` as for ours.
+  for operation (see that module), in the original's environment: the ``OMP_WAIT_POLICY`` and
+  ``MXNET_CPU_TEMP_COPY`` the user had (unset: OpenMP's and MXNet's defaults), not the package's;
+  ``OMP_NUM_THREADS`` as for ours.
 
 Per side: ``warmup`` untimed repeats, then ``repeats`` timed repeats of ``steps`` steps (batch 64);
 images/s median/min/max, achieved GFLOP/s (analytic FLOPs, :mod:`benchmarks.flops`), the child's
@@ -76,10 +78,17 @@ SIDES = ("ours", "reference")
 OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
 #: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
 #: (``env``: environment of the child instead, e.g. the OpenMP wait policy the package sets on import)
+#: (``env``: the child's environment instead: ``revert`` the package's defaults of those variables to the
+#: user's own, or ``set`` variables)
 LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False},
-          "spinwait": {"env": "original"}, "pertensor": {"env": {"VAEGAN_ADAM_MULTI": "0"}}}
-#: the user's own OMP_WAIT_POLICY, read before anything here imports vaegan_gluon (which sets PASSIVE)
-USER_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
+          "spinwait": {"env": {"revert": ("OMP_WAIT_POLICY",)}},
+          "tempcopy4": {"env": {"revert": ("MXNET_CPU_TEMP_COPY",)}},
+          "pertensor": {"env": {"set": {"VAEGAN_ADAM_MULTI": "0"}}}}
+#: the variables importing vaegan_gluon sets unless the user did, each with the package variable that
+#: chooses its value (empty: leave it unset) -- see vaegan_gluon/__init__.py
+PACKAGE_ENV = {"OMP_WAIT_POLICY": "VAEGAN_OMP_WAIT_POLICY", "MXNET_CPU_TEMP_COPY": "VAEGAN_CPU_TEMP_COPY"}
+#: the user's own values of them, read before anything here imports vaegan_gluon
+USER_ENV = {k: os.environ.get(k) for k in PACKAGE_ENV}
 
 
 # ---------------------------------------------------------------------------------------------- child
@@ -205,7 +214,8 @@ def run_child(name, side, steps, repeats, warmup, opts):
                 peak_rss_mb=peak_rss_mb(),
                 final_stats={k: float(v) for k, v in last.items()},
                 omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
-                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), bf16=bool(opts.get("bf16")),
+                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
+                mxnet_cpu_temp_copy=os.environ.get("MXNET_CPU_TEMP_COPY"), bf16=bool(opts.get("bf16")),
                 loadavg_start=load_start, loadavg_end=os.getloadavg())
 
 
@@ -219,18 +229,19 @@ def add_flops(name, side, out):
 
 
 def child_env(side):
-    """The environment of one side's subprocess: the reference (and the ``spinwait`` lever) gets the
-    original's OpenMP wait policy, i.e. the user's ``OMP_WAIT_POLICY`` or none, not the package's PASSIVE."""
+    """The environment of one side's subprocess: the reference gets the original's environment, i.e. the
+    user's own ``OMP_WAIT_POLICY`` and ``MXNET_CPU_TEMP_COPY`` or none, not the package's defaults
+    (:data:`PACKAGE_ENV`); a lever (``ours_spinwait``, ``ours_tempcopy4``) reverts only its own variable."""
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    lever = LEVERS.get(side[5:], {}) if side.startswith("ours_") else {}
-    if side == "reference" or lever.get("env") == "original":
-        env.pop("OMP_WAIT_POLICY", None)
-        if USER_OMP_WAIT_POLICY is not None:
-            env["OMP_WAIT_POLICY"] = USER_OMP_WAIT_POLICY
-        env["VAEGAN_OMP_WAIT_POLICY"] = ""     # and the child's own import of vaegan_gluon sets none
-    elif isinstance(lever.get("env"), dict):
-        env.update(lever["env"])
+    lever = (LEVERS.get(side[5:], {}) if side.startswith("ours_") else {}).get("env") or {}
+    revert = tuple(PACKAGE_ENV) if side == "reference" else lever.get("revert", ())
+    for var in revert:
+        env.pop(var, None)
+        if USER_ENV.get(var) is not None:
+            env[var] = USER_ENV[var]
+        env[PACKAGE_ENV[var]] = ""     # and the child's own import of vaegan_gluon sets none
+    env.update(lever.get("set", {}))
     return env
 
 
@@ -475,7 +486,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
     ap.add_argument("--sides", default="ours,reference",
                     help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
-                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait, ours_pertensor); default ours,reference")
+                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait, ours_pertensor, ours_tempcopy4); "
+                         "default ours,reference")
     ap.add_argument("--rounds", default="1", metavar="N or cfg=N,...",
                     help="run every side N times, interleaved (ours, reference, ours, ...), each in a fresh "
                          "subprocess; the ratio is the median of the per-round ratios, shown with its range "

@@ -271,10 +271,14 @@ def test_readme_time_to_quality_tables_are_renders(task, saved):
     assert block_between(os.path.join(ROOT, "README.md"), *ttq.readme_markers(task)) == ttq.markdown(result)
 
 
-def _policy_in_child(env):
-    code = "import vaegan_gluon, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+def _env_in_child(env, var="OMP_WAIT_POLICY"):
+    code = f"import vaegan_gluon, os; print(os.environ.get({var!r}))"
     return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def _policy_in_child(env):
+    return _env_in_child(env, "OMP_WAIT_POLICY")
 
 
 def test_package_sets_a_passive_openmp_wait_policy_unless_told_otherwise():
@@ -285,14 +289,27 @@ def test_package_sets_a_passive_openmp_wait_policy_unless_told_otherwise():
     assert _policy_in_child(dict(base, VAEGAN_OMP_WAIT_POLICY="")) == "None"       # OpenMP's own default
 
 
-def test_reference_side_runs_in_the_originals_openmp_environment(monkeypatch):
-    """The reference (the original's code, which never sets OMP_WAIT_POLICY) and the ours_spinwait lever get
-    OpenMP's default; ours gets the package's PASSIVE (the parent imported vaegan_gluon)."""
+def test_package_keeps_one_cpu_temp_workspace_unless_told_otherwise():
+    base = {k: v for k, v in os.environ.items() if k not in ("MXNET_CPU_TEMP_COPY", "VAEGAN_CPU_TEMP_COPY")}
+    base["PYTHONPATH"] = ROOT
+    assert _env_in_child(base, "MXNET_CPU_TEMP_COPY") == "1"
+    assert _env_in_child(dict(base, MXNET_CPU_TEMP_COPY="3"), "MXNET_CPU_TEMP_COPY") == "3"   # the user's value
+    assert _env_in_child(dict(base, VAEGAN_CPU_TEMP_COPY=""), "MXNET_CPU_TEMP_COPY") == "None"  # MXNet's default
+
+
+def test_reference_side_runs_in_the_originals_environment(monkeypatch):
+    """The reference (the original's code, which sets neither OMP_WAIT_POLICY nor MXNET_CPU_TEMP_COPY) gets
+    OpenMP's and MXNet's defaults; the ours_spinwait / ours_tempcopy4 levers revert only their own variable;
+    ours gets the package's values (the parent imported vaegan_gluon)."""
     import benchmarks as bench
-    monkeypatch.setattr(bench, "USER_OMP_WAIT_POLICY", None)
+    monkeypatch.setattr(bench, "USER_ENV", {"OMP_WAIT_POLICY": None, "MXNET_CPU_TEMP_COPY": None})
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    assert _policy_in_child(bench.child_env("reference")) == "None"
-    assert _policy_in_child(bench.child_env("ours_spinwait")) == "None"
-    assert _policy_in_child(bench.child_env("ours")) == "PASSIVE"
-    monkeypatch.setattr(bench, "USER_OMP_WAIT_POLICY", "ACTIVE")    # a user's own setting reaches every side
-    assert _policy_in_child(bench.child_env("reference")) == "ACTIVE"
+    monkeypatch.setenv("MXNET_CPU_TEMP_COPY", "1")
+    temp = lambda side: _env_in_child(bench.child_env(side), "MXNET_CPU_TEMP_COPY")  # noqa: E731
+    assert _policy_in_child(bench.child_env("reference")) == "None" and temp("reference") == "None"
+    assert _policy_in_child(bench.child_env("ours_spinwait")) == "None" and temp("ours_spinwait") == "1"
+    assert _policy_in_child(bench.child_env("ours_tempcopy4")) == "PASSIVE" and temp("ours_tempcopy4") == "None"
+    assert _policy_in_child(bench.child_env("ours")) == "PASSIVE" and temp("ours") == "1"
+    monkeypatch.setattr(bench, "USER_ENV", {"OMP_WAIT_POLICY": "ACTIVE", "MXNET_CPU_TEMP_COPY": "2"})
+    assert _policy_in_child(bench.child_env("reference")) == "ACTIVE"   # a user's own setting reaches every side
+    assert temp("reference") == "2"
