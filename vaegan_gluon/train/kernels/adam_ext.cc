@@ -39,20 +39,47 @@ float attr(const std::unordered_map<std::string, std::string>& attrs, const char
 }
 
 template <bool kClip>
-void adam_kernel(float* out, float* mean, float* var, const float* w, const float* g, int64_t n,
-                 float clip, float rescale, float beta1, float beta2, float lr, float wd, float eps) {
+void multi_adam(std::vector<MXTensor>* inputs, std::vector<MXTensor>* outputs, const std::vector<float>& lrs,
+                const std::vector<float>& wds, int64_t total, float clip, float rescale, float beta1, float beta2,
+                float eps) {
+  const int nw = static_cast<int>(outputs->size());
   const float omb1 = 1.f - beta1, omb2 = 1.f - beta2;
-  // out may be w itself (same index read before written): no loop-carried dependency
-#pragma omp parallel for simd schedule(static) if (n >= 32768)
-  for (int64_t i = 0; i < n; ++i) {
-    float gr = g[i] * rescale + w[i] * wd;
-    if (kClip) gr = gr > clip ? clip : (gr < -clip ? -clip : gr);
-    const float m = beta1 * mean[i] + omb1 * gr;
-    const float v = beta2 * var[i] + omb2 * gr * gr;
-    mean[i] = m;
-    var[i] = v;
-    out[i] = w[i] - lr * m / (std::sqrt(v) + eps);
+  // one OpenMP region for every tensor (each tensor's elements split across the threads, no barrier
+  // between tensors: they are independent); serial when the whole model is small
+#pragma omp parallel if (total >= 32768)
+  for (int k = 0; k < nw; ++k) {
+    float* out = (*outputs)[k].data<float>();
+    float* mean = (*inputs)[4 * k + 2].data<float>();
+    float* var = (*inputs)[4 * k + 3].data<float>();
+    const float* w = (*inputs)[4 * k].data<float>();
+    const float* g = (*inputs)[4 * k + 1].data<float>();
+    const float lr = lrs[k], wd = wds[k];
+    const int64_t n = (*outputs)[k].size();
+#pragma omp for simd schedule(static) nowait
+    for (int64_t i = 0; i < n; ++i) {
+      float gr = g[i] * rescale + w[i] * wd;
+      if (kClip) gr = gr > clip ? clip : (gr < -clip ? -clip : gr);
+      const float m = beta1 * mean[i] + omb1 * gr;
+      const float v = beta2 * var[i] + omb2 * gr * gr;
+      mean[i] = m;
+      var[i] = v;
+      out[i] = w[i] - lr * m / (std::sqrt(v) + eps);
+    }
   }
+}
+
+// the settings both operators share, then the loop above (the single-tensor operator is one tensor of it)
+MXReturnValue run(const std::unordered_map<std::string, std::string>& attrs, std::vector<MXTensor>* inputs,
+                  std::vector<MXTensor>* outputs, const std::vector<float>& lrs, const std::vector<float>& wds,
+                  int64_t total) {
+  const float clip = attr(attrs, "clip_gradient", -1.f), rescale = attr(attrs, "rescale_grad", 1.f);
+  const float beta1 = attr(attrs, "beta1", 0.9f), beta2 = attr(attrs, "beta2", 0.999f);
+  const float eps = attr(attrs, "epsilon", 1e-8f);
+  if (clip >= 0.f)
+    multi_adam<true>(inputs, outputs, lrs, wds, total, clip, rescale, beta1, beta2, eps);
+  else
+    multi_adam<false>(inputs, outputs, lrs, wds, total, clip, rescale, beta1, beta2, eps);
+  return MX_SUCCESS;
 }
 
 MXReturnValue forward(const std::unordered_map<std::string, std::string>& attrs,
@@ -68,16 +95,7 @@ MXReturnValue forward(const std::unordered_map<std::string, std::string>& attrs,
     MX_ERROR_MSG << "vaegan_adam_update: weight, grad, mean, var and out must have the same size";
     return MX_FAIL;
   }
-  const float clip = attr(attrs, "clip_gradient", -1.f), rescale = attr(attrs, "rescale_grad", 1.f);
-  const float beta1 = attr(attrs, "beta1", 0.9f), beta2 = attr(attrs, "beta2", 0.999f);
-  const float lr = attr(attrs, "lr", 0.001f), wd = attr(attrs, "wd", 0.f), eps = attr(attrs, "epsilon", 1e-8f);
-  if (clip >= 0.f)
-    adam_kernel<true>(o.data<float>(), m.data<float>(), v.data<float>(), w.data<float>(), g.data<float>(),
-                      n, clip, rescale, beta1, beta2, lr, wd, eps);
-  else
-    adam_kernel<false>(o.data<float>(), m.data<float>(), v.data<float>(), w.data<float>(), g.data<float>(),
-                       n, clip, rescale, beta1, beta2, lr, wd, eps);
-  return MX_SUCCESS;
+  return run(attrs, inputs, outputs, {attr(attrs, "lr", 0.001f)}, {attr(attrs, "wd", 0.f)}, n);
 }
 
 MXReturnValue parse_attrs(const std::unordered_map<std::string, std::string>& attrs,
@@ -138,36 +156,6 @@ int num_weights(const std::unordered_map<std::string, std::string>& attrs) {
   return it == attrs.end() ? -1 : std::stoi(it->second);
 }
 
-template <bool kClip>
-void multi_adam(std::vector<MXTensor>* inputs, std::vector<MXTensor>* outputs, const std::vector<float>& lrs,
-                const std::vector<float>& wds, int64_t total, float clip, float rescale, float beta1, float beta2,
-                float eps) {
-  const int nw = static_cast<int>(outputs->size());
-  const float omb1 = 1.f - beta1, omb2 = 1.f - beta2;
-  // one OpenMP region for every tensor (each tensor's elements split across the threads, no barrier
-  // between tensors: they are independent); serial when the whole model is small
-#pragma omp parallel if (total >= 32768)
-  for (int k = 0; k < nw; ++k) {
-    float* out = (*outputs)[k].data<float>();
-    float* mean = (*inputs)[4 * k + 2].data<float>();
-    float* var = (*inputs)[4 * k + 3].data<float>();
-    const float* w = (*inputs)[4 * k].data<float>();
-    const float* g = (*inputs)[4 * k + 1].data<float>();
-    const float lr = lrs[k], wd = wds[k];
-    const int64_t n = (*outputs)[k].size();
-#pragma omp for simd schedule(static) nowait
-    for (int64_t i = 0; i < n; ++i) {
-      float gr = g[i] * rescale + w[i] * wd;
-      if (kClip) gr = gr > clip ? clip : (gr < -clip ? -clip : gr);
-      const float m = beta1 * mean[i] + omb1 * gr;
-      const float v = beta2 * var[i] + omb2 * gr * gr;
-      mean[i] = m;
-      var[i] = v;
-      out[i] = w[i] - lr * m / (std::sqrt(v) + eps);
-    }
-  }
-}
-
 MXReturnValue multi_forward(const std::unordered_map<std::string, std::string>& attrs,
                             std::vector<MXTensor>* inputs, std::vector<MXTensor>* outputs,
                             const OpResource& res) {
@@ -189,14 +177,7 @@ MXReturnValue multi_forward(const std::unordered_map<std::string, std::string>& 
     }
     total += n;
   }
-  const float clip = attr(attrs, "clip_gradient", -1.f), rescale = attr(attrs, "rescale_grad", 1.f);
-  const float beta1 = attr(attrs, "beta1", 0.9f), beta2 = attr(attrs, "beta2", 0.999f);
-  const float eps = attr(attrs, "epsilon", 1e-8f);
-  if (clip >= 0.f)
-    multi_adam<true>(inputs, outputs, lrs, wds, total, clip, rescale, beta1, beta2, eps);
-  else
-    multi_adam<false>(inputs, outputs, lrs, wds, total, clip, rescale, beta1, beta2, eps);
-  return MX_SUCCESS;
+  return run(attrs, inputs, outputs, lrs, wds, total);
 }
 
 MXReturnValue multi_parse_attrs(const std::unordered_map<std::string, std::string>& attrs,
