@@ -268,6 +268,7 @@ class FastAdam(mx.optimizer.Adam):
             return self._update_many(index, weight, grad, state)
         return super().update_multi_precision(index, weight, grad, state)
 
+
 def main(argv=None):
     s = status()
     if s["available"]:
