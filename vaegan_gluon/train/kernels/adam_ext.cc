@@ -105,22 +105,23 @@ MXReturnValue parse_attrs(const std::unordered_map<std::string, std::string>& at
   return MX_SUCCESS;
 }
 
+// both operators: every input float32, every output float32 of the shape of its weight (input 4k)
 MXReturnValue infer_type(const std::unordered_map<std::string, std::string>& attrs,
                          std::vector<int>* in_types, std::vector<int>* out_types) {
   for (int t : *in_types) {
     if (t != kFloat32) {
-      MX_ERROR_MSG << "vaegan_adam_update: float32 only (use mx.nd.adam_update for other types)";
+      MX_ERROR_MSG << "vaegan Adam update: float32 only (use mx.nd.adam_update for other types)";
       return MX_FAIL;
     }
   }
-  (*out_types)[0] = kFloat32;
+  for (auto& t : *out_types) t = kFloat32;
   return MX_SUCCESS;
 }
 
 MXReturnValue infer_shape(const std::unordered_map<std::string, std::string>& attrs,
                           std::vector<std::vector<unsigned int>>* in_shapes,
                           std::vector<std::vector<unsigned int>>* out_shapes) {
-  (*out_shapes)[0] = (*in_shapes)[0];
+  for (size_t k = 0; k < out_shapes->size(); ++k) (*out_shapes)[k] = (*in_shapes)[4 * k];
   return MX_SUCCESS;
 }
 
@@ -192,25 +193,6 @@ MXReturnValue multi_parse_attrs(const std::unordered_map<std::string, std::strin
   return MX_SUCCESS;
 }
 
-MXReturnValue multi_infer_type(const std::unordered_map<std::string, std::string>& attrs,
-                               std::vector<int>* in_types, std::vector<int>* out_types) {
-  for (int t : *in_types) {
-    if (t != kFloat32) {
-      MX_ERROR_MSG << "vaegan_multi_adam_update: float32 only (use mx.nd.adam_update for other types)";
-      return MX_FAIL;
-    }
-  }
-  for (auto& t : *out_types) t = kFloat32;
-  return MX_SUCCESS;
-}
-
-MXReturnValue multi_infer_shape(const std::unordered_map<std::string, std::string>& attrs,
-                                std::vector<std::vector<unsigned int>>* in_shapes,
-                                std::vector<std::vector<unsigned int>>* out_shapes) {
-  for (size_t k = 0; k < out_shapes->size(); ++k) (*out_shapes)[k] = (*in_shapes)[4 * k];
-  return MX_SUCCESS;
-}
-
 MXReturnValue multi_mutate_inputs(const std::unordered_map<std::string, std::string>& attrs,
                                   std::vector<int>* input_indices) {
   const int nw = num_weights(attrs);
@@ -233,8 +215,8 @@ REGISTER_OP(vaegan_adam_update)
 REGISTER_OP(vaegan_multi_adam_update)
 .setForward(multi_forward, "cpu")
 .setParseAttrs(multi_parse_attrs)
-.setInferType(multi_infer_type)
-.setInferShape(multi_infer_shape)
+.setInferType(infer_type)
+.setInferShape(infer_shape)
 .setMutateInputs(multi_mutate_inputs);
 
 MXReturnValue initialize(int version) {
