@@ -255,8 +255,10 @@ def solo_epoch_cost(summary, sweep="sweep-solo-combo", scale=None):
     (the sweep's, not the base experiment's). Returns ``{"ours": c, "study (GPU)": c}`` for the columns
     ``ratio_to_first`` / ``study_ratio_to_first`` of ``summary`` (:func:`~.sweep.run_sweep`'s) that exist."""
     import numpy as np
+    from .config import default_scale
     from .sweep import sweep_configs
-    epochs = {label: cfg["train"]["n_epochs"] for label, cfg in sweep_configs(sweep, scale or "medium")}
+    scale = scale or default_scale()
+    epochs = {label: cfg["train"]["n_epochs"] for label, cfg in sweep_configs(sweep, scale)}
     missing = set(summary["label"]) - set(epochs)
     if missing:
         raise ValueError(f"runs {sorted(missing)} are not runs of {sweep!r} at scale {scale!r}: pass the "

@@ -163,9 +163,10 @@ def _fast_op():
     return getattr(mx.nd, OP_NAME)
 
 
-def _update_kwargs(lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient):
-    """The update operator's settings; as mxnet.optimizer.Adam, clip only when set and non-zero."""
-    kwargs = dict(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd, rescale_grad=rescale_grad)
+def _update_kwargs(beta1, beta2, epsilon, rescale_grad, clip_gradient, **per_tensor):
+    """The update operator's settings: the shared ones, then ``per_tensor`` (``lr``/``wd`` of the single-tensor
+    operator, ``lrs``/``wds`` of the multi-tensor one); as mxnet.optimizer.Adam, clip only when set and non-zero."""
+    kwargs = dict(beta1=beta1, beta2=beta2, epsilon=epsilon, rescale_grad=rescale_grad, **per_tensor)
     if clip_gradient:
         kwargs["clip_gradient"] = clip_gradient
     return kwargs
@@ -175,7 +176,7 @@ def adam_update(weight, grad, mean, var, lr, beta1=0.9, beta2=0.999, epsilon=1e-
                 clip_gradient=None):
     """``mx.nd.adam_update(weight, grad, mean, var, out=weight, ...)`` through the vectorised kernel when it
     is available and the arrays are dense float32 on the CPU; MXNet's own kernel otherwise (same result)."""
-    kwargs = _update_kwargs(lr, beta1, beta2, epsilon, wd, rescale_grad, clip_gradient)
+    kwargs = _update_kwargs(beta1, beta2, epsilon, rescale_grad, clip_gradient, lr=lr, wd=wd)
     if _fast_ok(weight, grad, mean, var) and _load():
         return _fast_op()(weight, grad, mean, var, out=weight, **kwargs)
     return mx.nd.adam_update(weight, grad, mean, var, out=weight, lazy_update=False, **kwargs)
@@ -187,12 +188,9 @@ def multi_adam_update(weights, grads, means, variances, lrs, wds, beta1=0.9, bet
     gets ``lrs[k]`` and ``wds[k]``, the other settings are shared, and each result is bit-identical to its
     own ``mx.nd.adam_update``. Every array must pass :func:`_fast_ok` and the kernel must be loaded (the
     caller checks: :class:`FastAdam` does, per index)."""
-    kwargs = _update_kwargs(0.0, beta1, beta2, epsilon, 0.0, rescale_grad, clip_gradient)
-    del kwargs["lr"], kwargs["wd"]
     args = [a for quad in zip(weights, grads, means, variances) for a in quad]
-    return getattr(mx.nd, MULTI_OP_NAME)(*args, out=list(weights), num_weights=len(weights),
-                                         lrs=tuple(float(x) for x in lrs), wds=tuple(float(x) for x in wds),
-                                         **kwargs)
+    return getattr(mx.nd, MULTI_OP_NAME)(*args, out=list(weights), num_weights=len(weights), **_update_kwargs(
+        beta1, beta2, epsilon, rescale_grad, clip_gradient, lrs=tuple(map(float, lrs)), wds=tuple(map(float, wds))))
 
 
 @mx.optimizer.register
@@ -239,8 +237,8 @@ class FastAdam(mx.optimizer.Adam):
             return super().update(index, weight, grad, state)
         self._update_count(index)
         _fast_op()(weight, grad, mean, var, out=weight, **_update_kwargs(
-            self._corrected_lrs([index])[0], self.beta1, self.beta2, self.epsilon, self._get_wd(index),
-            self.rescale_grad, self.clip_gradient))
+            self.beta1, self.beta2, self.epsilon, self.rescale_grad, self.clip_gradient,
+            lr=self._corrected_lrs([index])[0], wd=self._get_wd(index)))
 
     def _update_many(self, indices, weights, grads, states):
         """One multi-tensor kernel call for every parameter the kernel takes; the others (convolution
