@@ -15,7 +15,8 @@ side's, of that config):
   ``ours_spinwait``: OpenMP's default spin-wait instead of the package's ``OMP_WAIT_POLICY=PASSIVE``;
   ``ours_pertensor``: the vectorised Adam kernel called once per tensor, ``VAEGAN_ADAM_MULTI=0``, instead of
   one multi-tensor call per step; ``ours_tempcopy4``: MXNet's four temporary workspaces per CPU instead of the
-  package's ``MXNET_CPU_TEMP_COPY=1``):
+  package's ``MXNET_CPU_TEMP_COPY=1``; ``ours_stockbce``: MXNet's operators for the sigmoid-BCE terms and the
+  sigmoid, ``VAEGAN_FUSED_BCE=0``, instead of the package's fused ones):
   ours with that one setting changed.
 - **reference**: :class:`benchmarks.reference.ReferenceStep` - the original study's step, operation
   for operation (see that module), in the original's environment: the ``OMP_WAIT_POLICY`` and
@@ -83,7 +84,8 @@ OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OP
 LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc": False},
           "spinwait": {"env": {"revert": ("OMP_WAIT_POLICY",)}},
           "tempcopy4": {"env": {"revert": ("MXNET_CPU_TEMP_COPY",)}},
-          "pertensor": {"env": {"set": {"VAEGAN_ADAM_MULTI": "0"}}}}
+          "pertensor": {"env": {"set": {"VAEGAN_ADAM_MULTI": "0"}}},
+          "stockbce": {"env": {"set": {"VAEGAN_FUSED_BCE": "0"}}}}
 #: the variables importing vaegan_gluon sets unless the user did, each with the package variable that
 #: chooses its value (empty: leave it unset) -- see vaegan_gluon/__init__.py
 PACKAGE_ENV = {"OMP_WAIT_POLICY": "VAEGAN_OMP_WAIT_POLICY", "MXNET_CPU_TEMP_COPY": "VAEGAN_CPU_TEMP_COPY"}
@@ -117,6 +119,7 @@ def step_flops(cfg, side):
 def _ours(cfg, batches, opts):
     from mxnet import nd
     from vaegan_gluon.train import Trainer
+    from vaegan_gluon.train.stat_sums import StatSums
     vae, disc = _build(cfg)
     phase = "combo" if disc is not None else "solo"
     config = {"n_epochs": 1, "batch_size": BATCH, "seed": 0}
@@ -127,15 +130,13 @@ def _ours(cfg, batches, opts):
     trainer._prepare()
     weights = {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": phase == "combo"}
     step = trainer.scheme.step
-    sums = {}
+    sums = StatSums()   # as the Trainer accumulates them
 
     def run(n_steps):
         for i in range(n_steps):
-            stats = step([batches[i % len(batches)]], phase, weights)
-            for k, v in stats.items():
-                sums[k] = v if k not in sums else sums[k] + v
+            sums.add(step([batches[i % len(batches)]], phase, weights))
         nd.waitall()
-        return {k: float(v.asscalar()) for k, v in sums.items()}   # one host read per repeat
+        return sums.read()   # one host read per repeat
     run.trainer = trainer   # for inspection (tests/test_bench_profile.py)
     return run, {"optimizer": type(next(iter(trainer.scheme.optimizers.values()))._optimizer).__name__}
 

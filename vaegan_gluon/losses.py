@@ -6,9 +6,11 @@ Per-image values are *summed* over pixels / latents (the usual VAE convention, s
 reconstruction are on the same scale); trainers call ``loss.backward()`` on the (N,) vector and
 ``gluon.Trainer.step(batch_size)``, which averages over the batch.
 """
+import os
+
 from mxnet import nd
 
-__all__ = ["bce_from_logits", "pbp_loss", "kl_divergence", "adversarial_loss", "discriminator_loss",
+__all__ = ["bce_from_logits", "bce_rows", "sigmoid", "fused_bce_available", "pbp_loss", "kl_divergence", "adversarial_loss", "discriminator_loss",
            "feature_reconstruction_loss", "attribute_loss", "attribute_accuracy", "PBP_LOSSES"]
 
 
@@ -22,14 +24,63 @@ def bce_from_logits(logits, target, F=nd):
     return F.relu(logits) - logits * target + F.Activation(-F.abs(logits), act_type="softrelu")
 
 
-def pbp_loss(logits, x, kind="bce", F=nd):
+def fused_bce_available(ctx=None):
+    """True when :func:`bce_rows` may run fused here: the package's kernel library is loaded
+    (:mod:`vaegan_gluon.train.fastadam`, ``kernels/bce_ext.cc``), every context in ``ctx`` (a Context or a
+    list; None: the CPU) is a CPU, and ``VAEGAN_FUSED_BCE`` is not ``0``."""
+    if os.environ.get("VAEGAN_FUSED_BCE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
+    if any(c is not None and c.device_type != "cpu" for c in ctxs):
+        return False
+    from .train import fastadam
+    return fastadam.available()
+
+
+def bce_rows(logits, target, F=nd, fused=False):
+    """Per-image BCE from logits, summed over everything but the batch axis: (N, ...) -> (N,).
+
+    ``target``: an array of the logits' shape, or a float (a constant label). ``fused=True``: one operator
+    each way (``vaegan_bce_logits``, kernels/bce_ext.cc: the exact gradient ``sigmoid(l) - t``, rows summed
+    in double) instead of ~10 forward and ~10 backward; equal to the stock form to float rounding
+    (tests/test_fused_bce.py). Only where :func:`fused_bce_available`; the caller decides (a hybridized
+    graph cannot see its context)."""
+    if fused:
+        _need_kernels("bce_rows")
+        if isinstance(target, (int, float)):
+            return F.vaegan_bce_logits(logits, label=float(target))
+        return F.vaegan_bce_logits(logits, target)
+    if isinstance(target, (int, float)):
+        target = F.ones_like(logits) * float(target)
+    return _sum_per_image(F, bce_from_logits(logits, target, F))
+
+
+def sigmoid(logits, F=nd, fused=False):
+    """``1 / (1 + exp(-logits))``: the images of logits. ``fused=True``: ``vaegan_sigmoid`` (kernels/bce_ext.cc),
+    eight elements at a time (MXNet's runs one at a time), the same backward ``og * y * (1 - y)``; equal to
+    ``F.sigmoid`` to a few ulp (glibc's vector ``expf``)."""
+    if fused:
+        _need_kernels("sigmoid")
+        return F.vaegan_sigmoid(logits)
+    return F.sigmoid(logits)
+
+
+def _need_kernels(what):
+    from .train import fastadam
+    if not fastadam.available():
+        raise RuntimeError(f"losses.{what}(fused=True) needs the package's kernel library "
+                           f"({fastadam.status()['reason']}); call it with fused=fused_bce_available()")
+
+
+def pbp_loss(logits, x, kind="bce", F=nd, fused=False):
     """Pixel-by-pixel (PBP) reconstruction loss per image, summed over pixels.
 
     logits: (N, C, H, W) decoder output before the sigmoid; x: (N, C, H, W) targets in [0, 1].
     kind: ``"bce"`` (Bernoulli likelihood) or ``"l2"`` (squared error of sigmoid(logits), summed).
+    fused: the BCE as one operator (:func:`bce_rows`).
     """
     if kind == "bce":
-        return _sum_per_image(F, bce_from_logits(logits, x, F))
+        return bce_rows(logits, x, F, fused) if fused else _sum_per_image(F, bce_from_logits(logits, x, F))
     if kind == "l2":
         return _sum_per_image(F, F.square(F.sigmoid(logits) - x))
     raise ValueError(f"unknown pbp loss {kind!r}: use one of {sorted(PBP_LOSSES)}")
@@ -43,18 +94,22 @@ def kl_divergence(mu, logvar, F=nd):
     return -0.5 * F.sum(1 + logvar - F.square(mu) - F.exp(logvar), axis=1)
 
 
-def adversarial_loss(logits, target, F=nd):
+def adversarial_loss(logits, target, F=nd, fused=False):
     """BCE of discriminator logits (N, 1) against a constant label ``target`` (1 = real), per image (N,).
 
     ``target`` may be a float (0/1, or 0.9 for one-sided label smoothing) or an (N, 1) array of labels.
+    fused: as one operator (:func:`bce_rows`).
     """
+    if fused:
+        return bce_rows(logits, target, F, fused=True)
     t = target if not isinstance(target, (int, float)) else F.ones_like(logits) * float(target)
     return F.reshape(bce_from_logits(logits, t, F), (-1,))
 
 
-def discriminator_loss(real_logits, fake_logits, real_label=1.0, fake_label=0.0, F=nd):
+def discriminator_loss(real_logits, fake_logits, real_label=1.0, fake_label=0.0, F=nd, fused=False):
     """Discriminator loss per image: BCE(D(x), real) + BCE(D(x_hat), fake)."""
-    return adversarial_loss(real_logits, real_label, F) + adversarial_loss(fake_logits, fake_label, F)
+    return (adversarial_loss(real_logits, real_label, F, fused)
+            + adversarial_loss(fake_logits, fake_label, F, fused))
 
 
 def feature_reconstruction_loss(feat_real, feat_fake, F=nd):

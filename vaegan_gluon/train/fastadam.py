@@ -28,6 +28,10 @@ around the arithmetic -- a Python update call, an engine push and an OpenMP regi
 update's cost. ``VAEGAN_ADAM_MULTI=0`` goes back to one call per tensor (the benchmark's ``ours_pertensor``
 lever).
 
+The same library holds ``vaegan_bce_logits`` and ``vaegan_sigmoid`` (``kernels/bce_ext.cc``), the fused
+sigmoid-BCE and the vectorised sigmoid that :mod:`vaegan_gluon.losses` uses where
+:func:`vaegan_gluon.losses.fused_bce_available` says so.
+
 ``python -m vaegan_gluon.train.fastadam`` builds (or finds) the kernel and prints :func:`status`;
 ``make install`` runs it so that the first training run does not pay the ~10 s compile.
 """
@@ -47,11 +51,15 @@ from mxnet.ndarray import NDArray
 from ..data.cache import _replace_atomic, default_cache_dir
 
 __all__ = ["FastAdam", "adam_update", "multi_adam_update", "available", "status", "build", "OP_NAME",
-           "MULTI_OP_NAME"]
+           "MULTI_OP_NAME", "BCE_OP_NAME", "SIGMOID_OP_NAME"]
 
 OP_NAME = "vaegan_adam_update"
 MULTI_OP_NAME = "vaegan_multi_adam_update"
-SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernels", "adam_ext.cc")
+BCE_OP_NAME = "vaegan_bce_logits"   # kernels/bce_ext.cc: the fused sigmoid-BCE (vaegan_gluon.losses)
+SIGMOID_OP_NAME = "vaegan_sigmoid"   # kernels/bce_ext.cc: the vectorised sigmoid (losses.sigmoid)
+_KERNELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernels")
+#: the library's sources, compiled together: Adam (and initialize()), then the fused BCE
+SOURCES = (os.path.join(_KERNELS, "adam_ext.cc"), os.path.join(_KERNELS, "bce_ext.cc"))
 _STATE = {"loaded": None, "reason": None, "path": None}
 _LOCK = threading.Lock()
 
@@ -76,14 +84,22 @@ def compile_flags():
     return flags
 
 
+def link_flags():
+    """What the library links beyond libstdc++: glibc's vector maths (libmvec) for the AVX2 path of the fused
+    BCE (kernels/bce_ext.cc calls its 8-wide expf / log1pf)."""
+    return ["-lmvec"] if "avx2" in _cpu_flags() else []
+
+
 def _mxnet_dir():
     return os.path.dirname(os.path.abspath(mx.__file__))
 
 
 def _library_path(cache_dir=None):
-    with open(SOURCE, "rb") as f:
-        src = f.read()
-    key = hashlib.sha256(src + " ".join(compile_flags()).encode() + mx.__version__.encode()
+    src = b""
+    for source in SOURCES:
+        with open(source, "rb") as f:
+            src += f.read()
+    key = hashlib.sha256(src + " ".join(compile_flags() + link_flags()).encode() + mx.__version__.encode()
                          + _mxnet_dir().encode()).hexdigest()[:16]
     return os.path.join(cache_dir or default_cache_dir(), "ext", f"libvaegan_adam-{key}.so")
 
@@ -102,7 +118,7 @@ def build(cache_dir=None, compiler=None):
         raise RuntimeError(f"this MXNet ({_mxnet_dir()}) ships no extension-library headers (lib_api)")
 
     def compile_to(tmp):
-        p = subprocess.run([cxx, *compile_flags(), f"-I{inc}", SOURCE, lib_api, "-o", tmp],
+        p = subprocess.run([cxx, *compile_flags(), f"-I{inc}", *SOURCES, lib_api, *link_flags(), "-o", tmp],
                            capture_output=True, text=True)
         if p.returncode != 0:
             raise RuntimeError(f"{cxx} failed: " + " ".join((p.stderr or p.stdout).strip().splitlines()[-3:]))
@@ -124,7 +140,7 @@ def _load():
             path = build()
             if not hasattr(mx.nd, OP_NAME):
                 mx.library.load(path, verbose=False)
-            ok = hasattr(mx.nd, OP_NAME) and hasattr(mx.nd, MULTI_OP_NAME)
+            ok = all(hasattr(mx.nd, op) for op in (OP_NAME, MULTI_OP_NAME, BCE_OP_NAME, SIGMOID_OP_NAME))
             _STATE.update(loaded=ok, path=path, reason=None if ok else "the library loaded without its operators")
         except Exception as e:   # any failure: stock Adam, same numbers, one warning
             _STATE.update(loaded=False, reason=str(e).splitlines()[0] if str(e) else repr(e))

@@ -23,7 +23,8 @@ from . import fastadam, optim  # noqa: F401  (register the "fastadam" and "multi
 from . import stabilisers
 from .config import OPTIMIZER_CLASSES
 from .settings import Settings, check_range
-from .step_graphs import DiscLoss, GeneratorLoss, VAEWithLoss, no_parameter_gradients  # noqa: F401
+from .step_graphs import (BatchSums, DiscLoss, DiscStats, GeneratorLoss, VAEWithLoss,  # noqa: F401
+                          no_parameter_gradients)
 
 SCHEMES = {}
 
@@ -74,6 +75,9 @@ class Scheme(abc.ABC):
         self.labels = stabilisers.DiscLabels.from_config(config)
         self.disc_batches = config.extra.disc_batches   # validated by StabiliserSettings
         self.instance_noise = stabilisers.InstanceNoiseSchedule.from_config(config)
+        # the step graphs' sigmoid-BCE terms as one operator each way, where it runs (CPU, kernel library
+        # loaded, VAEGAN_FUSED_BCE not 0): losses.bce_rows
+        self.fused_bce = losses.fused_bce_available(ctx)
         self.optimizers = self.build_optimizers()
 
     def epoch_begin(self, epoch, phase):
@@ -134,7 +138,7 @@ class Scheme(abc.ABC):
         x.detach(): x is a node of the VAE's recorded graph; a backward through D(x) would free it."""
         fused = aux_loss is None and self.labels.plain
         with autograd.record():
-            d_real, d_fake, raw, d_loss, sums = [], [], [], [], []
+            d_real, d_fake, raw, d_loss = [], [], [], []
             for k, (x, lg, *_) in enumerate(outs):
                 fake = fakes[k] if fakes is not None else nd.sigmoid(lg)
                 o_real, o_fake = stabilisers.disc_outputs(self.disc, x.detach(), fake.detach(),
@@ -142,19 +146,18 @@ class Scheme(abc.ABC):
                 raw.append(o_real)
                 d_real.append(o_real.logits)
                 d_fake.append(o_fake.logits)
-                if fused:   # loss and statistics in one cached graph (DiscLoss)
-                    d, *s = self._disc_loss(o_real.logits, o_fake.logits)
-                    d_loss.append(d)
-                    sums.append(s)
+                if fused:   # the loss in one cached graph (DiscLoss), its statistics unrecorded below
+                    d_loss.append(self._disc_loss(o_real.logits, o_fake.logits))
             if not fused:
                 d_loss = [self.labels.loss(r, f) for r, f in zip(d_real, d_fake)]
             total = d_loss if aux_loss is None else [d + a for d, a in zip(d_loss, aux_loss(raw))]
         self.labels.observe(d_real, d_fake)
         autograd.backward(total)
         self.update("disc", n)
-        if fused:
-            for k, key in enumerate(("disc_loss", "disc_correct_real", "disc_correct_fake")):
-                stats[key] = self._add([s[k] for s in sums])
+        if fused:   # one (3,) vector: DiscStats
+            block = self._graph("disc_stats", DiscStats)
+            self._name_sums(stats, ("disc_loss", "disc_correct_real", "disc_correct_fake"),
+                            self._add([block(*a) for a in zip(d_loss, d_real, d_fake)]))
         else:
             stats["disc_loss"] = self._sum(d_loss)
             stats["disc_correct_real"] = self._sum([(r > 0) for r in d_real])
@@ -164,11 +167,24 @@ class Scheme(abc.ABC):
     @property
     def _disc_loss(self):
         """The :class:`DiscLoss` graph of the plain labels (built on first use)."""
-        if getattr(self, "_disc_loss_block", None) is None:
-            self._disc_loss_block = DiscLoss(self.labels.real_label, self.labels.fake_label)
+        return self._graph("disc_loss", DiscLoss, self.labels.real_label, self.labels.fake_label, self.fused_bce)
+
+    def _graph(self, key, cls, *args):
+        """The step graph ``cls(*args)`` kept under ``key``: built on first use, hybridized as the run's
+        networks are (``config.hybridize``)."""
+        graphs = self.__dict__.setdefault("_step_graphs", {})
+        if key not in graphs:
+            graphs[key] = cls(*args)
             if self.config.hybridize:
-                self._disc_loss_block.hybridize(**hybridize_kwargs(self.config))
-        return self._disc_loss_block
+                graphs[key].hybridize(**hybridize_kwargs(self.config))
+        return graphs[key]
+
+    @staticmethod
+    def _name_sums(stats, keys, vector):
+        """``stats[keys[i]] = vector[i:i+1]``: the ``(1,)`` statistics of a ``(k,)`` vector of sums, as views
+        (slices of the first axis share the vector's memory: no operator runs)."""
+        for i, key in enumerate(keys):
+            stats[key] = vector[i:i + 1]
 
     def const(self, value, ctx):
         """A cached ``(1,)`` array holding ``value`` on ``ctx`` (a loss weight fed to a cached graph)."""
@@ -281,7 +297,7 @@ class LearnableLoss(Scheme):
         return self.batch_targets
 
     def build_optimizers(self):
-        self.vae_with_loss = VAEWithLoss(self.vae, self.config.pbp_loss)
+        self.vae_with_loss = VAEWithLoss(self.vae, self.config.pbp_loss, self.fused_bce)
         if self.config.hybridize:
             self.vae_with_loss.hybridize(**hybridize_kwargs(self.config))
         opts = {"vae": self.adam(self.vae.collect_params(), self.config.lr)}
@@ -295,7 +311,7 @@ class LearnableLoss(Scheme):
         fakes = None
         if phase == "combo":
             with autograd.record():   # the reconstructions as images, once: D's input in (1) (detached) and (2)
-                fakes = [nd.sigmoid(o[1]) for o in outs]
+                fakes = [losses.sigmoid(o[1], fused=self.fused_bce) for o in outs]
             # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
             # x.detach() too: x is a node of the VAE's recorded graph, and a backward through D(x) without
             # retain_graph would free x's autograd entry and break the VAE backward below.
@@ -317,21 +333,25 @@ class LearnableLoss(Scheme):
         adversarial = phase == "combo" and disc_w > 0
         push = phase == "combo" and self.attribute_vae_weight > 0   # the blog's conditional push (off by default)
         frozen = no_parameter_gradients(self.disc) if adversarial or push else contextlib.nullcontext()
-        if not push:   # the loss and its sums in one cached graph (GeneratorLoss)
-            block = self._generator_loss(adversarial)
+        if not push:   # the loss in one cached graph (GeneratorLoss), its sums unrecorded (BatchSums)
+            block = self._graph(("generator", adversarial), GeneratorLoss, adversarial, self.fused_bce)
             with autograd.record(), frozen:
-                total, sums = [], []
+                total, columns = [], []
                 for k, (x, logits, pbp, kl) in enumerate(outs):
                     args = [pbp, kl, self.const(pbp_w, x.context)]
                     if adversarial:
                         args += [run_disc(self.disc, fakes[k]).logits, self.const(disc_w, x.context)]
-                    loss, *s = block(*args)
+                        loss, adv = block(*args)
+                        columns.append((loss, pbp, kl, adv))
+                    else:
+                        loss = block(*args)
+                        columns.append((loss, pbp, kl))
                     total.append(loss)
-                    sums.append(s)
             autograd.backward(total)
             self.update("vae", n)
-            for k, key in enumerate(("vae_loss", "pbp_loss", "kl", "adv_loss")[:len(sums[0])]):
-                stats[key] = self._add([s[k] for s in sums])
+            keys = ("vae_loss", "pbp_loss", "kl", "adv_loss")[:len(columns[0])]
+            sums = self._graph(("sums", len(keys)), BatchSums)   # one graph per number of inputs
+            self._name_sums(stats, keys, self._add([sums(*c) for c in columns]))
             return stats
         targets = self._targets()
         with autograd.record(), frozen:
@@ -353,12 +373,3 @@ class LearnableLoss(Scheme):
             stats["adv_loss"] = self._sum(adv_all)
         stats["attr_vae_loss"] = self._sum(push_all)
         return stats
-
-    def _generator_loss(self, adversarial):
-        """The :class:`GeneratorLoss` graph with or without the adversarial term (built on first use)."""
-        blocks = self.__dict__.setdefault("_generator_blocks", {})
-        if adversarial not in blocks:
-            blocks[adversarial] = GeneratorLoss(adversarial)
-            if self.config.hybridize:
-                blocks[adversarial].hybridize(**hybridize_kwargs(self.config))
-        return blocks[adversarial]

@@ -1,9 +1,19 @@
-"""The cached graphs of the training steps: a VAE's forward with its losses, the discriminator's loss
-with its batch statistics, the generator's objective with its sums; and :func:`no_parameter_gradients`.
+"""The cached graphs of the training steps: a VAE's forward with its losses, the discriminator's loss,
+the generator's objective, the batch statistics of each; and :func:`no_parameter_gradients`.
 
 One hybridized call each instead of dozens of recorded imperative operators per step (the dense
-configurations of ``python -m benchmarks`` are bound by operator dispatch, not arithmetic). Each is
-op for op what the imperative step computed, so the statistics and gradients are the same.
+configurations of ``python -m benchmarks`` are bound by operator dispatch, not arithmetic). Each loss is
+op for op what the imperative step computed, so the gradients are the same. ``fused=True`` (the schemes'
+default on the CPU where the kernel library loads: :func:`~vaegan_gluon.losses.fused_bce_available`) computes
+their sigmoid-BCE terms as one operator each way (:func:`~vaegan_gluon.losses.bce_rows`), in the graph and
+in the imperative step alike.
+
+The statistics are computed apart from the losses, in graphs nothing records (:class:`BatchSums`,
+:class:`DiscStats`): a sum that is an output of a recorded graph gets a zero head gradient in the backward
+pass, and its backward operators run (per sum: a zeros array, the sum's backward, an ``add_n`` into the
+loss's gradient) -- ~20 operators a combo step that computed nothing. Apart, the statistics of one graph
+are one ``stack`` and one ``sum``, a ``(k,)`` vector, and the gradients do not change (adding those zeros
+was exact).
 """
 import contextlib
 
@@ -11,7 +21,7 @@ from mxnet import autograd, gluon, nd
 
 from .. import losses
 
-__all__ = ["VAEWithLoss", "DiscLoss", "GeneratorLoss", "no_parameter_gradients"]
+__all__ = ["VAEWithLoss", "DiscLoss", "DiscStats", "GeneratorLoss", "BatchSums", "no_parameter_gradients"]
 
 
 class VAEWithLoss(gluon.HybridBlock):
@@ -26,15 +36,16 @@ class VAEWithLoss(gluon.HybridBlock):
     bit-identical (tests/test_scheme_medium_agreement.py).
     """
 
-    def __init__(self, vae, pbp_kind):
+    def __init__(self, vae, pbp_kind, fused=False):
         super().__init__(prefix=vae.prefix + "withloss_")
         self.vae = vae
         self.pbp_kind = pbp_kind
+        self.fused = fused     # the PBP's BCE as one operator (losses.bce_rows)
         self.variational = vae.variational
 
     def hybrid_forward(self, F, x):
         logits, mu, logvar = self.vae(x)
-        return logits, losses.pbp_loss(logits, x, self.pbp_kind, F=F), mu, logvar
+        return logits, losses.pbp_loss(logits, x, self.pbp_kind, F=F, fused=self.fused), mu, logvar
 
     def forward(self, x):
         logits, pbp, mu, logvar = super().forward(x)
@@ -43,44 +54,63 @@ class VAEWithLoss(gluon.HybridBlock):
 
 
 class DiscLoss(gluon.HybridBlock):
-    """The discriminator's loss with constant targets and its batch statistics as one cached graph.
+    """The discriminator's loss with constant targets as one cached graph (no parameters).
 
-    ``forward(real logits (N, 1), fake logits (N, 1)) -> (d_loss (N,), sum of d_loss, #reals with logit
-    > 0, #fakes with logit <= 0)``: :func:`~vaegan_gluon.losses.discriminator_loss` op for op, and the
-    sums the step reports, in one call instead of ~25 recorded operators (no parameters).
+    ``forward(real logits (N, 1), fake logits (N, 1)) -> d_loss (N,)``:
+    :func:`~vaegan_gluon.losses.discriminator_loss` op for op, in one call instead of ~20 recorded
+    operators. Its statistics: :class:`DiscStats`, unrecorded.
     """
 
-    def __init__(self, real_label=1.0, fake_label=0.0):
+    def __init__(self, real_label=1.0, fake_label=0.0, fused=False):
         super().__init__()
         self.real_label, self.fake_label = float(real_label), float(fake_label)
+        self.fused = fused
 
     def hybrid_forward(self, F, real, fake):
-        d = losses.discriminator_loss(real, fake, self.real_label, self.fake_label, F=F)
-        return d, F.sum(d), F.sum(real > 0), F.sum(fake <= 0)
+        return losses.discriminator_loss(real, fake, self.real_label, self.fake_label, F=F, fused=self.fused)
+
+
+class BatchSums(gluon.HybridBlock):
+    """The batch sums of k per-image statistics as one ``(k,)`` vector: ``forward(a_1, ..., a_k)``, each
+    ``(N,)``, returns ``[sum a_1, ..., sum a_k]`` -- one ``stack`` and one ``sum`` instead of k
+    sums (and, inside a recorded graph, their backward). Called outside ``autograd.record()``."""
+
+    def _columns(self, F, *arrays):
+        return arrays
+
+    def hybrid_forward(self, F, *arrays):
+        return F.sum(F.stack(*self._columns(F, *arrays), axis=0), axis=1)
+
+
+class DiscStats(BatchSums):
+    """``forward(d_loss (N,), real logits (N, 1), fake logits (N, 1)) -> [sum d_loss, #reals with logit > 0,
+    #fakes with logit <= 0]``: the discriminator's statistics of a step, as one ``(3,)`` vector."""
+
+    def _columns(self, F, d, real, fake):
+        return d, F.reshape(real > 0, (-1,)), F.reshape(fake <= 0, (-1,))
 
 
 class GeneratorLoss(gluon.HybridBlock):
-    """The VAE's per-image objective and its batch sums as one cached graph (no parameters).
+    """The VAE's per-image objective as one cached graph (no parameters).
 
-    ``forward(pbp, kl, pbp_w) -> (loss, sum loss, sum pbp, sum kl)`` with ``loss = kl + pbp_w * pbp``;
-    with ``adversarial=True`` ``forward(pbp, kl, pbp_w, d_logits, disc_w)`` -> ``(loss, sum loss, sum pbp,
-    sum kl, sum adv)`` with ``loss = kl + pbp_w * pbp + disc_w * BCE(d_logits, 1)`` (in that order, as
-    the imperative step). The weights are ``(1,)`` arrays, so a changed weight needs no new graph.
+    ``forward(pbp, kl, pbp_w) -> loss`` with ``loss = kl + pbp_w * pbp``; with ``adversarial=True``
+    ``forward(pbp, kl, pbp_w, d_logits, disc_w)`` -> ``(loss, adv)`` with ``adv = BCE(d_logits, 1)`` and
+    ``loss = kl + pbp_w * pbp + disc_w * adv`` (in that order, as the imperative step). The weights are
+    ``(1,)`` arrays, so a changed weight needs no new graph. The sums: :class:`BatchSums`, unrecorded.
     """
 
-    def __init__(self, adversarial=False):
+    def __init__(self, adversarial=False, fused=False):
         super().__init__()
         self.adversarial = adversarial
+        self.fused = fused
 
     def hybrid_forward(self, F, pbp, kl, pbp_w, *adv_args):
         loss = kl + F.broadcast_mul(pbp_w, pbp)
-        sums = (F.sum(pbp), F.sum(kl))
         if not self.adversarial:
-            return (loss, F.sum(loss)) + sums
+            return loss
         d_logits, disc_w = adv_args
-        adv = losses.adversarial_loss(d_logits, 1.0, F=F)
-        loss = loss + F.broadcast_mul(disc_w, adv)
-        return (loss, F.sum(loss)) + sums + (F.sum(adv),)
+        adv = losses.adversarial_loss(d_logits, 1.0, F=F, fused=self.fused)
+        return loss + F.broadcast_mul(disc_w, adv), adv
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from . import kvsync
 from .callbacks import ProgressBar
 from .config import TrainConfig, make_initializer
 from .schemes import get_scheme, hybridize_kwargs
+from .stat_sums import StatSums
 
 BASE_COLUMNS = ["epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real",
                 "disc_acc_fake", "pbp_weight", "disc_weight", "adv_on", "lr", "disc_lr", "seconds",
@@ -337,7 +338,7 @@ class Trainer:
         self._apply_lr_schedule(epoch)
         self.scheme.epoch_begin(epoch, phase)
         self._call("epoch_begin", epoch, phase)
-        sums, self.running = {}, {}
+        sums, self.running = StatSums(), {}
         t0 = time.time()
         seen, bad_batch = 0, None
         for b in range(self.n_batches):
@@ -351,12 +352,10 @@ class Trainer:
                 t = nd.take(self._targets, idx)
                 self.scheme.batch_targets = (gluon.utils.split_and_load(t, self.ctx, even_split=False)
                                              if len(self.ctx) > 1 else [t])
-            stats = self.scheme.step(xs, phase, weights)
-            for k, v in stats.items():
-                sums[k] = v if k not in sums else sums[k] + v
+            sums.add(self.scheme.step(xs, phase, weights))
             seen += x.shape[0]
             if (b + 1) % c.log_interval == 0 or b + 1 == self.n_batches:
-                totals, count = self._read(sums, seen)
+                totals, count = self._read(sums.fold(), seen)
                 self.running = {k: v / count for k, v in totals.items() if not k.startswith("disc_correct_")}
                 if not all(math.isfinite(v) for v in self.running.values()):
                     bad_batch = b
@@ -364,7 +363,7 @@ class Trainer:
                     break
             self._call("batch_end", b, self.n_batches)
         seconds = time.time() - t0
-        totals, count = self._read(sums, seen)
+        totals, count = self._read(sums.fold(), seen)
         means = {k: v / count for k, v in totals.items()}
         row = {"epoch": epoch + 1, "phase": phase, "pbp_weight": weights["pbp_weight"],
                "disc_weight": weights["disc_weight"], "adv_on": weights["adv_on"],
