@@ -410,7 +410,7 @@ def profile_markdown(result):
             "ratio needs fewer FLOPs or faster kernels, not less overhead. idle = wall - all kernel time: "
             "the engine waiting on Python (the profiler's own cost included). No ceiling where the profiled "
             "repeat is more than 15% slower than the timed ones: its kernel times then carry the profiler's "
-            "own per-operator cost (the dense configurations: ~200 small operators a step)."]
+            "own per-operator cost (the dense configurations: ~70-300 small operators a step)."]
     return out
 
 

@@ -33,7 +33,7 @@ import os
 import tempfile
 import time
 
-__all__ = ["classify", "breakdown", "profile_steps", "ceiling"]
+__all__ = ["classify", "breakdown", "profiled", "profile_steps", "ceiling"]
 
 GEMM_OPS = ("FullyConnected", "Convolution", "Deconvolution")
 OPTIMIZER_OPS = ("adam_update", "adamw_update", "multi_adamw_update", "multi_mp_adamw_update",
@@ -77,9 +77,10 @@ def breakdown(aggregate, wall_s, steps):
             "idle_ms": max(0.0, wall - kernel), "calls": calls, "top": rows[:12]}
 
 
-def profile_steps(run, steps):
-    """Run ``run(steps)`` once with the profiler aggregating per-operator kernel times; returns
-    :func:`breakdown` of that repeat."""
+def profiled(fn):
+    """Run ``fn()`` (then ``waitall``) with the profiler aggregating per-operator kernel times; returns
+    ``(aggregate, wall seconds)``, ``aggregate`` the profiler's JSON parsed (``["Time"]["operator"]``: name ->
+    ``{"Count", "Total", ...}``)."""
     import mxnet as mx
     mx.nd.waitall()
     # a file of our own: MXNet's profiler replaces its trace file, and given /dev/null it replaced the
@@ -92,7 +93,7 @@ def profile_steps(run, steps):
     mx.profiler.set_state("run")
     t = time.perf_counter()
     try:
-        run(steps)
+        fn()
         mx.nd.waitall()
         wall = time.perf_counter() - t
     finally:
@@ -100,6 +101,13 @@ def profile_steps(run, steps):
     aggregate = json.loads(mx.profiler.dumps(reset=True, format="json"))
     if os.path.exists(trace):
         os.remove(trace)
+    return aggregate, wall
+
+
+def profile_steps(run, steps):
+    """Run ``run(steps)`` once with the profiler aggregating per-operator kernel times; returns
+    :func:`breakdown` of that repeat."""
+    aggregate, wall = profiled(lambda: run(steps))
     return breakdown(aggregate, wall, steps)
 
 
