@@ -10,7 +10,8 @@ import os
 
 from mxnet import nd
 
-__all__ = ["bce_from_logits", "bce_rows", "sigmoid", "fused_bce_available", "pbp_loss", "kl_divergence", "adversarial_loss", "discriminator_loss",
+__all__ = ["bce_from_logits", "bce_rows", "sigmoid", "fused_bce_available", "pbp_loss", "kl_divergence",
+           "adversarial_loss", "discriminator_loss",
            "feature_reconstruction_loss", "attribute_loss", "attribute_accuracy", "PBP_LOSSES"]
 
 
@@ -80,7 +81,7 @@ def pbp_loss(logits, x, kind="bce", F=nd, fused=False):
     fused: the BCE as one operator (:func:`bce_rows`).
     """
     if kind == "bce":
-        return bce_rows(logits, x, F, fused) if fused else _sum_per_image(F, bce_from_logits(logits, x, F))
+        return bce_rows(logits, x, F, fused)
     if kind == "l2":
         return _sum_per_image(F, F.square(F.sigmoid(logits) - x))
     raise ValueError(f"unknown pbp loss {kind!r}: use one of {sorted(PBP_LOSSES)}")
