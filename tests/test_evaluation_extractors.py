@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from vaegan_gluon.data import DataSourceUnavailable
 from vaegan_gluon.evaluation import NAMES, extractors, get_extractor, scores
 from vaegan_gluon.evaluation.train import _labels, held_out_accuracy, load_split
 
@@ -18,7 +19,13 @@ MIN_PER_HEAD = 0.8
 def shipped(request):
     name = request.param
     spec = extractors.SPECS[name]
-    held = load_split(spec["held_out"])
+    try:
+        held = load_split(spec["held_out"])
+    except DataSourceUnavailable as e:
+        # fashion-mnist is read from Debian's dataset-fashion-mnist offline; a fresh machine may lack it
+        if os.environ.get("VAEGAN_REQUIRE_FASHION_MNIST") == "1":
+            pytest.fail(f"VAEGAN_REQUIRE_FASHION_MNIST=1 but {name}'s held-out data is unavailable: {e}")
+        pytest.skip(f"{name} held-out data unavailable here (sudo apt-get install dataset-fashion-mnist)")
     n = N_HELD[name]
     return name, held.subset(n) if len(held) > n else held
 
