@@ -11,7 +11,7 @@ Two tasks (``--task``):
   split, one-sample ELBO, seed 0); target <= 130 nats (``--target``).
 - ``faces``: the claims issue's notebook-scale face baseline, ``anime-conv-vae --scale medium``
   (ConvVAE(128, 16), VAE alone, lr 1e-3, batch 64, 3,712 32x32 synthetic faces, 640 held out); quality =
-  the baseline bar of ``vaegan_gluon.claims_catalog.BASELINE_BARS`` in the shipped ``faces`` extractor's
+  the baseline bar of ``vaegan_gluon.claims.gates.passes_bar`` in the shipped ``faces`` extractor's
   feature space: ``fid_recon / fid_mean_image`` (target <= 0.5) and the reconstructions' hair-colour
   accuracy (>= 0.9); the bar is reached when both hold.
 
@@ -70,7 +70,7 @@ def _faces():
     """The faces task: the anime-conv-vae medium data and model; quality in the faces extractor's space."""
     import numpy as np
     from vaegan_gluon import inference
-    from vaegan_gluon.claims import passes_bar
+    from vaegan_gluon.claims.gates import passes_bar
     from vaegan_gluon.evaluation import scores
     from vaegan_gluon.evaluation.scoring import get
     from vaegan_gluon.experiments import get_config

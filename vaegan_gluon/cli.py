@@ -95,7 +95,7 @@ def build_parser():
     rep.add_argument("--readme", default=None, metavar="FILE",
                      help="with --table: also put the table into FILE between its results markers")
     cl = _folders_command(sub, "claims", "RESULTS_DIR", "the studies' claims with verdicts, from run folders",
-                          "Score the studies' claims (vaegan_gluon.claims_catalog) over run folders: "
+                          "Score the studies' claims (vaegan_gluon.claims.catalogue) over run folders: "
                           "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.",
                           folders_help="run folders, or folders holding them")
     cl.add_argument("--scale", default=None, help="only runs at this scale")
@@ -250,21 +250,19 @@ def cmd_report(args):
 
 
 def cmd_claims(args):
-    from .claims import build_claims, report_markdown, write_claims
+    from .claims import build_claims, keep_small_outputs, readme_markdown, report_markdown, splice_readme, write_claims
     try:
         table = build_claims(args.run_dirs, scale=args.scale)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:
         raise CLIError(str(err)) from None
-    print(report_markdown(table), end="")
+    print(readme_markdown(table), end="")
     if args.out:
         print("written: " + ", ".join(write_claims(table, args.out)))
     if args.keep:
-        from .claims import keep_small_outputs
         print(f"kept the small outputs of {len(keep_small_outputs(table, args.keep))} runs in {args.keep}")
     if args.readme:
-        from .claims import splice_readme
         try:
-            print("written: " + splice_readme(args.readme, report_markdown(table)))
+            print("written: " + splice_readme(args.readme, readme_markdown(table)))
         except (OSError, ValueError) as err:
             raise CLIError(str(err)) from None
     return 0

@@ -112,3 +112,14 @@ def block_between(path, begin, end):
     """The table the README at ``path`` shows between ``begin`` and ``end`` (what :func:`splice_between` wrote)."""
     text = open(path).read()
     return text.split(begin, 1)[1].split(end, 1)[0][1:]
+
+
+def current_commit(path=None):
+    """The git commit of the checkout holding this package (or ``path``), or None outside git."""
+    import subprocess
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path or os.path.dirname(__file__),
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None

@@ -173,12 +173,11 @@ def mean_face_check(results):
     """Has each face run left the mean face? A DataFrame: ``fid_recon``, ``fid_mean_image`` (the FID
     of the data set's mean image repeated), their ratio, the attribute classifier's hair-colour
     accuracy on the reconstructions, and ``left_mean_face``: the claims' bar
-    (:data:`vaegan_gluon.claims_catalog.BASELINE_BARS`, :func:`vaegan_gluon.claims.passes_bar`). A run
-    trained with a discriminator after solo epochs adds the same for its VAE alone at the switch
-    (``at switch: ...`` columns; the bar the claims hold a reference to, see
-    :func:`vaegan_gluon.claims.bar_metrics`)."""
+    (:func:`vaegan_gluon.claims.gates.passes_bar`: the ratio <= 0.5 and the hair colour's lower 95 % bound
+    >= 0.9). A run trained with a discriminator after solo epochs adds the same for its VAE alone at the
+    switch (``at switch: ...`` columns; the bar the board holds such a reference to)."""
     import pandas as pd
-    from ..claims import passes_bar
+    from ..claims.gates import passes_bar
     from .runner import RunResult
     from .tables import load_run
 

@@ -67,7 +67,7 @@ def build_models(config, image_shape):
 def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), data_path=None, kvstore="device"):
     """Train and evaluate ``config``; write everything to ``out_dir``; return a :class:`RunResult`."""
     config = copy.deepcopy(config)
-    from ..claims import current_commit
+    from ..utils import current_commit
     config.setdefault("commit", current_commit())   # the code that made the run (claims.json cites it)
     t0 = time.time()
     train, val = load_data(config, data_path)

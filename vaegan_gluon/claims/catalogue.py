@@ -1,0 +1,244 @@
+"""The studies' claims, as data: each in its source's words, the metric and margin that test it, the runs.
+
+One entry per claim (read by :mod:`.board`):
+
+- ``source``: a file of ``shared/seeds``; ``quote``: the source's own sentence (or, where the source shows
+  results without a stated conclusion, what it says and that it states none);
+- ``kind``: ``directional`` / ``noninferiority`` / ``equivalence`` / ``exploratory`` (:mod:`.rule`);
+- ``metric`` and ``better`` ("higher" / "lower"): the primary measure; ``second_view``: the measures shown
+  beside it (a sharpness claim also shows FID, fidelity and precision/recall); ``fidelity``: the paired
+  measure of the compound verdict ("sharper but less faithful");
+- ``delta``: the margin, stated here before the data: ``("rel", 0.1)`` is 10 % of the reference group's
+  mean, ``("abs", x)`` is x in the metric's units; ``delta_why`` says why;
+- ``ours`` / ``reference``: run selections (an experiment name plus ``where`` settings of config.json);
+  ``None`` where no run exists yet (the row is untested and ``needs`` says which runs would test it);
+- ``invalid``: a reason the runs cannot test the claim as its source makes it (the row is invalid).
+
+Margins (stated before any data): FID and blur 10 % of the reference mean (the seed-to-seed spread of a
+converged VAE alone here is 5-10 %, so a smaller difference is not one a student could see); training time
+10 %; attribute agreement 0.02 (13 of 640 faces); class coverage 1 class of 10; the ELBO 5 nats (the pixel
+VAE's seed-to-seed spread is under 1 nat, 5 nats is what the study's "little cost" allows); arithmetic
+success 0.05.
+"""
+
+S_MXNET = "001_26a28592c93c00b6.txt"     # the original MXNet study
+S_TF2 = "004_a45d0d168639666d.txt"       # the TF2 Larsen VAE-GAN project
+S_TORCH = "003_f70c62380934b147.txt"     # the PyTorch VAE-GAN blog
+S_AEGAN = "000_d1bc8ed0ebb8b6ea.txt"     # the TF AE-GAN study
+S_AEGAN0 = "002_fff96a8a23faa92b.txt"    # its first notes
+
+REL10 = ("rel", 0.10)
+DELTA_WHY = {"rel": "10 % of the reference mean (a converged VAE alone varies 5-10 % between seeds here)",
+             "attr": "0.02 attribute agreement (13 of 640 faces)",
+             "class": "1 digit class of 10", "elbo": "5 nats (the pixel VAE's seeds differ by < 1 nat)",
+             "arith": "0.05 success rate"}
+SHARP_VIEW = ("blur_recon_over_data", "fid_recon", "attr_agreement", "paired_feature_dist.mean", "precision",
+              "recall")
+SAMPLE_VIEW = ("fid_samples", "precision", "recall", "mode_coverage.n_covered")
+
+_CONV = "anime-conv-vae"
+_RESNET = "anime-conv-vae-resnet"
+_LARSEN_MNIST = "mnist-larsen-vaegan"
+_AEGAN_BASE = "faces-aegan-constant"
+# the solo -> combo sweep's runs (notebook 10): 8 epochs, 0 or 4 of them solo
+_SOLO_E = {"train.n_epochs": 8}
+
+Q_MXNET_THESIS = ("attaching discriminatory network onto a variational autoencoder to provide a learnable loss "
+                  "function to replace a pixel-by-pixel loss function commonly used by conventional VAE "
+                  "implementation (the face sections show images without a stated conclusion; the direction "
+                  "is the study's thesis)")
+
+
+def _sel(experiment, **where):
+    return {"experiment": experiment, "where": {k.replace("__", "."): v for k, v in where.items()}}
+
+
+def claim(id, source, quote, statement, metric, better, ours, reference, kind="directional", delta=REL10,
+          delta_why=None, second_view=(), fidelity=None, scale="medium", invalid=None, needs=None):
+    return {"id": id, "source": source, "quote": quote, "statement": statement, "kind": kind, "metric": metric,
+            "better": better, "delta": delta, "delta_why": delta_why or DELTA_WHY["rel"],
+            "second_view": list(second_view), "fidelity": fidelity, "ours": ours, "reference": reference,
+            "scale": scale, "invalid": invalid, "needs": needs}
+
+
+def _sharpens(id, statement, ours, reference, quote=Q_MXNET_THESIS, source=S_MXNET, kind="directional", **kw):
+    """A sharpness claim: blur factor (the studies' own measure) first, FID and fidelity beside it."""
+    return claim(id, source, quote, statement, "blur_recon", "higher", ours, reference, kind=kind,
+                 second_view=SHARP_VIEW, fidelity="attr_agreement", **kw)
+
+
+CLAIMS = [
+    # ------------------------------------------------------------ 001, MNIST (its only stated analysis)
+    _sharpens("mnist-disc-sharpens",
+              "MNIST: a dense logistic regressor (1x200) attached to the DenseVAE(5, 3x400) sharpens the digits",
+              _sel("mnist-vae-logreg"), _sel("mnist-vae-bce"), scale="full",
+              quote="by attaching even just a simple binary logistic regressor with 1 hidden dense layers, the "
+                    "VAE was trained with more attention to details otherwise not revealed by a pixel-by-pixel "
+                    "losss. Visible sharpening of handwritten digits especially around the edges can be observed."),
+    claim("mnist-disc-elbo-cost", S_MXNET,
+          "(not stated by the source: the package's question) the discriminator is a learnable loss beside "
+          "the pixel loss, not a replacement, so the likelihood should barely move",
+          "MNIST: the discriminator costs at most 5 nats of held-out negative ELBO",
+          "neg_elbo", "lower", _sel("mnist-vae-logreg"), _sel("mnist-vae-bce"), kind="noninferiority",
+          delta=("abs", 5.0), delta_why=DELTA_WHY["elbo"], scale="full"),
+    claim("mnist-bce-vs-l2", S_MXNET,
+          "the study trains 'Dense VAE with Binary Cross Entropy loss as PBP loss' and 'Dense VAE with L2 loss "
+          "as PBP loss' and shows both without comparing them",
+          "MNIST: does the pixel loss (BCE vs L2) change how close reconstructions are to real digits?",
+          "fid_recon", "lower", _sel("mnist-vae-bce"), _sel("mnist-vae-l2"), kind="exploratory", scale="full",
+          second_view=("blur_recon", "precision", "recall")),
+    # ------------------------------------------------------------ 001, faces: each discriminator family
+    _sharpens("faces-denselogreg-sharpens", "faces: a dense logistic regressor (1x1024, disc weight 10) "
+              "sharpens the DenseVAE", _sel("anime-dense-vae-logreg"), _sel("anime-dense-vae")),
+] + [
+    _sharpens(cid, "faces: " + says, _sel(exp), _sel(_CONV))
+    for cid, says, exp in (
+        ("faces-convdisc32-sharpens", "ConvDisc(32, LeakyReLU) sharpens the ConvVAE", "anime-conv-vae-convdisc"),
+        ("faces-convdisc64-sharpens", "ConvDisc(64) sharpens the ConvVAE(1024 latents)",
+         "anime-conv-vae1024-convdisc64"),
+        ("faces-resnet-sharpens", "a ResNet discriminator (disc weight 10) sharpens the ConvVAE", _RESNET),
+        ("faces-solo-combo-decay", "solo then combo epochs with the PBP weight x0.95 every 25 combo epochs "
+         "(ConvVAE 1024 + ResNet) sharpen the faces", "anime-conv-vae1024-resnet-decay"),
+        ("faces-solo-combo-lr2e-4", "the same with initial learning rate 2e-4", "anime-conv-vae1024-resnet-lr2e-4"),
+        ("faces-deepconv", "DeepConvVAE(1024, 32) against DeepConvDisc(64) sharpens the faces", "anime-deepconv"))
+] + [
+    # ------------------------------------------------------------ 001's sweeps: questions, not claims
+    _sharpens(f"faces-{key.replace('_', '-')}-{v:g}", "faces: " + says.format(v),
+              _sel(_RESNET, **{"train__" + key: float(v)}), _sel(_RESNET), kind="exploratory",
+              quote=f"'{quote}' (shown without a stated conclusion)")
+    for key, says, values, quote in (
+        ("disc_weight", "does disc weight {:g} (vs 10) change sharpness?", (1, 20, 50),
+         "In this section we experiments with varying disc loss weight"),
+        ("pbp_weight", "does PBP weight {:g} (vs 1) change sharpness?", (1.2, 0.8, 0.5),
+         "In this section we experiments with varying pixel-by-pixel loss weight"),
+        ("pbp_decay", "does decaying the PBP weight by {:g} (vs a constant weight) change sharpness?", (0.95, 0.9),
+         "Discriminator loss weight = 10, PBP weight = 1, decay per 25 epochs"))
+    for v in values
+] + [
+    # ------------------------------------------------------------ 001's solo -> combo: time, and the same result
+    claim("faces-solo-combo-saves-time", S_MXNET,
+          "It is possible that time and computing resources be saved by letting the VAE train by itself without "
+          "the input from a discriminator for a few epochs before the discriminator kicks in.",
+          "faces: 4 solo + 4 combo epochs take less CPU time than 8 combo epochs (ResNet)", "train_seconds",
+          "lower", _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=4), _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=0)),
+    claim("faces-solo-combo-same-result", S_MXNET,
+          "It is possible that time and computing resources be saved ... (saved: the same result for less)",
+          "faces: 4 solo + 4 combo epochs reconstruct no worse than 8 combo epochs (FID within 10 %)",
+          "fid_recon", "lower", _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=4),
+          _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=0), kind="noninferiority",
+          second_view=("blur_recon", "attr_agreement", "paired_feature_dist.mean")),
+    # ------------------------------------------------------------ Larsen VAE/GAN
+    claim("larsen-mnist-fid", S_TF2,
+          "(the Larsen et al. VAE/GAN, 004's reference [2]; 004 shows samples without a pixel-VAE comparison)",
+          "MNIST: the Larsen VAE/GAN's prior samples are closer to real digits than the pixel VAE's",
+          "fid_samples", "lower", _sel(_LARSEN_MNIST), _sel("mnist-larsen-pixel-vae"), second_view=SAMPLE_VIEW),
+    claim("larsen-faces-fid", S_TORCH,
+          "I converted my auto-encoder to a variational one, but the problem was that the resulting images were "
+          "very blurry ... Then I discovered this paper Autoencoding beyond pixels using a learned similarity "
+          "metric, which does the same thing I was trying to do but in a much smarter way.",
+          "faces: the VAE/GAN (discriminator features as the reconstruction loss) generates faces closer to "
+          "real ones than the pixel VAE", "fid_samples", "lower", _sel("faces-larsen-vaegan"),
+          _sel("faces-larsen-pixel-vae"), second_view=SAMPLE_VIEW),
+    # ------------------------------------------------------------ 000: AE-GAN versions against its Baseline
+    _sharpens("aegan-v4-derivative-sharper", "faces: the AE-GAN with the derivative weighting (v4) is sharper "
+              "than the constant-weight AE-GAN (the study: blur 232 vs 113)", _sel("faces-aegan-derivative"),
+              _sel(_AEGAN_BASE), source=S_AEGAN,
+              quote="Eyes are much more prominent on these images. I think that is due to the GAN loss being more "
+                    "active in this model. (blur factor: version 4 232.115, Baseline 112.923)"),
+    _sharpens("aegan-v1-inverse", "faces: does the inverse weighting (v1) change sharpness against the constant "
+              "weight? (the study: blur 102.5 vs 113)", _sel("faces-aegan-inverse"), _sel(_AEGAN_BASE),
+              source=S_AEGAN, kind="exploratory",
+              quote="Images are still relatively blury, (see metrics section). (blur factor: version 1 102.538, "
+                    "Baseline 112.923)"),
+    _sharpens("aegan-v5-ceiling-same", "faces: the ceiling weighting (v5) is as sharp as the constant weight "
+              "(equivalent within 10 %)", _sel("faces-aegan-ceiling"), _sel(_AEGAN_BASE), source=S_AEGAN,
+              kind="equivalence", quote="Results are almost identical to the baseline model. (blur factor: "
+                                        "version 5 114.730, Baseline 112.923)"),
+    claim("aegan-arithmetic", S_AEGAN,
+          "Last image: smiling women - neutral women + neutral man (shown as images, no measure)",
+          "faces: does latent vector arithmetic add the attribute as often on the AE-GAN as on the AE alone?",
+          "arith_success", "higher", _sel(_AEGAN_BASE), _sel("faces-ae"), kind="exploratory",
+          delta=("abs", 0.05), delta_why=DELTA_WHY["arith"]),
+    # ------------------------------------------------------------ 002's two findings (no runs yet)
+    claim("aegan-beta0-is-ae", S_AEGAN0,
+          "If alpha = 1 and beta = 0, should get same result as training a typical autoencoder. ... Looks like "
+          "the result of training a typical autoencoder",
+          "faces: the AE-GAN loss with alpha 1, beta 0 trains like the AE alone (FID within 10 %)", "fid_recon",
+          "lower", None, None, kind="equivalence",
+          needs="runs of faces-aegan-constant with train.extra.beta=0 beside faces-ae (3 seeds each)"),
+    claim("aegan-pretrained-ae-same-output", S_AEGAN0,
+          "Images tend to be the same regardless of the input. Using a pre-trained model for the AE seems to "
+          "disconnect the relation between the input and output of the AE during the GAN training process.",
+          "faces: a GAN started from a pre-trained AE gives the same output for every input",
+          "paired_feature_dist.mean", "higher", None, None,
+          needs="an experiment that pre-trains the AE, then trains it as the GAN's generator (not in the catalogue)"),
+    # ------------------------------------------------------------ 003's GAN hacks on the MNIST VAE/GAN
+] + [
+    claim(f"stab-{s}-coverage", S_TORCH, quote, f"MNIST: {says} keeps more digit classes in the Larsen "
+          "VAE/GAN's samples", "mode_coverage.n_covered", "higher", _sel(ours), _sel(ref), delta=("abs", 1.0),
+          delta_why=DELTA_WHY["class"], second_view=SAMPLE_VIEW)
+    for s, says, ours, ref, quote in (
+        ("smooth", "one-sided label smoothing", "mnist-stab-smooth", _LARSEN_MNIST,
+         "soft and noisy labels - this has helped a LOT"),
+        ("noisy-labels", "noisy labels", "mnist-stab-noisy-labels", _LARSEN_MNIST,
+         "soft and noisy labels - this has helped a LOT"),
+        ("flip", "occasional label flipping", "mnist-stab-flip", _LARSEN_MNIST,
+         "if the discriminator gets too strong I will occassionally flip the labels for a few training steps ... "
+         "This seems to help the generator catch up a bit."),
+        ("dropout", "dropout in the discriminator", "mnist-stab-dropout", _LARSEN_MNIST,
+         "I do use dropout in the discriminator ... it does help slow down the discriminator which seems to help "
+         "training."),
+        # the hack is *separate* batches: ours is the default (separate), the reference one joint call
+        ("separate-batches", "separate real and fake discriminator batches (vs one joint call)", _LARSEN_MNIST,
+         "mnist-stab-joint",
+         "using separate batches for real and fake images when training the discriminator ... it really does "
+         "[help]."))
+] + [
+    # ------------------------------------------------------------ 004's own claims
+    claim("stab-minibatch-coverage-mnist", S_TF2,
+          "使用更小的batch size加上Minibatch discrimination可以有效解決model collapse (smaller batches plus "
+          "minibatch discrimination solve mode collapse) -- said of the faces; here asked on MNIST",
+          "MNIST: does minibatch discrimination (batch 64) change the digit classes covered?",
+          "mode_coverage.n_covered", "higher", _sel("mnist-stab-minibatch"), _sel(_LARSEN_MNIST),
+          kind="exploratory", delta=("abs", 1.0), delta_why=DELTA_WHY["class"], second_view=SAMPLE_VIEW),
+    claim("tf2-minibatch-small-batch-faces", S_TF2,
+          "從10k US Adult Faces Database的實驗結果發現使用更小的batch size加上Minibatch discrimination可以有效解決"
+          "model collapse (on the faces, smaller batches plus minibatch discrimination solve mode collapse)",
+          "faces: minibatch discrimination with a small batch keeps more variety in the VAE/GAN's samples",
+          "recall", "higher", None, None,
+          needs="faces-larsen-vaegan with disc.minibatch_features=16 and a small batch (e.g. 16) against the "
+                "default, 3 seeds each"),
+    claim("tf2-bn-before-act-generator", S_TF2,
+          "BatchNormalization一定要擺在Activation Function之前,不然無法產生圖片 (BatchNorm must come before "
+          "the activation, otherwise no images can be produced)",
+          "MNIST: with BatchNorm after the activation in the generator, the VAE/GAN produces no digits",
+          "fid_samples", "lower", _sel(_LARSEN_MNIST), _sel("mnist-stab-bn-after-act"), second_view=SAMPLE_VIEW,
+          invalid="the variant mnist-stab-bn-after-act flips BatchNorm in the discriminator; the source's claim "
+                  "is about the generator (the decoder's BatchNorm)"),
+    claim("tf2-small-lr-blurs-faces", S_TF2,
+          "如果一開始使用較小的Learning Rate訓練,人臉細節會變得模糊 (starting with a smaller learning rate makes "
+          "face details blurry)",
+          "faces: a smaller initial learning rate gives blurrier VAE/GAN faces", "blur_samples", "lower",
+          None, None, needs="faces-larsen-vaegan at train.lr=1e-4 against 5e-4 (004's schedules), 3 seeds each"),
+    claim("tf2-longer-training-collapses", S_TF2,
+          "訓練越久,某些數字出現的概率會大幅下降,甚至沒有出現,發生Model Collapse (the longer the training, the "
+          "rarer some digits become, until they disappear)",
+          "MNIST: the VAE/GAN covers fewer digit classes after more combo epochs", "mode_coverage.n_covered",
+          "lower", None, None, delta=("abs", 1.0), delta_why=DELTA_WHY["class"],
+          needs="the MNIST VAE/GAN scored after 8 and after >= 24 combo epochs (the same seeds)"),
+]
+
+# The bars of the validity gates (:mod:`.board`), stated before the data.
+BARS = {
+    # the VAE alone has left the mean-image stage
+    "fid_recon_over_mean_image": 0.5,
+    # faces: reconstructions keep the hair colour; the lower one-sided 95 % bound of the rate must clear it
+    "hair_colour": 0.9,
+    # the discriminator learned: its training-mode accuracy (mean of real and fake, last combo epoch)
+    "disc_balanced_accuracy": 0.6,
+    # the adversarial term was on for most combo epochs
+    "term_on_share": 0.5,
+    # samples are images of the data: precision of prior samples in the extractor's space (the MNIST pixel
+    # VAE scores ~0.6; half of it)
+    "sample_precision": 0.3,
+}
