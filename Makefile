@@ -12,7 +12,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval notebooks bench faults faults-quick clean
+.PHONY: install demo test unit nbval notebooks bench faults faults-quick mutants clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ faults: install
 
 faults-quick: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m benchmarks.faults --quick
+
+# Each documented mutation of a core rule (benchmarks/mutants.py) must make its tests fail.
+mutants: install
+	$(BIN)/python -m benchmarks.mutants
 
 clean:
 	rm -rf $(VENV) .pytest_cache
