@@ -284,3 +284,28 @@ def test_committed_board_carries_its_verdicts():
             assert t["mde"] is not None and t["mde"] > 0
         if c["metric"] == "blur_recon":
             assert "fid_recon" in c["second"] and "attr_agreement" in c["second"], c["id"]
+
+
+def test_readme_and_board_are_generated_from_the_kept_runs():
+    """The committed claims.json is the board of results/reference/claims_runs under today's rule, and
+    the README's block is its rendering (regenerate: the command in the README)."""
+    from vaegan_gluon.claims import readme_block, readme_markdown
+    committed = json.load(open(os.path.join(REFERENCE, "claims.json")))
+    fresh = build_claims(os.path.join(REFERENCE, "claims_runs"))
+    assert [(c["id"], c["verdict"], c["reason"]) for c in committed["claims"]] == \
+           [(c["id"], c["verdict"], c["reason"]) for c in json.loads(json.dumps(fresh["claims"]))]
+    readme = os.path.join(REFERENCE, "..", "..", "README.md")
+    assert readme_block(readme).strip() == readme_markdown(committed).strip()
+
+
+def test_plan_prices_every_group_once_and_matches_the_docs():
+    from vaegan_gluon.claims.plan import make_plan, plan_markdown
+    table = json.load(open(os.path.join(REFERENCE, "claims.json")))
+    plan = make_plan(table)
+    keys = [(g["experiment"], json.dumps(g["where"], sort_keys=True)) for g in plan["groups"]]
+    assert len(keys) == len(set(keys))
+    conv = next(g for g in plan["groups"] if g["experiment"] == "anime-conv-vae")
+    assert len(conv["claims"]) >= 6            # the ConvVAE alone: one group for every claim it is the reference of
+    assert plan["cpu_hours"] == pytest.approx(sum(g["cpu_hours"] or 0 for g in plan["groups"]))
+    docs = os.path.join(REFERENCE, "..", "..", "docs", "claims-plan.md")
+    assert open(docs).read() == plan_markdown(plan)

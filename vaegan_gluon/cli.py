@@ -97,9 +97,10 @@ def build_parser():
     cl = _folders_command(sub, "claims", "RESULTS_DIR", "the studies' claims with verdicts, from run folders",
                           "Score the studies' claims (vaegan_gluon.claims.catalogue) over run folders: "
                           "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.",
-                          folders_help="run folders, or folders holding them")
+                          folders_help="run folders, or folders holding them; `plan [BOARD.json]` prints the "
+                                       "seeds and CPU hours each claim needs (--out FILE writes it)")
     cl.add_argument("--scale", default=None, help="only runs at this scale")
-    cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here")
+    cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here (plan: a file)")
     cl.add_argument("--readme", default=None, metavar="FILE",
                     help="also put the table into FILE between its claims markers (the project's README.md)")
     cl.add_argument("--keep", default=None, metavar="DIR",
@@ -249,8 +250,29 @@ def cmd_report(args):
     return 0
 
 
+def cmd_claims_plan(args):
+    """``vaegan claims plan [BOARD.json] [--out FILE]``: seeds and CPU hours each claim needs."""
+    import json
+    from .claims.plan import make_plan, plan_markdown
+    board = args.run_dirs[1] if len(args.run_dirs) > 1 else os.path.join("results", "reference", "claims.json")
+    try:
+        with open(board) as f:
+            table = json.load(f)
+    except (OSError, ValueError) as err:
+        raise CLIError(f"{board}: {err}; make it with `vaegan claims RUN_DIR... --out DIR`") from None
+    md = plan_markdown(make_plan(table))
+    print(md, end="")
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(md)
+        print(f"written: {args.out}")
+    return 0
+
+
 def cmd_claims(args):
     from .claims import build_claims, keep_small_outputs, readme_markdown, report_markdown, splice_readme, write_claims
+    if args.run_dirs[0] == "plan" and not os.path.isdir("plan"):
+        return cmd_claims_plan(args)
     try:
         table = build_claims(args.run_dirs, scale=args.scale)
     except (FileNotFoundError, ValueError) as err:
