@@ -112,6 +112,16 @@ def _gluoncv_facts():
         return {"version": _dist_version("gluoncv"), "error": str(err)}
 
 
+def _numerics_facts():
+    """The kernels' state and this checkout's numerics fingerprint (:mod:`.train.fingerprint`)."""
+    try:
+        from .train.fingerprint import fingerprint
+        fp = fingerprint()
+        return {"fingerprint": fp["fingerprint"], "code": fp["code"], "kernels": fp["kernels"], "error": None}
+    except Exception as err:   # mxnet does not import, no git, ...
+        return {"error": f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"}
+
+
 def collect(nvidia_smi="nvidia-smi", results_root="results"):
     """Every fact :func:`diagnose` needs, as a JSON-able dict."""
     avail, total = _meminfo_gb()
@@ -130,6 +140,7 @@ def collect(nvidia_smi="nvidia-smi", results_root="results"):
         "data": _data_facts(),
         "gluoncv": _gluoncv_facts(),
         "gpus": gpus, "gpu_note": gpu_note,
+        "numerics": _numerics_facts(),
     }
 
 
@@ -214,6 +225,11 @@ def diagnose(facts, ctx=None):
     g = facts["gluoncv"]
     add(OK if not g["error"] else WARN, "gluoncv", f"{g['version']}" if not g["error"] else
         f"{g['error']} (gluoncv lr schedules and the Inception FID extractor are unavailable)")
+    n = facts.get("numerics")
+    if n:
+        add(INFO, "kernels", f"numerics fingerprint not computed ({n['error']})" if n.get("error") else
+            ", ".join(f"{k} {v}" for k, v in n["kernels"].items())
+            + f"; numerics fingerprint {n['fingerprint']} (code {n['code']})")
     out.extend(_diagnose_gpus(facts, ctx))
     return out
 

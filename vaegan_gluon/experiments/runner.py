@@ -18,6 +18,7 @@ import json
 import os
 import shlex
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 
@@ -69,6 +70,11 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     config = copy.deepcopy(config)
     from ..utils import current_commit
     config.setdefault("commit", current_commit())   # the code that made the run (claims.json cites it)
+    from ..train.fingerprint import fingerprint, resume_note
+    config["numerics"] = fingerprint(config, ctx)   # code + arithmetic switches: the board compares like with like
+    note = resume_note(out_dir, config["numerics"]) if resume else None
+    if note:
+        print(f"vaegan: warning: {note}", file=sys.stderr, flush=True)
     t0 = time.time()
     train, val = load_data(config, data_path)
     config["data"]["provenance"] = {k: v for k, v in train.provenance.items()
