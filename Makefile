@@ -12,7 +12,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval notebooks bench faults faults-quick mutants clean
+.PHONY: install demo test unit nbval notebooks bench faults faults-quick mutants claims clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ faults: install
 
 faults-quick: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m benchmarks.faults --quick
+
+# The claims campaign (vaegan claims run): the plan's runs one at a time; kill it any time, run it again to go on.
+claims: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/vaegan claims run
 
 # Each documented mutation of a core rule (benchmarks/mutants.py) must make its tests fail.
 mutants: install

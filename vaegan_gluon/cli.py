@@ -98,8 +98,12 @@ def build_parser():
                           "Score the studies' claims (vaegan_gluon.claims.catalogue) over run folders: "
                           "mean ± sd over seeds, a verdict each; writes claims.json and claims.md.",
                           folders_help="run folders, or folders holding them; `plan [BOARD.json]` prints the "
-                                       "seeds and CPU hours each claim needs (--out FILE writes it)")
+                                       "seeds and CPU hours each claim needs (--out FILE writes it); `run` works "
+                                       "through the plan's runs one at a time, resumable (--only, --max-hours)")
     cl.add_argument("--scale", default=None, help="only runs at this scale")
+    cl.add_argument("--only", default=None, metavar="ID,...", help="run: only the groups of these claims")
+    cl.add_argument("--max-hours", type=float, default=None, help="run: stop starting runs after this long")
+    cl.add_argument("--restart", action="store_true", help="run: a new queue with the current code")
     cl.add_argument("--out", default=None, metavar="DIR", help="write claims.json and claims.md here (plan: a file)")
     cl.add_argument("--readme", default=None, metavar="FILE",
                     help="also put the table into FILE between its claims markers (the project's README.md)")
@@ -273,6 +277,14 @@ def cmd_claims(args):
     from .claims import build_claims, keep_small_outputs, readme_markdown, report_markdown, splice_readme, write_claims
     if args.run_dirs[0] == "plan" and not os.path.isdir("plan"):
         return cmd_claims_plan(args)
+    if args.run_dirs[0] == "run" and not os.path.isdir("run"):
+        from .experiments.campaign import run_campaign
+        only = [x for x in (args.only or "").split(",") if x] or None
+        try:
+            run_campaign(only=only, max_hours=args.max_hours, restart=args.restart)
+        except (RuntimeError, OSError) as err:
+            raise CLIError(str(err)) from None
+        return 0
     try:
         table = build_claims(args.run_dirs, scale=args.scale)
     except (FileNotFoundError, ValueError) as err:
