@@ -13,8 +13,11 @@ rows, as the evidence issue asks.
 import json
 import os
 
+from .rule import seeds_needed
+
 DEFAULT_SEEDS = 5
 MAX_SEEDS = 12          # a claim needing more is reported, but planned at this many (the rest stays inconclusive)
+MIN_SEEDS = 3           # never fewer per group: at n = 2 a Welch test has 1-2 degrees of freedom
 ORDER = ("001", "000", "002", "003", "004")
 
 
@@ -44,20 +47,24 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS):
             claims.append({"id": c["id"], "verdict": c["verdict"], "seeds": None, "note": c.get("reason")})
             continue
         t = c.get("test") or {}
-        need = t.get("seeds_needed")
-        note = None
-        if c["verdict"] in ("holds", "does not hold", "changes", "equivalent within delta"):
-            need = max(c["ours"]["n"], c["reference"]["n"], 2)
-            note = "re-run at the same n under one fingerprint" if not (c.get("code") or {}).get("same") else "done"
-        elif need is None:
-            need = default_seeds
-            note = f"no usable test yet ({c['verdict']}): {default_seeds} seeds once its groups pass their gates"
-        elif c["verdict"] == "invalid":
-            note = f"invalid now; mend first: {c.get('reason')} (n from today's spread)"
-            need = min(need, max_seeds)
-        elif need > max_seeds:
-            note = f"needs {need} seeds per group; planned at {max_seeds} (stays inconclusive with a smaller MDE)"
-            need = max_seeds
+        need, note = t.get("seeds_needed"), None
+        if c["verdict"] == "invalid":
+            need, note = min(need or default_seeds, max_seeds), f"invalid now; mend first: {c.get('reason')}"
+        elif c["verdict"] in ("holds", "does not hold", "changes", "equivalent within delta"):
+            need = max(c["ours"]["n"], c["reference"]["n"])
+            note = "done" if (c.get("code") or {}).get("same") else "re-run at the same n under one fingerprint"
+        else:
+            if t and c["kind"] == "directional" and t.get("effect") and abs(t["effect"]) > (c.get("delta") or 0):
+                # an observed effect larger than delta: enough seeds to detect it (80 % power) decides the claim
+                to_see = seeds_needed(c["ours"].get("sd"), c["reference"].get("sd"), abs(t["effect"]))
+                if to_see is not None and (need is None or to_see < need):
+                    need, note = to_see, f"n to detect the observed effect {t['effect']:.3g} (larger than δ)"
+            if need is None:
+                need, note = default_seeds, f"no usable test yet: {default_seeds} seeds"
+            elif need > max_seeds:
+                note = f"needs {need} seeds per group; planned at {max_seeds} (stays inconclusive, smaller MDE)"
+                need = max_seeds
+        need = max(need, MIN_SEEDS)
         claims.append({"id": c["id"], "verdict": c["verdict"], "seeds": need, "note": note})
         for side in ("ours", "reference"):
             sel = c["selection"][side]
