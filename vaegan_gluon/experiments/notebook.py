@@ -207,7 +207,7 @@ def claims_for(names, path=None):
     path = path or os.path.join(_results_root(), "reference", "claims.json")
     if not os.path.exists(path):
         return None
-    from . import SWEEPS
+    from . import SCALES, SWEEPS
     from .sweep import sweep_runs
     table = read_json(path)
     if isinstance(names, str):
@@ -216,8 +216,9 @@ def claims_for(names, path=None):
     swept = {}                                   # base experiment -> the settings its sweeps vary
     for n in names:
         if n in SWEEPS:
-            runs, spec = sweep_runs(n, "full")
-            swept.setdefault(spec["base"], set()).update(k for _, over in runs for k in over)
+            for scale in SCALES:                 # a scale may vary more (sweep-solo-combo's n_epochs at medium)
+                runs, spec = sweep_runs(n, scale)
+                swept.setdefault(spec["base"], set()).update(k for _, over in runs for k in over)
 
     def tests(claim, side):
         sel = (claim.get("selection") or {}).get(side) or {}
