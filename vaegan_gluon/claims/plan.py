@@ -54,7 +54,7 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS):
             need = max(c["ours"]["n"], c["reference"]["n"])
             note = "done" if (c.get("code") or {}).get("same") else "re-run at the same n under one fingerprint"
         else:
-            if t and c["kind"] == "directional" and t.get("effect") and abs(t["effect"]) > (c.get("delta") or 0):
+            if t and c.get("kind") == "directional" and t.get("effect") and abs(t["effect"]) > (c.get("delta") or 0):
                 # an observed effect larger than delta: enough seeds to detect it (80 % power) decides the claim
                 to_see = seeds_needed(c["ours"].get("sd"), c["reference"].get("sd"), abs(t["effect"]))
                 if to_see is not None and (need is None or to_see < need):
