@@ -22,6 +22,34 @@ arith_success            (faces with a table of boolean attributes) share of ``m
 warnings                 collapse warnings (:func:`collapse_warnings`)
 =======================  ==================================================================================
 
+The second view: a distribution distance (the FID) ignores which reconstruction belongs to which image,
+so every claim on ``fid_recon`` gets paired numbers over the same images, their interval and their count:
+
+=======================  ==================================================================================
+eval_images_sha256       sha256 of the scored held-out images (float32 bytes, in order; as
+                         ``ImageSet.provenance["checksum"]``): two runs with the same digest scored the same
+                         images in the same order, so their paired numbers compare image by image. The
+                         order is fixed by the data (synthetic faces by index, MNIST-5k and image folders
+                         by seeded permutations) and ``n`` keeps the first images.
+bn_mode_at_scoring       ``"running statistics"``: the VAE ran outside ``autograd.record`` (predict mode),
+                         so BatchNorm used its moving mean / variance and a reconstruction does not depend
+                         on its batch; ``"batch statistics"`` if scoring ran in train mode
+paired_feature_dist      per held-out image ``|f(x) - f(x̂)|`` (Euclidean, the FID's feature space, x̂ its
+                         reconstruction; :func:`.scores.paired_distances` says why Euclidean):
+                         ``{"mean", "sd", "n", "median", "mean_sq"}``; ``mean_sq`` (the mean squared
+                         distance) is in the FID's units and never below ``fid_recon * (n - 1) / n``.
+                         Permuting the reconstructions across images raises it and leaves the FID as is.
+psnr_recon               mean over images of ``10 log10(1 / MSE_i)`` dB (pixels in [0, 1], numpy;
+                         :func:`.scores.psnr_per_image`), reconstructions vs the held-out images
+fid_recon_n, _samples_n  images in each set of the FID (``fid_data_n``: in each half)
+fid_recon_ci90,          ``[lo, hi]``: 90 % bootstrap interval over resampled images (:func:`.scores.
+fid_samples_ci90         fid_bootstrap`; ``fid_recon`` resamples image-and-reconstruction pairs, ``fid_samples``
+                         the two sets independently), centred on the estimate; ``fid_bootstrap`` records
+                         the resamples, seed and each bootstrap's upward ``shift`` (the small-n bias)
+blur_recon_over_data,    ``blur_recon / blur_data`` and ``blur_samples / blur_data`` (sharpness relative to
+blur_samples_over_data   the held-out images; 1 = as sharp as the data)
+=======================  ==================================================================================
+
 These numbers are **for monitoring purposes**: they compare only runs scored with the same extractor
 (same name and sha256), never with FIDs in papers.
 """
@@ -33,9 +61,16 @@ from .. import inference
 from . import scores
 
 ARITH_ATTRIBUTES = ("smiling", "mouth_open", "blush", "glasses")
+SECOND_VIEW_KEYS = ("eval_images_sha256", "bn_mode_at_scoring", "paired_feature_dist", "psnr_recon",
+                    "fid_recon_n", "fid_samples_n", "fid_data_n", "fid_recon_ci90", "fid_samples_ci90",
+                    "fid_bootstrap")
 SCORE_KEYS = ("extractor", "extractor_sha256", "extractor_note", "n_eval_images", "fid_recon", "fid_samples",
               "fid_data", "fid_mean_image", "fid_mean_image_note", "kid_samples", "kid_samples_sd", "precision",
-              "recall", "mode_coverage", "attr_acc_recon", "arith_success", "arith_success_per_attr", "warnings")
+              "recall", "mode_coverage", "attr_acc_recon", "arith_success", "arith_success_per_attr",
+              "warnings") + SECOND_VIEW_KEYS
+BLUR_RATIO_KEYS = ("blur_recon_over_data", "blur_samples_over_data")
+# 200 resamples per FID: 0.6-0.8 s for both FIDs of a medium faces run (640 images; 2 busy cores, measured)
+BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, BOOTSTRAP_LEVEL = 200, 0, 0.9
 SOURCE_EXTRACTORS = {"mnist-5k": "mnist", "mnist": "mnist", "fashion-mnist": "fashion-mnist",
                      "synthetic-faces": "faces"}
 IMAGE_FOLDER_NOTE = "faces extractor trained on synthetic faces: a rough feature space for this image folder"
@@ -111,11 +146,15 @@ def _arith(vae, images, table, ext, ctx, n_base=64):
     return per
 
 
-def score_images(ext, images, recon, samples, train_mean, seed=0, kid_subsets=50, kid_subset_size=1000):
-    """The scores that need no model: held-out ``images``, their reconstructions ``recon`` and prior
-    ``samples`` (all ``(N, C, H, W)``) and the training mean image ``(C, H, W)`` -> dict (fid_*, kid_*,
-    precision, recall, mode_coverage or attr_acc_recon)."""
+def score_images(ext, images, recon, samples, train_mean, seed=0, kid_subsets=50, kid_subset_size=1000,
+                 n_resamples=BOOTSTRAP_RESAMPLES):
+    """The scores that need no model: held-out ``images``, their reconstructions ``recon`` (row ``i``
+    reconstructs image ``i``) and prior ``samples`` (all ``(N, C, H, W)``) and the training mean image ``(C, H, W)`` ->
+    dict (fid_* with their ``_n`` and ``_ci90``, kid_*, precision, recall, mode_coverage or
+    attr_acc_recon, paired_feature_dist, psnr_recon). ``n_resamples`` = 0 skips the FID intervals."""
     n = len(images)
+    if len(recon) != n:
+        raise ValueError(f"one reconstruction per held-out image: {len(recon)} reconstructions of {n} images")
     out = {}
     if ext.name == "inception":
         f_real, f_recon, f_samp = ext.features(images), ext.features(recon), ext.features(samples)
@@ -132,6 +171,21 @@ def score_images(ext, images, recon, samples, train_mean, seed=0, kid_subsets=50
         out["fid_samples"] = scores.fid(f_samp, f_real)
         out["fid_data"] = scores.fid(f_real[half[:n // 2]], f_real[half[n // 2:]]) if n >= 4 else None
         out["fid_mean_image"] = scores.fid(f_mean, f_real)
+    out["fid_recon_n"], out["fid_samples_n"] = n, int(len(samples))
+    out["fid_data_n"] = n // 2 if n >= 4 else None
+    if n_resamples and n >= 4:
+        shifts = {}
+        for key, f_a, paired in (("fid_recon", f_recon, True), ("fid_samples", f_samp, False)):
+            lo, hi, shifts[key] = scores.fid_bootstrap(f_a, f_real, n_resamples, BOOTSTRAP_SEED, paired,
+                                                       BOOTSTRAP_LEVEL, point=out[key])
+            out[key + "_ci90"] = [lo, hi]
+        out["fid_bootstrap"] = {"n_resamples": int(n_resamples), "seed": BOOTSTRAP_SEED,
+                                "level": BOOTSTRAP_LEVEL, "paired": {"fid_recon": True, "fid_samples": False},
+                                "shift": shifts, "method": "5-95 % quantiles of the resampled FIDs minus their "
+                                "median, added to the estimate (vaegan_gluon.evaluation.scores.fid_bootstrap)"}
+    dist = scores.paired_distances(f_real, f_recon)
+    out["paired_feature_dist"] = {**scores.summarise(dist), "mean_sq": float(np.mean(dist ** 2))}
+    out["psnr_recon"] = float(scores.psnr_per_image(images, recon).mean())
     out["kid_samples"], out["kid_samples_sd"] = scores.kid(f_samp, f_real, kid_subsets, kid_subset_size, seed)
     out["precision"], out["recall"] = scores.precision_recall(f_real, f_samp, k=3) if n > 3 else (None, None)
     if p_samp is not None and ext.n_classes:
@@ -141,12 +195,32 @@ def score_images(ext, images, recon, samples, train_mean, seed=0, kid_subsets=50
     return out
 
 
+def bn_mode():
+    """How BatchNorm runs right now: ``"batch statistics"`` inside ``autograd.record(train_mode=True)``
+    / ``train_mode()``, else ``"running statistics"`` (:mod:`vaegan_gluon.inference` calls the VAE outside
+    any recording, so scoring reads the moving mean and variance)."""
+    from mxnet import autograd
+    return "batch statistics" if autograd.is_training() else "running statistics"
+
+
+def blur_ratios(m):
+    """``{"blur_recon_over_data", "blur_samples_over_data"}`` from a metrics dict's ``blur_*`` (those
+    present and with ``blur_data > 0``)."""
+    data = m.get("blur_data")
+    out = {}
+    for key, src in zip(BLUR_RATIO_KEYS, ("blur_recon", "blur_samples")):
+        if isinstance(data, (int, float)) and data > 0 and isinstance(m.get(src), (int, float)):
+            out[key] = float(m[src] / data)
+    return out
+
+
 def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, seed=0, ctx=None, note=None,
-              kid_subsets=50, kid_subset_size=1000):
+              kid_subsets=50, kid_subset_size=1000, n_resamples=BOOTSTRAP_RESAMPLES):
     """Score ``vae`` on ``held_out`` images ``(N, C, H, W)`` in ``extractor``'s feature space -> dict.
 
     ``train_mean`` is the training set's mean image ``(C, H, W)``; ``attributes`` the held-out attribute
-    table (faces); ``n`` caps the number of held-out images (and of samples). See the module docstring.
+    table (faces); ``n`` caps the number of held-out images (and of samples); ``n_resamples`` (0: none)
+    the bootstrap of the FID intervals. See the module docstring.
     """
     ext = get(extractor) if isinstance(extractor, str) else extractor
     images = inference.as_numpy_images(held_out, "held-out images")
@@ -154,7 +228,9 @@ def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, see
         images = images[:int(n)]
         attributes = attributes.iloc[:int(n)] if attributes is not None else None
     n = len(images)
-    out = {"extractor": ext.name, "extractor_sha256": ext.sha256, "n_eval_images": n}
+    from ..data.imageset import array_checksum
+    out = {"extractor": ext.name, "extractor_sha256": ext.sha256, "n_eval_images": n,
+           "eval_images_sha256": array_checksum(images), "bn_mode_at_scoring": bn_mode()}
     if note:
         out["extractor_note"] = note
     if ext.name == "inception":
@@ -165,7 +241,8 @@ def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, see
                          f"2 x D = {2 * ext.feature_dim}); FIDs are poorly determined, compare only at equal n")
     recon = inference.reconstruct(vae, images, ctx=ctx)
     samples = inference.sample_prior(vae, n, seed=seed + 3, image=images[:1], ctx=ctx)
-    out.update(score_images(ext, images, recon, samples, train_mean, seed, kid_subsets, kid_subset_size))
+    out.update(score_images(ext, images, recon, samples, train_mean, seed, kid_subsets, kid_subset_size,
+                            n_resamples))
     if "attr_acc_recon" in out:
         per = _arith(vae, images, attributes, ext, ctx) if attributes is not None else {}
         out["arith_success"] = float(np.mean(list(per.values()))) if per else None
@@ -174,12 +251,15 @@ def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, see
     return out
 
 
-def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extractor=None, n=None):
+def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extractor=None, n=None,
+               n_resamples=BOOTSTRAP_RESAMPLES):
     """Add the feature-space scores and the ``warnings`` list to a metrics dict ``m`` (in place).
 
     ``val`` is the held-out ImageSet (or an image array); ``train_images`` give the mean image for
     ``fid_mean_image`` (without them the held-out mean is used and ``fid_mean_image_note`` says so).
     Returns ``m``. An extractor that cannot be loaded (no local Inception weights) becomes a warning.
+    ``n_resamples``: the FID intervals' bootstrap (0 skips them). The blur ratios come from ``m``'s own
+    ``blur_*`` (:func:`blur_ratios`), with or without an extractor.
     """
     images = np.asarray(getattr(val, "images", val), np.float32)
     name, note = choose_extractor(config, extractor)
@@ -200,7 +280,7 @@ def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extract
                 m["fid_mean_image_note"] = "mean of the held-out images (training images not given)"
             try:
                 s = score_run(vae, images, mean, ext, attributes=getattr(val, "attributes", None), n=n,
-                              seed=seed, ctx=ctx, note=note)
+                              seed=seed, ctx=ctx, note=note, n_resamples=n_resamples)
             except ValueError as err:   # e.g. images of the wrong shape for the chosen extractor
                 extra.append(f"no feature-space scores: {err}")
             else:
@@ -209,6 +289,9 @@ def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extract
     elif note:
         m["extractor"] = None
         m["extractor_note"] = note
+    for k in BLUR_RATIO_KEYS:
+        m.pop(k, None)
+    m.update(blur_ratios(m))
     m["warnings"] = extra + collapse_warnings(m)
     return m
 
@@ -230,7 +313,8 @@ def add_switch_scores(m, run_dir, vae, val, config, train_images=None, seed=0, c
     s = {}
     vae.load_parameters(switch, ctx=ctxs)
     try:
-        add_scores(s, vae, val, config, train_images=train_images, seed=seed, ctx=ctxs[0], n=n, extractor=extractor)
+        add_scores(s, vae, val, config, train_images=train_images, seed=seed, ctx=ctxs[0], n=n,
+                   extractor=extractor, n_resamples=0)   # AT_SWITCH_KEYS keep no interval: no bootstrap
     finally:
         vae.load_parameters(os.path.join(run_dir, "vae.params"), ctx=ctxs)
     m["at_switch"] = {"epoch": int((config.get("train") or {}).get("n_solo_epochs", 0)),
