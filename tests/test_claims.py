@@ -309,3 +309,29 @@ def test_plan_prices_every_group_once_and_matches_the_docs():
     assert plan["cpu_hours"] == pytest.approx(sum(g["cpu_hours"] or 0 for g in plan["groups"]))
     docs = os.path.join(REFERENCE, "..", "..", "docs", "claims-plan.md")
     assert open(docs).read() == plan_markdown(plan)
+
+
+def test_paired_arms_use_the_per_seed_differences():
+    """Arms sharing each seed's start: the paired t (scipy's ttest_rel) sees a consistent shift that the
+    unpaired Welch test, swamped by the seed-to-seed spread, cannot."""
+    base = [1000.0, 2500.0, 700.0, 1800.0]
+    arm = [b + 100 + e for b, e in zip(base, (3.0, -4.0, 5.0, -2.0))]
+    diffs = S([a - b for a, b in zip(arm, base)])
+    t = judge("directional", S(arm), S(base), "higher", 50.0, diffs=diffs)
+    want = stats.ttest_rel(arm, base, alternative="greater")
+    assert t["df"] == 3 and t["p_predicted"] == pytest.approx(want.pvalue, rel=1e-9) and t["verdict"] == "holds"
+    assert judge("directional", S(arm), S(base), "higher", 50.0)["verdict"] == "inconclusive"
+    n = rule.seeds_needed_paired(diffs["sd"], 5.0)
+    assert rule.mde_paired(diffs["sd"], n) <= 5.0 < rule.mde_paired(diffs["sd"], n - 1)
+
+
+def test_a_paired_claim_pairs_runs_by_seed(tmp_path):
+    root = str(tmp_path)
+    ok = {"fid_mean_image": 8000.0, "attr_acc_recon": {"hair_colour": 0.97}, "n_eval_images": 640}
+    for seed, (b, a) in enumerate([(1000, 1110), (2500, 2590), (700, 805), (1800, 1895)]):
+        _run(root, f"base{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": b},
+             stats_rows=_combo(), disc=True)
+        _run(root, f"dw20_{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": a},
+             stats_rows=_combo(), disc=True, disc_weight=20.0)
+    c = _by_id(build_claims(root), "faces-disc-weight-20")
+    assert c["test"]["paired"] and c["paired"]["n"] == 4 and c["verdict"] == "changes", c["reason"]

@@ -154,6 +154,16 @@ def _summary(runs, metric):
     return s
 
 
+def _paired_diffs(ours_runs, ref_runs, metric):
+    """Summary of ours - reference over the seeds both groups ran (None if the claim is unpaired)."""
+    ref_by_seed = {r["seed"]: metric_value(r, metric) for r in ref_runs}
+    d = [metric_value(r, metric) - ref_by_seed[r["seed"]] for r in ours_runs
+         if r["seed"] in ref_by_seed and metric_value(r, metric) is not None and ref_by_seed[r["seed"]] is not None]
+    out = R.summarise(d)
+    out["seeds"] = [r["seed"] for r in ours_runs if r["seed"] in ref_by_seed]
+    return out
+
+
 def _delta(claim, ref):
     how, x = claim["delta"]
     if how == "rel":
@@ -240,7 +250,11 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
     row["code"] = {"fingerprints": fps, "same": code_problem is None}
     row["engaged"] = {side: [G.engaged(r) for r in rs] for side, rs in (("ours", ours_runs), ("reference", ref_runs))}
     row["second"] = _second_view(claim, ours_runs, ref_runs)
-    if ours["n"] >= 2 and ref["n"] >= 2:
+    diffs = _paired_diffs(ours_runs, ref_runs, claim["metric"]) if claim.get("paired") else None
+    row["paired"] = diffs
+    if diffs is not None and diffs["n"] >= 2:
+        row["test"] = R.judge(claim["kind"], ours, ref, claim["better"], row["delta"], diffs=diffs)
+    elif ours["n"] >= 2 and ref["n"] >= 2 and not claim.get("paired"):
         row["test"] = R.judge(claim["kind"], ours, ref, claim["better"], row["delta"])
     gate_problem = _gate_reasons(row["gates"])
     if ours["n"] == 0 or ref["n"] == 0:
@@ -252,6 +266,8 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
         verdict, reason = "invalid", gate_problem
     elif ours["n"] < 2 or ref["n"] < 2:
         verdict, reason = "inconclusive", f"n = {ours['n']} and {ref['n']} seeds: a t-test needs >= 2 per group"
+    elif row["test"] is None:
+        verdict, reason = "inconclusive", "fewer than 2 seeds shared by both groups for the paired comparison"
     elif code_problem:
         t = row["test"]
         verdict, reason = "inconclusive", f"{code_problem}; the test alone would say {t['verdict']} " \
@@ -324,8 +340,8 @@ def second_view_markdown(table):
     """Every sharpness claim's second view: means of ours / the reference and, where a t-test is possible,
     which way it points (✓ better, ✗ worse at alpha 0.05; = no difference shown)."""
     names = ["blur_recon_over_data", "fid_recon", "attr_agreement", "paired_feature_dist.mean", "precision", "recall"]
-    lines = ["| claim | " + " | ".join(names) + " | FID images (floor fid_data) |",
-             "|---|" + "---|" * (len(names) + 1)]
+    lines = ["| claim | " + " | ".join(names) + " | FID images (floor fid_data) | fid_recon 90 % bootstrap CI "
+             "(ours; reference) | discriminator engaged (ours; reference) |", "|---|" + "---|" * (len(names) + 3)]
     for c in table["claims"]:
         view = c.get("second") or {}
         if "blur_recon_over_data" not in view:
@@ -340,8 +356,28 @@ def second_view_markdown(table):
             cells.append(f"{_n(e['ours']['mean'])} / {_n(e['reference']['mean'])} {mark}")
         runs = c["runs"]["ours"] + c["runs"]["reference"]
         cells.append(_fid_images(runs))
+        cells.append("; ".join(_cis(c["runs"][side]) for side in ("ours", "reference")))
+        cells.append("; ".join(_engaged(c.get("engaged", {}).get(side) or []) for side in ("ours", "reference")))
         lines.append(f"| `{c['id']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _engaged(flags):
+    """"k of n" seeds in which the adversarial term moved fid_recon >= 20 % from the switch (gates.engaged)."""
+    known = [f for f in flags if f is not None]
+    return f"{sum(known)} of {len(known)}" if known else "–"
+
+
+def _cis(dirs):
+    """Each run's bootstrap 90 % interval of fid_recon (recorded by runs made from this version on)."""
+    out = []
+    for d in dirs:
+        try:
+            ci = _read_json(d, "metrics.json").get("fid_recon_ci90")
+        except ValueError:
+            ci = None
+        out.append(f"[{_n(ci[0])}, {_n(ci[1])}]" if isinstance(ci, list) and len(ci) == 2 else "pending")
+    return ", ".join(out) or "–"
 
 
 def _fid_images(dirs):
@@ -375,15 +411,15 @@ def gates_markdown(table):
 
 def readme_markdown(table):
     """The README's block: the counts and the rule, then the main table."""
-    return (f"{counts_line(table)} Board of commit `{(table.get('commit') or 'unknown')[:12]}` over "
-            f"{len(table.get('run_commits') or [])} commits' runs. Rule: {table['rule']}\n\n" + claims_markdown(table))
+    return (f"{counts_line(table)} Board of commit `{(table.get('commit') or 'unknown')[:12]}` over runs of "
+            f"{len(table.get('run_commits') or [])} commits.\n\n" + claims_markdown(table))
 
 
 def report_markdown(table):
     """``claims.md``: the rule, the main table, the second view of the sharpness claims, the gates, and each
     claim's source sentence."""
     quotes = "\n".join(f"- `{c['id']}` ({c['source']}): “{c['quote']}”" for c in table["claims"])
-    return (f"# The claims board\n\n{readme_markdown(table)}\n## Second view of the sharpness claims\n\n"
+    return (f"# The claims board\n\nRule: {table['rule']}\n\n{readme_markdown(table)}\n## Second view of the sharpness claims\n\n"
             "ours / reference means; ✓ better, ✗ worse (Welch, one-sided, alpha 0.05), = no difference shown.\n\n"
             f"{second_view_markdown(table)}\n## Validity gates, per group and seed\n\n{gates_markdown(table)}\n"
             f"## What each source says\n\n{quotes}\n")

@@ -12,7 +12,9 @@ One entry per claim (read by :mod:`.board`):
   mean, ``("abs", x)`` is x in the metric's units; ``delta_why`` says why;
 - ``ours`` / ``reference``: run selections (an experiment name plus ``where`` settings of config.json);
   ``None`` where no run exists yet (the row is untested and ``needs`` says which runs would test it);
-- ``invalid``: a reason the runs cannot test the claim as its source makes it (the row is invalid).
+- ``invalid``: a reason the runs cannot test the claim as its source makes it (the row is invalid);
+- ``paired``: the arms share each seed's data order and initialisation with the reference (a sweep of one
+  setting of the same experiment), so the rule compares per-seed differences.
 
 Margins (stated before any data): FID and blur 10 % of the reference mean (the seed-to-seed spread of a
 converged VAE alone here is 5-10 %, so a smaller difference is not one a student could see); training time
@@ -54,8 +56,9 @@ def _sel(experiment, **where):
 
 
 def claim(id, source, quote, statement, metric, better, ours, reference, kind="directional", delta=REL10,
-          delta_why=None, second_view=(), fidelity=None, scale="medium", invalid=None, needs=None):
+          delta_why=None, second_view=(), fidelity=None, scale="medium", invalid=None, needs=None, paired=False):
     return {"id": id, "source": source, "quote": quote, "statement": statement, "kind": kind, "metric": metric,
+            "paired": paired,
             "better": better, "delta": delta, "delta_why": delta_why or DELTA_WHY["rel"],
             "second_view": list(second_view), "fidelity": fidelity, "ours": ours, "reference": reference,
             "scale": scale, "invalid": invalid, "needs": needs}
@@ -104,7 +107,7 @@ CLAIMS = [
 ] + [
     # ------------------------------------------------------------ 001's sweeps: questions, not claims
     _sharpens(f"faces-{key.replace('_', '-')}-{v:g}", "faces: " + says.format(v),
-              _sel(_RESNET, **{"train__" + key: float(v)}), _sel(_RESNET), kind="exploratory",
+              _sel(_RESNET, **{"train__" + key: float(v)}), _sel(_RESNET), kind="exploratory", paired=True,
               quote=f"'{quote}' (shown without a stated conclusion)")
     for key, says, values, quote in (
         ("disc_weight", "does disc weight {:g} (vs 10) change sharpness?", (1, 20, 50),

@@ -13,7 +13,7 @@ rows, as the evidence issue asks.
 import json
 import os
 
-from .rule import seeds_needed
+from .rule import seeds_needed, seeds_needed_paired
 
 DEFAULT_SEEDS = 5
 MAX_SEEDS = 12          # a claim needing more is reported, but planned at this many (the rest stays inconclusive)
@@ -56,7 +56,9 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS):
         else:
             if t and c.get("kind") == "directional" and t.get("effect") and abs(t["effect"]) > (c.get("delta") or 0):
                 # an observed effect larger than delta: enough seeds to detect it (80 % power) decides the claim
-                to_see = seeds_needed(c["ours"].get("sd"), c["reference"].get("sd"), abs(t["effect"]))
+                d = c.get("paired")
+                to_see = (seeds_needed_paired(d["sd"], abs(t["effect"])) if d and d.get("sd") is not None else
+                          seeds_needed(c["ours"].get("sd"), c["reference"].get("sd"), abs(t["effect"])))
                 if to_see is not None and (need is None or to_see < need):
                     need, note = to_see, f"n to detect the observed effect {t['effect']:.3g} (larger than δ)"
             if need is None:

@@ -19,6 +19,10 @@ Kinds of claim and their verdicts:
 - ``exploratory`` ("does X change Y?", a question the source shows without a conclusion): two-sided.
   **changes** if the 95 % CI excludes 0; **equivalent within delta** by TOST; else **no change shown**.
 
+Sweep arms that share each seed's data order and initialisation with their baseline are compared
+paired (the one-sample t of the per-seed differences, n - 1 degrees of freedom): the seed-to-seed spread
+the arms share cancels.
+
 Nothing here reads run folders: :mod:`.board` does, and applies the validity gates first.
 """
 import math
@@ -119,17 +123,48 @@ def seeds_needed(sd_o, sd_r, delta, two_sided=False, n_max=200):
     return None
 
 
-def judge(kind, ours, ref, better, delta):
+def paired(diffs, sign=1.0):
+    """The one-sample t of per-seed differences (ours - reference, same seed): ``{"effect", "se", "df", "t"}``."""
+    effect = sign * diffs["mean"]
+    se = diffs["sd"] / math.sqrt(diffs["n"])
+    t = effect / se if se else (math.copysign(math.inf, effect) if effect else math.nan)
+    return {"effect": effect, "se": se, "df": float(diffs["n"] - 1), "t": t}
+
+
+def mde_paired(sd_d, n, two_sided=False, alpha=ALPHA, power=POWER):
+    """The minimum detectable mean difference of a paired t-test over ``n`` seeds."""
+    a = alpha / 2 if two_sided else alpha
+    return (tq(1 - a, n - 1) + tq(power, n - 1)) * sd_d / math.sqrt(n)
+
+
+def seeds_needed_paired(sd_d, delta, two_sided=False, n_max=200):
+    """The smallest number of paired seeds with :func:`mde_paired` <= delta; None beyond ``n_max``."""
+    if delta is None or sd_d is None:
+        return None
+    return next((n for n in range(2, n_max + 1) if mde_paired(sd_d, n, two_sided) <= delta), None)
+
+
+def judge(kind, ours, ref, better, delta, diffs=None):
     """The verdict of :data:`RULE` for two summaries (each with n >= 2); returns a dict with the verdict,
     the effect (positive = the predicted direction), its SE, df, t, one-sided p-values, 90 % and 95 % CIs,
-    the MDE at 80 % power and the seeds per group that would bring the MDE under ``delta``."""
+    the MDE at 80 % power and the seeds per group that would bring the MDE under ``delta``.
+
+    With ``diffs`` (the summary of per-seed differences ours - reference, for arms that share each seed's
+    data order and initialisation) the test is the paired t with n - 1 degrees of freedom."""
     if kind not in KINDS:
         raise ValueError(f"claim kind {kind!r}: valid kinds are {', '.join(KINDS)}")
-    w = welch(ours, ref, 1.0 if better == "higher" else -1.0)
+    sign = 1.0 if better == "higher" else -1.0
     two_sided = kind in ("exploratory", "equivalence")
+    if diffs is not None:
+        w = paired(diffs, sign)
+        power = {"mde": mde_paired(diffs["sd"], diffs["n"], two_sided),
+                 "seeds_needed": seeds_needed_paired(diffs["sd"], delta, two_sided), "paired": True}
+    else:
+        w = welch(ours, ref, sign)
+        power = {"mde": mde(ours["sd"], ref["sd"], ours["n"], ref["n"], two_sided),
+                 "seeds_needed": seeds_needed(ours["sd"], ref["sd"], delta, two_sided), "paired": False}
     out = {**w, "p_predicted": p_greater(w), "p_opposite": p_less(w), "ci90": ci(w, 0.90), "ci95": ci(w, 0.95),
-           "delta": delta, "mde": mde(ours["sd"], ref["sd"], ours["n"], ref["n"], two_sided),
-           "seeds_needed": seeds_needed(ours["sd"], ref["sd"], delta, two_sided)}
+           "delta": delta, **power}
     if kind == "directional":
         if out["p_predicted"] < ALPHA:
             v = "holds"
