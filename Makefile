@@ -1,4 +1,5 @@
 # Two commands (see README):  make demo   |   make test
+# JupyterLab on the notebooks:  make lab  (LAB_SCALE=quick|medium|full; the browser test: make browser-test)
 # Re-execute the notebooks in place at medium scale (the committed outputs):  make notebooks
 # GPU:  make demo DEVICE=gpu  (installs mxnet-cu112 after removing the CPU mxnet; needs CUDA 11.2, cuDNN 8, NCCL 2)
 PYTHON ?= python3
@@ -12,17 +13,22 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval notebooks bench faults faults-quick mutants claims clean
+.PHONY: install demo test unit nbval notebooks lab browser-test bench faults faults-quick mutants claims clean
+
+# pip -q still relays setuptools' "Editable installation" notice (information only: nothing to act on).
+PIP_INSTALL = $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip install -q -c constraints.txt
+NB_STAMP    = $(VENV)/.installed-$(EXTRA)-notebooks
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# pip does not know that mxnet and mxnet-cu112 conflict: remove the other one first.
-	$(BIN)/python -m pip uninstall -y -q $(OTHER) || true
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRA),test]"
+	! $(BIN)/python -m pip show -q $(OTHER) 2>/dev/null || $(BIN)/python -m pip uninstall -y -q $(OTHER)
+	$(PIP_INSTALL) -e ".[$(EXTRA),test]"
 	$(BIN)/python -m pip check
-	@# compile the vectorised Adam kernel now (cached; without a compiler training uses MXNet's own, same results)
-	$(BIN)/python -m vaegan_gluon.train.fastadam || true
+	@# compile the vectorised Adam kernel now (cached; without a compiler training uses MXNet's own, same results).
+	@# Imported, not run with -m: runpy would load fastadam twice (a RuntimeWarning and a second FastAdam registration).
+	$(BIN)/python -c "import sys; from vaegan_gluon.train import fastadam; sys.exit(fastadam.main())" || true
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -31,8 +37,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/vaegan run mnist-vae-logreg --scale $(SCALE) --ctx $(CTX) --overwrite
 
+# tests/browser (a real JupyterLab in headless Chromium) runs from `make browser-test`, not here.
 unit: install
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest tests
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest tests --ignore=tests/browser
 
 nbval: install
 	VAEGAN_SCALE=quick OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env --sanitize-with notebooks/sanitize.cfg notebooks/
@@ -44,15 +51,37 @@ test: unit nbval
 # notebook's `parameters` cell; it writes to a temporary file, so a notebook that fails is left as it was.
 NB_SCALE  ?= medium
 NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9]*.ipynb))
-notebooks: install
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRA),test,notebooks]"
+# The notebooks extra (JupyterLab, nbconvert, papermill) against the same pins, then pip check.
+$(NB_STAMP): $(STAMP)
+	$(PIP_INSTALL) -e ".[$(EXTRA),test,notebooks]"
 	$(BIN)/python -m pip check
+	touch $@
+
+notebooks: $(NB_STAMP)
 	for nb in $(NOTEBOOKS); do \
 	  echo "== $$nb ($(NB_SCALE))"; tmp=$$(mktemp --suffix=.ipynb); \
 	  $(BIN)/papermill "$$nb" "$$tmp" --cwd notebooks -k python3 -p scale $(NB_SCALE) -p ctx $(CTX) $(NB_PARAMS) \
 	    && $(BIN)/python -m vaegan_gluon.notebook_params --strip-injected "$$tmp" \
 	    && chmod 644 "$$tmp" && mv "$$tmp" "$$nb" || { rm -f "$$tmp"; exit 1; }; \
 	done
+
+# JupyterLab on notebooks/. The scale is read by every notebook (VAEGAN_SCALE): quick trains in seconds (too
+# short for faces to learn), medium is the committed outputs' (minutes a notebook on 2 cores), full the study's.
+LAB_SCALE ?= $(or $(VAEGAN_SCALE),medium)
+LAB_PORT  ?= 8888
+lab: $(NB_STAMP)
+	@echo "JupyterLab on notebooks/ at scale $(LAB_SCALE) (make lab LAB_SCALE=quick|medium|full to change it)."
+	@echo "Open the http://127.0.0.1:$(LAB_PORT)/lab?token=... URL that JupyterLab prints below; Ctrl-C twice stops it."
+	VAEGAN_SCALE=$(LAB_SCALE) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/jupyter lab \
+	  --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Notebook 00 run in a real JupyterLab in headless Chromium at quick scale (tests/browser/test_jupyterlab.py);
+# needs Debian's chromium and chromium-driver (skipped with the reason otherwise).
+browser-test: $(NB_STAMP)
+	$(PIP_INSTALL) -e ".[$(EXTRA),test,notebooks,browser]"
+	$(BIN)/python -m pip check
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest -p no:cacheprovider -rs -v tests/browser
 
 bench: install
 	$(BIN)/vaegan bench

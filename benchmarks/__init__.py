@@ -414,8 +414,9 @@ def profile_markdown(result):
     return out
 
 
+#: the markers of the benchmark table in docs/performance.md ("Performance", moved out of the README)
 README_BEGIN = ("<!-- benchmark table: `python -m benchmarks --render benchmarks/results/reference.json "
-                "--readme README.md`; do not edit -->")
+                "--readme docs/performance.md`; do not edit -->")
 README_END = "<!-- end of benchmark table -->"
 
 
@@ -435,7 +436,7 @@ def render_saved(ap, a, table, write):
 
 
 def write_readme(path, table):
-    """Replace the table between the benchmark-table markers in ``path`` (the README's "Performance")."""
+    """Replace the table between the benchmark-table markers in ``path`` (docs/performance.md)."""
     from vaegan_gluon.utils import splice_between
     splice_between(path, table, README_BEGIN, README_END)
 

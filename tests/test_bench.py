@@ -217,13 +217,13 @@ def test_a_child_reports_its_own_peak_rss_not_its_parents():
 
 
 def test_readme_table_is_the_render_of_the_reference_json(tmp_path):
-    """The README's performance table is generated (``--render JSON --readme``), never a typed copy."""
+    """docs/performance.md's benchmark table is generated (``--render JSON --readme``), never a typed copy."""
     import benchmarks as bench
     from vaegan_gluon.utils import block_between
     root = ROOT
     with open(os.path.join(root, "benchmarks", "results", "reference.json")) as fh:
         table = bench.markdown(json.load(fh), title=False)
-    assert block_between(os.path.join(root, "README.md"), bench.README_BEGIN, bench.README_END) == table
+    assert block_between(os.path.join(root, "docs", "performance.md"), bench.README_BEGIN, bench.README_END) == table
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n{bench.README_BEGIN}\nold\n{bench.README_END}\nrest\n")
     assert bench.main(["--render", os.path.join(root, "benchmarks", "results", "reference.json"),
@@ -262,13 +262,13 @@ def test_time_to_quality_faces_table_and_readme_splice(tmp_path):
 
 @pytest.mark.parametrize("task, saved", [("mnist", "reference-ttq.json"), ("faces", "reference-ttq-faces.json")])
 def test_readme_time_to_quality_tables_are_renders(task, saved):
-    """The README's time-to-quality tables are the renders of the committed runs (not typed copies)."""
+    """docs/performance.md's time-to-quality tables are the renders of the committed runs (not typed copies)."""
     from benchmarks import time_to_quality as ttq
     from vaegan_gluon.utils import block_between
     with open(os.path.join(ROOT, "benchmarks", "results", saved)) as fh:
         result = json.load(fh)
     assert result.get("task", "mnist") == task
-    assert block_between(os.path.join(ROOT, "README.md"), *ttq.readme_markers(task)) == ttq.markdown(result)
+    assert block_between(os.path.join(ROOT, "docs", "performance.md"), *ttq.readme_markers(task)) == ttq.markdown(result)
 
 
 def _env_in_child(env, var="OMP_WAIT_POLICY"):

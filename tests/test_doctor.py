@@ -1,4 +1,5 @@
-"""`vaegan doctor`: the CPU path on this machine, the GPU logic with faked nvidia-smi outputs, the README matrix."""
+"""`vaegan doctor`: the CPU path on this machine, the GPU logic with faked nvidia-smi outputs, the GPU matrix of
+docs/gpu.md."""
 import copy
 import os
 import re
@@ -154,7 +155,7 @@ def test_cpu_build_with_a_good_gpu_says_how_to_install_the_gpu_build(facts):
 
 
 def test_readme_gpu_matrix_is_the_rendered_one():
-    readme = open(os.path.join(ROOT, "README.md")).read()
-    m = re.search(r"^## GPU matrix\n(.*?)(?=^## )", readme, re.S | re.M)
-    assert m, "README has no '## GPU matrix' section"
-    assert doctor.gpu_matrix_markdown() in m.group(1), "README GPU matrix is stale: paste `vaegan doctor --gpu-matrix`"
+    readme = open(os.path.join(ROOT, "docs", "gpu.md")).read()
+    m = re.search(r"^## GPU matrix\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
+    assert m, "docs/gpu.md has no '## GPU matrix' section"
+    assert doctor.gpu_matrix_markdown() in m.group(1), "docs/gpu.md GPU matrix is stale: paste `vaegan doctor --gpu-matrix`"

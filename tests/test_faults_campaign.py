@@ -1,5 +1,5 @@
 """The faults campaign's bookkeeping (:mod:`benchmarks.faults`): the table counts what the raw trials say,
-the README copy is generated between its markers, shards merge, the git copy drops scratch paths."""
+the copy in docs/faults.md is generated between its markers, shards merge, the git copy drops scratch paths."""
 import json
 import os
 import sys
@@ -68,11 +68,11 @@ def test_compact_copy_drops_scratch_paths():
 
 
 def test_readme_table_is_the_rendered_reference():
-    """The README's "Faults tried" numbers are generated from the committed raw results, not typed."""
+    """docs/faults.md's numbers are generated from the committed raw results, not typed."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, "benchmarks", "results", "reference_faults.json"), encoding="utf-8") as f:
         table = faults.render(json.load(f))
-    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+    with open(os.path.join(root, "docs", "faults.md"), encoding="utf-8") as f:
         text = f.read()
     block = text[text.index(faults.README_BEGIN) + len(faults.README_BEGIN):text.index(faults.README_END)]
     assert block.strip() == table.strip()

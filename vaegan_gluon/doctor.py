@@ -6,7 +6,7 @@ with its compute capability and whether the installed wheel has kernels for it. 
 1 when the environment cannot run the project (``--ctx gpu``: cannot run it on a GPU), else 0.
 
 The GPU facts live in :mod:`.doctor_gpu` (everything re-exported here): :data:`WHEELS` and
-:data:`GPU_FAMILIES`; :func:`gpu_matrix_markdown` renders the README's "GPU matrix" from them
+:data:`GPU_FAMILIES`; :func:`gpu_matrix_markdown` renders the "GPU matrix" of docs/gpu.md from them
 (``vaegan doctor --gpu-matrix``), and :func:`kernel_support` decides both the matrix and the per-GPU
 verdict. This module has the environment's facts (:func:`collect`) and checks (:func:`diagnose`).
 
@@ -179,7 +179,7 @@ def diagnose(facts, ctx=None):
     npv, pin = facts["numpy"]["version"], facts["numpy"]["pin"]
     if npv != pin:
         add(FAIL, "numpy", f"numpy {npv} installed, pinned {pin} (numpy >= 1.24 breaks `import mxnet`): "
-                           f"`pip install -c constraints.txt numpy=={pin}` (README, Pins)")
+                           f"`pip install -c constraints.txt numpy=={pin}` (docs/install.md, Pins)")
     else:
         add(OK, "numpy", f"{npv} (pin {pin})")
     omp, cores = facts["omp"]["OMP_NUM_THREADS"], facts["omp"]["cores"]
@@ -252,7 +252,7 @@ def build_parser(prog="vaegan doctor"):
     p.add_argument("--ctx", default=None, help="the device you mean to train on: cpu or gpu "
                    "(default: gpu if mxnet-cu112 is installed, else cpu); GPU problems fail only a gpu check")
     p.add_argument("--json", action="store_true", help="print the collected facts as JSON")
-    p.add_argument("--gpu-matrix", action="store_true", help="print the README's GPU matrix (markdown)")
+    p.add_argument("--gpu-matrix", action="store_true", help="print the GPU matrix of docs/gpu.md (markdown)")
     p.add_argument("--nvidia-smi", default="nvidia-smi", help=argparse.SUPPRESS)
     return p
 

@@ -1,5 +1,5 @@
 """The GPU half of ``vaegan doctor`` (:mod:`vaegan_gluon.doctor`): which MXNet wheel has kernels for which
-compute capability (:data:`WHEELS`, :data:`GPU_FAMILIES`, :func:`kernel_support`), the README's GPU
+compute capability (:data:`WHEELS`, :data:`GPU_FAMILIES`, :func:`kernel_support`), docs/gpu.md's GPU
 matrix, the GPUs nvidia-smi (or NVML) lists, and their verdicts. Imports no mxnet."""
 import shutil
 import subprocess
@@ -12,7 +12,7 @@ WHEELS = {
 }
 GPU_BUILD = "mxnet-cu112"
 
-#: (compute capability x 10, architecture, example cards) -- the rows of the README's GPU matrix
+#: (compute capability x 10, architecture, example cards) -- the rows of docs/gpu.md's GPU matrix
 GPU_FAMILIES = (
     (37, "Kepler", "K80"),
     (50, "Maxwell", "GTX 750 Ti, Quadro M-series"),
@@ -161,7 +161,7 @@ def query_gpus(nvidia_smi="nvidia-smi"):
 
 
 def gpu_matrix_markdown(wheel=GPU_BUILD):
-    """The README's GPU matrix: one row per GPU family, decided by :func:`kernel_support`."""
+    """The GPU matrix of docs/gpu.md: one row per GPU family, decided by :func:`kernel_support`."""
     spec = WHEELS[wheel]
     lines = [f"`{wheel}=={spec['version']}` (CUDA {spec['cuda']}) carries SASS for "
              f"{', '.join(sm(a) for a in spec['sass'])} and no PTX; it needs NVIDIA driver >= "

@@ -225,7 +225,7 @@ def get_extractor(name, verify=True):
 
 
 def manifest_markdown():
-    """The README's extractor table, generated from ``weights/manifest.json``."""
+    """The extractor table of docs/evaluation.md, generated from ``weights/manifest.json``."""
     rows = []
     for name, e in read_manifest().items():
         td = e["training_data"]
