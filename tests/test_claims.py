@@ -233,7 +233,10 @@ def test_a_group_that_splits_reports_the_failing_seeds(tmp_path):
 
 
 def test_catalogue_invalid_setup_is_reported(tmp_path):
-    claim = next(c for c in CLAIMS if c["id"] == "tf2-bn-before-act-generator")
+    claim = dict(next(c for c in CLAIMS if c["id"] == "stab-disc-bn-after-act"), ours=None)
+    claim.update(ours={"experiment": "mnist-larsen-vaegan", "where": {}},
+                 reference={"experiment": "mnist-stab-bn-after-act", "where": {}},
+                 invalid="the variant flips BatchNorm in the discriminator; the claim is about the generator")
     root = str(tmp_path)
     for seed in range(2):
         _run(root, f"a{seed}", "mnist-larsen-vaegan", seed, {"fid_samples": 10.0 + seed, "precision": 0.6})

@@ -132,9 +132,12 @@ class DCGANDecoder(nn.HybridBlock):
     channel and 16 or more input channels (measured; 2-4 output channels work). For ``C == 1`` the
     last layer therefore makes 2 channels and the first is kept: the same function, ``16 * b``
     parameters more (the unused channel's weights never get a gradient).
+
+    ``bn_before_activation=False`` puts each hidden layer's BatchNorm after its ReLU (the TF2 VAE-GAN
+    project's claim that the generator then produces no images; same parameters, other order).
     """
 
-    def __init__(self, n_latent, base_channels, image_shape, **kwargs):
+    def __init__(self, n_latent, base_channels, image_shape, bn_before_activation=True, **kwargs):
         super().__init__(**kwargs)
         c, _, _ = image_shape
         h0, w0, n = upsampling_plan(image_shape)
@@ -147,7 +150,8 @@ class DCGANDecoder(nn.HybridBlock):
                     conv = nn.Conv2DTranspose(ch, (h0, w0), 1, 0, use_bias=False, in_channels=in_ch)
                 else:
                     conv = nn.Conv2DTranspose(ch, 4, 2, 1, use_bias=False, in_channels=in_ch)
-                self.body.add(conv, nn.BatchNorm(in_channels=ch), nn.Activation("relu"))
+                norm, act = nn.BatchNorm(in_channels=ch), nn.Activation("relu")
+                self.body.add(conv, *((norm, act) if bn_before_activation else (act, norm)))
                 in_ch = ch
             self.out_channels = c
             self.body.add(nn.Conv2DTranspose(max(c, 2), 4, 2, 1, use_bias=False, in_channels=in_ch))

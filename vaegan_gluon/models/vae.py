@@ -206,17 +206,19 @@ class ConvVAE(_VAEBase):
         halve equally to <= 7).
     original_head : bool
         Reproduce the original's ``Dense -> BatchNorm -> ReLU`` latent head (defective; default off).
+    decoder_bn_before_activation : bool
+        False: the decoder's BatchNorm after each ReLU (:class:`~.layers.DCGANDecoder`).
     """
 
     def __init__(self, n_latent=512, base_channels=32, image_shape=(3, 64, 64), original_head=False,
-                 **kwargs):
+                 decoder_bn_before_activation=True, **kwargs):
         super().__init__(n_latent, image_shape, **kwargs)
         self.base_channels = int(base_channels)
         with self.name_scope():
             self.encoder = _UnpaddedConvEncoder(self.n_latent, self.base_channels, self.image_shape,
                                                 original_head, prefix="encoder_")
             self.decoder = DCGANDecoder(self.n_latent, self.base_channels, self.image_shape,
-                                        prefix="decoder_")
+                                        bn_before_activation=decoder_bn_before_activation, prefix="decoder_")
 
 
 class DeepConvVAE(_VAEBase):

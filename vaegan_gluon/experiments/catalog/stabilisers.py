@@ -38,6 +38,11 @@ EXPERIMENTS = {
         disc={"instance_noise": True}, extra={"instance_noise_stddev": 0.2, "instance_noise_epochs": 50},
         scales={"medium": {**MNIST_SCALES["medium"], "train.extra.instance_noise_epochs": 8},
                 "quick": {**MNIST_SCALES["quick"], "train.extra.instance_noise_epochs": 2}}),
-    "mnist-stab-bn-after-act": _stab("... with BatchNorm after the activation (the TF2 project found "
-                                     "before is required)", disc={"bn_before_activation": False}),
+    "mnist-stab-bn-after-act": _stab("... with BatchNorm after the activation in the discriminator",
+                                     disc={"bn_before_activation": False}),
+    # the TF2 project's claim is about the generator: the decoder's BatchNorm after each ReLU
+    "mnist-gen-bn-after-act": exp("Larsen VAE/GAN on MNIST with BatchNorm after the activation in the generator "
+                                  "(the TF2 project: before is required, 'otherwise no images')", "mnist", MNIST_BASE,
+                                  {**MNIST_VAE, "decoder_bn_before_activation": False}, dict(MNIST_DISC),
+                                  {**MNIST_TRAIN, "extra": dict(MNIST_TRAIN["extra"])}, dict(MNIST_SCALES), NB_STAB),
 }
