@@ -335,7 +335,7 @@ def test_catalogue_is_data():
     ("data.n_train", -1, "data.n_train must be a positive integer"),
     ("data.source", ["mnist"], "data.source"),
     ("data.nope", 1, "data.options"),
-    ("eval.n_samples", 10 ** 9, "eval.n_samples must be an integer in [0, 4096]"),
+    ("eval.n_samples", 10 ** 9, "eval.n_samples must be an integer in [1, 4096]"),
     ("eval.nope", 1, "valid: eval.n_samples"),
     ("nope.x", 1, "no section 'nope'"),
 ])

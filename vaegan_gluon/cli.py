@@ -73,6 +73,9 @@ def build_parser():
     r = sub.add_parser("run", help="run one experiment", description="Run one named experiment.")
     r.add_argument("name", help="experiment name (vaegan list)")
     _add_run_options(r)
+    r.add_argument("--allow-other-data", action="store_true",
+                   help="with --resume: continue even though the data differs from what the folder's "
+                        "config.json records (refused by default)")
     r.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="also write TensorBoard logs here: every CSV column and the reconstruction grid per "
                         "epoch, the final metrics (tensorboard --logdir DIR)")
@@ -191,7 +194,8 @@ def cmd_run(args):
     result = run_experiment(args.name, args.scale, _overrides(args), data_path=args.data, ctx=args.ctx,
                             resume=args.resume, overwrite=args.overwrite, results_root=args.results,
                             progress=not args.no_progress, keep_checkpoints=not args.no_checkpoints,
-                            kvstore=args.kvstore, tensorboard=args.tensorboard)
+                            kvstore=args.kvstore, tensorboard=args.tensorboard,
+                            allow_other_data=args.allow_other_data)
     if result.metrics is None:   # distributed worker other than rank 0
         return 0
     _print_metrics(result.metrics)

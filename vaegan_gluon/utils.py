@@ -20,6 +20,8 @@ def parse_ctx(spec="cpu"):
         out = []
         for s in spec:
             out.extend(parse_ctx(s))
+        if len(set(out)) != len(out):
+            raise ValueError(f"contexts {spec!r} name a device more than once: list each device once")
         return out
     text = str(spec).strip().lower()
     kind, _, ids = text.partition(":")
@@ -29,6 +31,10 @@ def parse_ctx(spec="cpu"):
         idx = [int(i) for i in ids.split(",")] if ids else [0]
     except ValueError:
         raise ValueError(f"bad device ids in context {spec!r}: use e.g. 'gpu:0,1'") from None
+    twice = sorted({i for i in idx if idx.count(i) > 1})
+    if twice:   # MXNet would split each batch onto one device twice and fail in the kvstore
+        raise ValueError(f"context {spec!r} names device {', '.join(map(str, twice))} more than once: "
+                         f"list each device once, e.g. '{kind}:{','.join(map(str, sorted(set(idx))))}'")
     if kind == "gpu":
         n = mx.context.num_gpus()
         if n == 0:
@@ -56,12 +62,31 @@ def seed_everything(seed):
         mx.random.seed(seed)
 
 
+def _umask():
+    """The process's umask: from /proc on Linux, else by setting it and putting it back."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    The file gets the mode a plain ``open(path, "w")`` would give (0666 minus the umask): ``mkstemp``
+    creates 0600, which left config.json, metrics.json and the CSV unreadable to the group of a shared
+    results folder while the ``.params`` beside them were 0644."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -80,6 +105,19 @@ def write_json(path, obj):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def read_json_object(path, fix="restore it, or start the run again with --overwrite"):
+    """The JSON object (a dict) in ``path``: a truncated, non-JSON or non-object file (``[1, 2]``) is a
+    one-line ``ValueError`` naming the file and ``fix``, never a JSON or AttributeError traceback."""
+    try:
+        obj = read_json(path)
+    except ValueError as err:   # json.JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{path} is not valid JSON ({' '.join(str(err).split())}): {fix}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path} holds a JSON {type(obj).__name__} ({json.dumps(obj)[:40]}), not an object "
+                         f"of settings: {fix}")
+    return obj
 
 
 def _json_default(o):

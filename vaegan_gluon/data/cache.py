@@ -1,5 +1,7 @@
-"""Where converted arrays are cached, and how they are written safely."""
+"""Where converted arrays are cached, and how they are written safely (and checked when read)."""
+import hashlib
 import os
+import sys
 
 import numpy as np
 
@@ -33,9 +35,24 @@ def _replace_atomic(path, write, suffix=""):
             os.remove(tmp)
 
 
+def file_sha256(path, chunk=1 << 22):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def digest_path(path):
+    """The file beside a cached ``.npy`` holding its sha256 (``<path>.sha256``), checked by :func:`load_npy`."""
+    return path + ".sha256"
+
+
 def save_npy_atomic(path, array):
-    """``np.save`` to a temporary name beside ``path`` then rename, so readers never see half a file."""
+    """``np.save`` to a temporary name beside ``path`` then rename, so readers never see half a file; then
+    its sha256 beside it (:func:`digest_path`)."""
     _replace_atomic(path, lambda tmp: np.save(tmp, array), suffix=".npy")
+    write_text_atomic(digest_path(path), file_sha256(path) + "\n")
 
 
 def _write_text(path, text):
@@ -48,8 +65,21 @@ def write_text_atomic(path, text):
 
 
 def load_npy(path):
-    """The array at ``path``, or None if it is missing or unreadable (a corrupt cache is just a miss)."""
+    """The array at ``path``, or None if it is missing, unreadable or does not match the sha256 written
+    beside it (the caller rebuilds it). A cache whose bytes changed (bit rot, an edit, another program)
+    is said in one warning line, never used silently; one without a digest (written before digests) is
+    a quiet miss."""
     if not os.path.exists(path):
+        return None
+    try:
+        with open(digest_path(path)) as f:
+            want = f.read().strip()
+        got = file_sha256(path)
+    except OSError:
+        return None
+    if got != want:
+        print(f"vaegan: warning: the dataset cache {path} does not match its sha256 in {digest_path(path)} "
+              "(changed or corrupted): rebuilt from the source", file=sys.stderr, flush=True)
         return None
     try:
         return np.load(path, allow_pickle=False)

@@ -40,6 +40,7 @@ from . import schema
 from .catalog import ALIASES, DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, FAMILY_SCALES, SCALES, SWEEPS
 
 SECTIONS = ("data", "vae", "disc", "train", "eval")
+EVAL_KEYS = ("n_samples", "extractor")   # the eval section's settings (validate_config checks their values)
 TOP_KEYS = ("name", "description")   # top-level keys an override may set (scale/note/command are derived)
 
 
@@ -315,10 +316,17 @@ def validate_config(config):
         except Exception as err:  # noqa: BLE001  (MXNet raises its own errors for bad shapes)
             raise ValueError(f"{section}: {schema.one_line(err)}") from None
     schema.build_train(config["train"])
-    n = (config.get("eval") or {}).get("n_samples", 64)
-    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 4096:
-        raise ValueError(f"eval.n_samples must be an integer in [0, 4096], got {n!r}")
-    ext = (config.get("eval") or {}).get("extractor")
+    ev = config.get("eval") or {}
+    if not isinstance(ev, dict):
+        raise ValueError(f"eval must be a dict of settings (eval.n_samples, eval.extractor), got {ev!r}")
+    for k in ev:
+        if k not in EVAL_KEYS:
+            raise ValueError(f"unknown key eval.{k}; valid: {', '.join('eval.' + e for e in EVAL_KEYS)}")
+    # the report draws n_samples images from the prior and scores them: 0 would end a trained run in a crash
+    n = ev.get("n_samples", 64)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 4096:
+        raise ValueError(f"eval.n_samples must be an integer in [1, 4096], got {n!r}")
+    ext = ev.get("extractor")
     if ext is not None:
         from ..evaluation.extractors import NAMES
         valid = NAMES + ("inception", "none")

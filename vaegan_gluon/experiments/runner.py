@@ -52,7 +52,58 @@ def load_data(config, data_path=None):
         train = train.subset(int(d["n_train"]))
     if d.get("n_val"):
         val = val.subset(int(d["n_val"]))
+    check_splits(train, val, data_path)
     return train, val
+
+
+def check_splits(train, val, data_path=None):
+    """Both splits hold images, checked before any training: the report scores the held-out split, so an
+    empty one ended a trained run in an error (``--data`` with one image)."""
+    if len(train) and len(val):
+        return
+    empty = "held-out" if len(train) else "training"
+    if data_path:
+        n = train.provenance.get("files_found", len(train) + len(val))
+        raise ValueError(f"--data {data_path} holds {n} image{'s' if n != 1 else ''}: its {empty} split is "
+                         "empty (80 % train, 20 % held out); give a folder with at least 2 images")
+    raise ValueError(f"data source {train.provenance.get('source')!r}: the {empty} split is empty; "
+                     "check data.n_train / data.n_val and the source's options")
+
+
+def data_digests(train, val):
+    """{"checksum": sha256 of the training images, "held_out_checksum": of the held-out ones} (float32
+    arrays as trained and scored: :func:`vaegan_gluon.data.array_checksum`)."""
+    from ..data import array_checksum
+    return {"checksum": train.provenance.get("checksum") or array_checksum(train.images),
+            "held_out_checksum": val.provenance.get("checksum") or array_checksum(val.images)}
+
+
+def check_same_data(out_dir, provenance, allow_other_data=False):
+    """A resume continues weights trained on the data its config.json records: other data (changed files,
+    another folder of the same name, a changed cache) is refused in one line unless ``allow_other_data``
+    (CLI ``--allow-other-data``); allowed, it is said on stderr and recorded as ``provenance["resumed_from"]``.
+    A folder with no checkpoint and no metrics trained nothing yet: nothing to compare."""
+    from ..train import checkpoint as ckpt
+    from ..utils import read_json_object
+    path = os.path.join(out_dir, "config.json")
+    if not os.path.exists(path) or not (ckpt.has_checkpoints(os.path.join(out_dir, "checkpoints"))
+                                        or os.path.exists(os.path.join(out_dir, "metrics.json"))):
+        return
+    saved = read_json_object(path).get("data")
+    saved = (saved.get("provenance") if isinstance(saved, dict) else None) or {}
+    changed = [k for k in ("checksum", "held_out_checksum") if saved.get(k) and saved[k] != provenance.get(k)]
+    if not changed:
+        return
+    what = " and ".join({"checksum": "training", "held_out_checksum": "held-out"}[k] for k in changed)
+    first = changed[0]
+    detail = f"sha256 {str(saved[first])[:12]}... in {path}, {str(provenance.get(first))[:12]}... now"
+    if not allow_other_data:
+        raise ValueError(f"cannot resume {out_dir}: its {what} images are other data than the run was trained "
+                         f"on ({detail}); resume on the same data, start a new results folder, or pass "
+                         "--allow-other-data (allow_other_data=True) to continue on this data")
+    provenance["resumed_from"] = {k: saved.get(k) for k in ("checksum", "held_out_checksum")}
+    print(f"vaegan: warning: resuming {out_dir} on other data ({what} images: {detail}), as "
+          "--allow-other-data asks", file=sys.stderr, flush=True)
 
 
 def build_models(config, image_shape):
@@ -65,8 +116,13 @@ def build_models(config, image_shape):
     return vae, disc
 
 
-def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), data_path=None, kvstore="device"):
-    """Train and evaluate ``config``; write everything to ``out_dir``; return a :class:`RunResult`."""
+def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), data_path=None, kvstore="device",
+        data=None, allow_other_data=False):
+    """Train and evaluate ``config``; write everything to ``out_dir``; return a :class:`RunResult`.
+
+    ``data``: the ``(train, held-out)`` ImageSets when the caller loaded them (else :func:`load_data`);
+    ``allow_other_data``: a resume may continue on other data than config.json records (:func:`check_same_data`).
+    """
     config = copy.deepcopy(config)
     from ..utils import current_commit
     config.setdefault("commit", current_commit())   # the code that made the run (claims.json cites it)
@@ -76,9 +132,12 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     if note:
         print(f"vaegan: warning: {note}", file=sys.stderr, flush=True)
     t0 = time.time()
-    train, val = load_data(config, data_path)
+    train, val = data or load_data(config, data_path)
     config["data"]["provenance"] = {k: v for k, v in train.provenance.items()
                                     if isinstance(v, (str, int, float, bool)) or v is None}
+    config["data"]["provenance"].update(data_digests(train, val))   # what the weights were trained on
+    if resume:
+        check_same_data(out_dir, config["data"]["provenance"], allow_other_data)
     if data_path:
         config["data"]["note"] = f"user image folder {data_path}"
     elif config["data"]["source"] == "synthetic-faces":
@@ -127,7 +186,8 @@ def _looks_like_run_dir(path):
 
 def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", resume=False,
                    results_root="results", progress=True, overwrite=False, keep_checkpoints=True,
-                   run_dir=None, command=None, kvstore="device", tensorboard=None, isolate=False):
+                   run_dir=None, command=None, kvstore="device", tensorboard=None, isolate=False,
+                   allow_other_data=False):
     """Run the named experiment at ``scale`` and write its results folder.
 
     Parameters
@@ -149,6 +209,8 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     tensorboard : a folder for TensorBoard logs (``--tensorboard DIR``): every CSV column and the
         reconstruction grid per epoch, the final metrics (:mod:`vaegan_gluon.train.tensorboard`).
 
+    allow_other_data : a resume may continue on other data than the folder's config.json records
+        (``--allow-other-data``); by default it is refused (:func:`check_same_data`).
     isolate : train in a fresh child process and read its folder back (``trainer`` is None). For
         notebooks that train several models in one kernel: MXNet 1.9.1 + oneDNN segfaults in the first
         forward of a ConvVAE(256, 16) after a ResNetDisc has run in the same process (measured: 32x32,
@@ -169,10 +231,13 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
         return _run_isolated(dict(name=name, scale=scale, overrides=overrides, data_path=data_path, ctx=ctx,
                                   resume=resume, results_root=results_root, progress=progress,
                                   overwrite=overwrite, keep_checkpoints=keep_checkpoints, run_dir=run_dir,
-                                  command=command, kvstore=kvstore, tensorboard=tensorboard))
+                                  command=command, kvstore=kvstore, tensorboard=tensorboard,
+                                  allow_other_data=allow_other_data))
     config = get_config(name, scale, overrides)
     config["command"] = command or reproduce_command(name, scale, overrides, data_path, ctx)
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
+    check_results_path(run_dir)
+    data = load_data(config, data_path)   # before the folder exists: a data problem leaves nothing behind
     from ..distributed import kvstore_info
     first_process = kvstore_info()[0] == 0   # under `vaegan launch`, one worker cleans up
     overwrite = overwrite and not resume and os.path.isdir(run_dir) and first_process
@@ -180,7 +245,8 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
         raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
     # one run per folder: the lock is taken before anything in it is deleted (vaegan_gluon.runlock)
     from .. import runlock
-    with runlock.hold(run_dir, command=config["command"]) if first_process else contextlib.nullcontext():
+    with results_path_errors(run_dir), \
+            runlock.hold(run_dir, command=config["command"]) if first_process else contextlib.nullcontext():
         if overwrite:
             runlock.clear_folder(run_dir)
         tb = None
@@ -189,12 +255,48 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
             tb = TensorBoardLogger(os.path.join(tensorboard, os.path.basename(os.path.normpath(run_dir)))
                                    if tb_per_run else tensorboard)
         result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path,
-                     kvstore=kvstore, callbacks=[tb] if tb else ())
+                     kvstore=kvstore, callbacks=[tb] if tb else (), data=data, allow_other_data=allow_other_data)
         if tb:
             tb.write_metrics(result.metrics)
         if not keep_checkpoints and result.trainer.writer:
             shutil.rmtree(os.path.join(run_dir, "checkpoints"), ignore_errors=True)
     return result
+
+
+def _shown(path):
+    """A path as text that prints anywhere: bytes that are not UTF-8 as ``\\xff`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def check_results_path(run_dir):
+    """A results path MXNet can write to: its files are opened through UTF-8 paths, so a name that is not
+    valid UTF-8 failed at the first checkpoint ("'utf-8' codec can't encode ... surrogates")."""
+    try:
+        os.fsencode(run_dir).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"--results: the results folder {_shown(run_dir)} is not valid UTF-8 (MXNet writes "
+                         "its files through UTF-8 paths): choose a folder name in UTF-8") from None
+
+
+@contextlib.contextmanager
+def results_path_errors(run_dir):
+    """The one place where an OS or encoding error while creating or writing the results folder becomes
+    one line naming the path and the option (``--results``); other errors pass unchanged."""
+    check_results_path(run_dir)
+    root = os.path.abspath(run_dir)
+    try:
+        yield
+    except UnicodeEncodeError as err:   # a path below run_dir that a writer cannot encode
+        raise ValueError(f"--results: cannot write under {_shown(run_dir)} ({err.reason})") from None
+    except (FileExistsError, FileNotFoundError, InterruptedError):
+        raise   # "already holds checkpoints" / a missing input: their own messages say what to do
+    except OSError as err:
+        name = err.filename if err.filename is not None else ""
+        inside = name != "" and os.path.abspath(os.fsdecode(name)).startswith(root)
+        if not inside or not err.errno:
+            raise
+        raise type(err)(err.errno, f"--results: cannot write {_shown(name)} ({err.strerror}); free space or "
+                                   f"fix the permissions of {_shown(run_dir)}, or choose another --results") from None
 
 
 def _child(kwargs, queue):

@@ -295,11 +295,13 @@ def legacy_fingerprint(commit, repo_dir=REPO_ROOT, config=None):
 def resume_note(run_dir, numerics):
     """One line when the fingerprint in ``run_dir``'s config.json differs from ``numerics`` (which then
     records ``resumed_from``; carried over from an earlier resume too), else None."""
-    from ..utils import read_json
+    from ..utils import read_json_object
     path = os.path.join(run_dir, "config.json")
     if not os.path.exists(path):
         return None
-    saved = read_json(path).get("numerics") or {}
+    saved = read_json_object(path).get("numerics") or {}
+    if not isinstance(saved, dict):
+        saved = {}
     if saved.get("resumed_from"):
         numerics["resumed_from"] = saved["resumed_from"]
     if not saved.get("fingerprint"):

@@ -15,7 +15,7 @@ import mxnet as mx
 from mxnet import gluon, nd
 
 from ..schedules import DiscGate, PBPWeight, make_lr_schedule
-from ..utils import atomic_write_bytes, parse_ctx, read_json, seed_everything, write_json
+from ..utils import atomic_write_bytes, parse_ctx, read_json_object, seed_everything, write_json
 from . import checkpoint as ckpt
 from .batches import as_array as _as_array, epoch_seed  # noqa: F401  (epoch_seed: public here too)
 from .attribute_head import attribute_targets_of
@@ -69,6 +69,7 @@ class Trainer:
         self.n_batches = 0
         self.lr_scale = 1.0
         self.nan_streak = 0
+        self.restored_epoch = None   # the epoch whose checkpoint the NaN guard last restored
         self.pbp_schedule = PBPWeight(self.config.pbp_weight, self.config.pbp_decay, self.config.pbp_decay_every)
         self.gate = DiscGate(self.config.max_disc_loss)
         self.lr_schedule = make_lr_schedule(self.config.lr_schedule, self.config.lr, self.config.n_epochs)
@@ -216,7 +217,10 @@ class Trainer:
         path = os.path.join(self.out_dir, "config.json")
         if not os.path.exists(path):
             return
-        saved = read_json(path).get("train", {})
+        saved = read_json_object(path).get("train") or {}
+        if not isinstance(saved, dict):
+            raise ValueError(f"{path}: its train section is not an object of settings; restore it, or start "
+                             "the run again with --overwrite")
         try:   # compare validated settings (an older config.json lists only the extra keys it set)
             saved = TrainConfig.from_dict(saved).to_dict()
         except (TypeError, ValueError):
@@ -321,7 +325,8 @@ class Trainer:
         while epoch < c.n_epochs:
             row = self._run_epoch(epoch, data, n, bs)
             if row.get("event"):
-                continue   # NaN: restored, lr halved; redo this epoch
+                epoch = self.restored_epoch   # NaN: restored (that epoch's end), lr halved; train on from there
+                continue
             epoch += 1
         self._call("train_end")
         return self.history
@@ -401,20 +406,33 @@ class Trainer:
         return dict(zip(keys, values[:-1])), values[-1]
 
     def _handle_nan(self, row, epoch, batch):
+        """A non-finite loss or weight in ``epoch`` (0-based): restore the newest *intact* checkpoint, halve
+        the learning rates, and say which checkpoint was restored -- in the event row and in one line on
+        stderr. When the newest checkpoint is broken (truncated, say) an older one is restored: the row names
+        the epoch actually restored and ``restored_epoch`` is where training goes on (later epochs again)."""
         self.nan_streak += 1
-        row["event"] = (f"non-finite loss at batch {batch + 1}: restored the epoch-{epoch} checkpoint, "
-                        f"learning rates halved (event {self.nan_streak} of {self.config.max_nan_events})")
-        self.history.append(row)
-        self._write_csv()
+        what = f"non-finite loss at batch {batch + 1}"
+        count = f"(event {self.nan_streak} of {self.config.max_nan_events})"
         if self.nan_streak >= self.config.max_nan_events:
+            row["event"] = f"{what}: training stopped {count}"
+            self.history.append(row)
+            self._write_csv()
             raise TrainingDiverged(f"{self.nan_streak} epochs in a row produced non-finite losses (last: epoch "
                                    f"{epoch + 1}, batch {batch + 1}); lower lr (now {row['lr']:.3g}) or check the data. "
                                    + (f"Statistics: {self.out_dir}/training_statistics.csv" if self.out_dir else ""))
-        if self.checkpoint_dir and ckpt.has_checkpoints(self.checkpoint_dir):
-            rows = self.history
-            ckpt.restore_newest(self.checkpoint_dir, self._restore)
-            self.history = rows
-        else:
+        if not (self.checkpoint_dir and ckpt.has_checkpoints(self.checkpoint_dir)):
             raise TrainingDiverged(f"non-finite loss at epoch {epoch + 1}, batch {batch + 1}, and no checkpoint to "
                                    "restore (set out_dir to enable the NaN guard's restore)")
+        rows = self.history
+        path, state, note = ckpt.restore_newest(self.checkpoint_dir, self._restore)
+        self.restored_epoch = int(state["epoch"])
+        # the epochs after the restored one are trained again: their rows go, the event rows stay
+        self.history = [r for r in rows if r.get("event") or int(r["epoch"]) <= self.restored_epoch]
+        skipped = f" ({note.split('; resumed from')[0].replace('resume: ', '')})" if note else ""
+        row["event"] = (f"{what}: restored the epoch-{self.restored_epoch} checkpoint{skipped}, "
+                        f"learning rates halved {count}")
+        self.history.append(row)
+        self._write_csv()
         self._set_lr_scale(self.lr_scale * 0.5)
+        if self.writer:
+            print(f"vaegan: warning: epoch {epoch + 1}: {row['event']} [{path}]", file=sys.stderr, flush=True)
