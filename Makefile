@@ -13,7 +13,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval notebooks lab browser-test bench faults faults-quick mutants claims clean
+.PHONY: install demo test unit nbval notebooks lab browser-test bench faults faults-quick mutants claims board clean
 
 # pip -q still relays setuptools' "Editable installation" notice (information only: nothing to act on).
 PIP_INSTALL = $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip install -q -c constraints.txt
@@ -93,6 +93,14 @@ faults: install
 
 faults-quick: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m benchmarks.faults --quick
+
+# Everything generated from the kept runs: the board (claims.json/.md, README block), the plan, each notebook's
+# board block and the README's notebooks table. Run after a campaign keeps new runs.
+board: install
+	$(BIN)/vaegan claims results/reference/claims_runs --out results/reference --readme README.md > /dev/null
+	$(BIN)/vaegan claims plan --out docs/claims-plan.md > /dev/null
+	$(BIN)/python -m vaegan_gluon.claims.notebooks notebooks/
+	$(BIN)/python -m vaegan_gluon.readme --readme README.md
 
 # The claims campaign (vaegan claims run): the plan's runs one at a time; kill it any time, run it again to go on.
 claims: install
