@@ -76,8 +76,8 @@ lab: $(NB_STAMP)
 	  --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
 	  $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Notebook 00 run in a real JupyterLab in headless Chromium at quick scale (tests/browser/test_jupyterlab.py);
-# needs Debian's chromium and chromium-driver (skipped with the reason otherwise).
+# Notebooks 00 and 02 run in a real JupyterLab in headless Chromium at quick scale (tests/browser/test_jupyterlab.py,
+# about 2.5 min); needs Debian's chromium and chromium-driver (skipped with the reason otherwise). CI runs it.
 browser-test: $(NB_STAMP)
 	$(PIP_INSTALL) -e ".[$(EXTRA),test,notebooks,browser]"
 	$(BIN)/python -m pip check

@@ -1,10 +1,11 @@
-"""A notebook as a student runs it: JupyterLab started from this environment, notebook 00 opened in a real
+"""Notebooks as a student runs them: JupyterLab started from this environment, notebooks 00 and 02 opened in a real
 browser (Debian's headless Chromium, driven by selenium), Run > Run All Cells at quick scale; fails on any
-error output, any stderr output, a cell left unexecuted, or a picture that is missing or does not render.
+error output, any stderr output, a cell left unexecuted, a picture that is missing or does not render, or a
+progress widget that does not render.
 
 Run with ``make browser-test`` (installs the ``notebooks`` and ``browser`` extras); skipped, with the reason,
 where ``chromium`` / ``chromedriver`` (``apt-get install chromium chromium-driver``), selenium or JupyterLab
-are absent. The notebook is copied to a temporary folder first: the committed one is never touched.
+are absent. The notebooks are copied to a temporary folder first: the committed ones are never touched.
 """
 import json
 import os
@@ -18,10 +19,17 @@ import urllib.request
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NOTEBOOKS = ["00_quickstart.ipynb"]
+# two notebooks by default (about 2.5 min on 2 busy cores); VAEGAN_BROWSER_NOTEBOOKS=a.ipynb,b.ipynb (names under
+# notebooks/, or paths) for others
+NOTEBOOKS = [n.strip() for n in os.environ.get("VAEGAN_BROWSER_NOTEBOOKS",
+                                               "00_quickstart.ipynb,02_mnist_vae_logreg.ipynb").split(",") if n.strip()]
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--window-size=1400,1000"]
 RUN_TIMEOUT = float(os.environ.get("VAEGAN_BROWSER_TIMEOUT", 1200))   # seconds for one notebook's cells
+
+
+def _source(name):
+    return name if os.path.isabs(name) else os.path.join(ROOT, "notebooks", name)
 
 
 def _missing():
@@ -63,7 +71,7 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     os.makedirs(root / "notebooks")
     for name in NOTEBOOKS:
-        shutil.copy(os.path.join(ROOT, "notebooks", name), root / "notebooks" / name)
+        shutil.copy(_source(name), root / "notebooks" / os.path.basename(name))
     jdir = root / "jupyter"
     _settings(str(jdir / "settings"))
     port, token = _free_port(), "vaegan-browser-test"
@@ -143,6 +151,9 @@ for (let i = 0; i < cells.length; i++) {
 }
 const busy = Array.from(document.querySelectorAll('.jp-InputPrompt')).some(e => e.textContent.includes('*'));
 return {kernel: p.sessionContext.session.kernel.status, busy: busy, cells: out};"""
+WIDGETS = """
+return Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+            .filter(e => e.querySelector('.widget-progress, .jupyter-widgets')).length;"""
 RENDERED = """
 return Array.from(document.querySelectorAll('.jp-OutputArea-output img'))
             .filter(im => im.complete && im.naturalWidth > 0 && im.naturalHeight > 0).length;"""
@@ -158,6 +169,7 @@ def _committed_pictures(path):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_in_jupyterlab(lab, browser, name):
     start = time.time()
+    source, name = _source(name), os.path.basename(name)
     browser.get(f"{lab['base']}/lab/tree/notebooks/{name}?token={lab['token']}&reset")
     _wait(browser, READY, f"{name} open with an idle kernel", 180)
     opened = time.time()
@@ -185,14 +197,18 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
                 problems.append(f"code cell {i} wrote to stderr: {text.strip()[:300]}")
         if c["count"] is None:
             problems.append(f"code cell {i} was not executed")
-    committed = _committed_pictures(os.path.join(ROOT, "notebooks", name))
+    committed = _committed_pictures(source)
     now = [sum("image/png" in o.get("data", {}) for o in c["outputs"]) for c in code]
     for i, (want, got) in enumerate(zip(committed, now)):
         if got < want:
             problems.append(f"code cell {i}: {got} picture(s), the committed notebook has {want}")
+    widgets = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for c in code for o in c["outputs"])
+    shown = browser.execute_script(WIDGETS)
+    if shown < widgets:                     # a progress bar that did not render shows as text or an error
+        problems.append(f"{widgets} widget outputs (progress bars), {shown} rendered in the page")
     rendered = browser.execute_script(RENDERED)
     if rendered < sum(now):
         problems.append(f"{sum(now)} pictures in the outputs, {rendered} rendered in the page")
     print(f"{name}: opened in {opened - start:.0f} s, all cells ran in {ran - opened:.0f} s; "
-          f"{sum(now)} pictures, {rendered} rendered; screenshot {lab['root'] / (name + '.png')}")
+          f"{sum(now)} pictures, {rendered} rendered; {widgets} widgets, {shown} rendered; screenshot {lab['root'] / (name + '.png')}")
     assert not problems, f"{name} in JupyterLab:\n" + "\n".join(problems)
