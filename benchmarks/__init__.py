@@ -317,7 +317,7 @@ def _pct(x, of):
 
 def markdown(result, title=True):
     """The benchmark table (markdown) from a result dict (also from a saved JSON: README regeneration);
-    ``title=False`` leaves out the "# Benchmark <timestamp>" heading (the README's copy sits in a section)."""
+    ``title=False`` leaves out the "# Benchmark <timestamp>" heading (docs/performance.md's copy sits in a section)."""
     s, m = result["settings"], result["machine"]
     gemm, bw = m.get("gemm_gflop_s"), m.get("bandwidth_gb_s")
     sides = s.get("sides", list(SIDES))

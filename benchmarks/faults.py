@@ -858,7 +858,7 @@ def summarize(trials):
 
 
 def render(result):
-    """The README's "Faults tried" table (markdown) from a campaign's JSON."""
+    """The "Faults tried" table of docs/faults.md (markdown) from a campaign's JSON."""
     lines = ["| fault | tried | survived | data lost | detail |", "|---|---|---|---|---|"]
     for fault, tried, survived, lost, detail in summarize(result["trials"]):
         lines.append(f"| {fault} | {tried} | {survived} | {lost} | {detail} |")

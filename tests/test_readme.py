@@ -27,17 +27,17 @@ def _outside_claims(text):
 
 
 def test_notebooks_table_is_the_render_of_the_board():
-    from vaegan_gluon.readme import BEGIN, END, notebooks_markdown
+    from vaegan_gluon.experiments.notebooks_table import BEGIN, END, notebooks_markdown
     from vaegan_gluon.utils import block_between
     assert block_between(README, BEGIN, END) == notebooks_markdown(), \
-        "README's notebooks table is stale: python -m vaegan_gluon.readme --readme README.md"
+        "README's notebooks table is stale: python -m vaegan_gluon.experiments.notebooks_table --readme README.md"
 
 
 def test_notebooks_table_counts_each_notebooks_claims(tmp_path):
     """The verdict column counts the board's rows per verdict (a made-up board), a notebook without claims
     gets a dash, and no board says so."""
     import json
-    from vaegan_gluon import readme
+    from vaegan_gluon.experiments import notebooks_table as readme
     from vaegan_gluon.claims.notebooks import default_path
     with open(default_path()) as f:
         board = json.load(f)

@@ -11,7 +11,7 @@ while the Python thread dispatches the next ones, so on a machine with as many c
 spinning helper takes the core Python needs. Measured on a 2-vCPU AMD EPYC in interleaved A/B trials
 (``python -m benchmarks``, side ``ours_spinwait`` = the default): the dense combo step (a) faster three
 times of three (+21 to +58 %), the dense solo step (b) three of three (+1 to +17 %), the conv steps
-(c), (e) -18 to +12 % (the README's "Performance" has the invocation where (a) read the other way).
+(c), (e) -18 to +12 % (docs/performance.md has the invocation where (a) read the other way).
 
 And it sets ``MXNET_CPU_TEMP_COPY=1`` unless the user set it (``VAEGAN_CPU_TEMP_COPY`` chooses another value;
 empty leaves MXNet's default of 4). MXNet keeps that many temporary workspaces per CPU, handed to operators

@@ -44,7 +44,7 @@ def import_gluoncv():
         raise RuntimeError(_IMPORT_ERROR) from None
     if not hasattr(gluoncv, "utils"):
         _IMPORT_ERROR = ("gluoncv imported without its MXNet modules (its `import mxnet` failed silently): "
-                         "check `python -c 'import mxnet'` (numpy must be 1.23.5; see docs/install.md, Pins)")
+                         "check `python -c 'import mxnet'` (numpy must be 1.23.5; see README, Pins)")
         raise RuntimeError(_IMPORT_ERROR)
     return gluoncv
 
