@@ -2,13 +2,23 @@
 it, and expect them to fail (``make mutants``; exit 1 if any mutation survives).
 
 A short script rather than mutmut: each mutation is a deliberate, documented change of one rule (the
-ones a reviewer found the suite blind to), not a random operator swap, and each runs only its own tests.
+ones a reviewer found the suite blind to), not a random operator swap, and each runs only its own tests
+(a space-separated list of test files or node ids, ``pytest -x``: the first failure kills the mutant).
+
+The mutations are applied to a copy of the checkout (``results/`` and ``notebooks/`` linked, not copied),
+never to the checkout itself: a training process that starts meanwhile (a campaign, a notebook) imports
+the package from the checkout and must not pick up a mutated rule. The tests run in the copy, with
+``PYTHONPATH`` on it so their child processes import the mutated package too.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LINKED = ("results", "notebooks")                     # large and read-only here: linked into the copy
+SKIPPED = (".git", ".venv", ".pytest_cache", "__pycache__", "vaegan_gluon.egg-info")
 
 # (name, file, exact text, replacement, tests that must fail)
 MUTANTS = [
@@ -22,35 +32,99 @@ MUTANTS = [
      "df = (vo + vr) ** 2 / (vo ** 2 / (ours[\"n\"] - 1) + vr ** 2 / (ref[\"n\"] - 1))",
      "df = float(ours[\"n\"] + ref[\"n\"] - 2)", "tests/test_claims.py"),
     ("claims: the direction ignored", "vaegan_gluon/claims/rule.py",
-     'w = welch(ours, ref, 1.0 if better == "higher" else -1.0)', "w = welch(ours, ref, 1.0)",
+     'sign = 1.0 if better == "higher" else -1.0', "sign = 1.0",
      "tests/test_claims.py"),
     ("claims: not significant scored as does not hold", "vaegan_gluon/claims/rule.py",
      'elif out["p_opposite"] < ALPHA or equivalent(w, delta):', "elif True:", "tests/test_claims.py"),
     ("claims: the hair bar on the point estimate", "vaegan_gluon/claims/gates.py",
      'ok = ok and lb >= BARS["hair_colour"]', 'ok = ok and hair >= BARS["hair_colour"]', "tests/test_claims.py"),
+    # the training rules (issue 34): tests/test_core_rules.py holds their hand computations at the study's values
+    ("learnable loss: the VAE step uses disc weight 1.0, not the configured one", "vaegan_gluon/train/schemes.py",
+     'pbp_w, disc_w = weights["pbp_weight"], weights["disc_weight"]',
+     'pbp_w, disc_w = weights["pbp_weight"], (1.0 if weights["disc_weight"] > 0 else 0.0)',
+     "tests/test_core_rules.py"),
+    ("learnable loss: the disc weight capped at 1.0", "vaegan_gluon/train/trainer.py",
+     '"disc_weight": self.config.disc_weight if adv_on else 0.0,',
+     '"disc_weight": min(self.config.disc_weight, 1.0) if adv_on else 0.0,',
+     "tests/test_core_rules.py"),
+    ("gate: < instead of <= max_disc_loss", "vaegan_gluon/schedules.py",
+     "return last_disc_loss <= self.max_disc_loss", "return last_disc_loss < self.max_disc_loss",
+     "tests/test_schedules.py tests/test_core_rules.py"),
+    ("PBP decay: combo epochs counted off by one", "vaegan_gluon/train/trainer.py",
+     "n_combo_done = max(0, epoch - self.config.n_solo_epochs)",
+     "n_combo_done = max(0, epoch - self.config.n_solo_epochs + 1)",
+     "tests/test_schedules.py tests/test_core_rules.py"),
+    ("PBP decay: the schedule's steps off by one", "vaegan_gluon/schedules.py",
+     "return self.initial * self.decay ** (int(n_combo_epochs_done) // self.every)",
+     "return self.initial * self.decay ** ((int(n_combo_epochs_done) + 1) // self.every)",
+     "tests/test_schedules.py tests/test_core_rules.py"),
+    ("phase: the solo -> combo switch one epoch late", "vaegan_gluon/train/trainer.py",
+     'return "solo" if (self.disc is None or epoch < self.config.n_solo_epochs) else "combo"',
+     'return "solo" if (self.disc is None or epoch <= self.config.n_solo_epochs) else "combo"',
+     "tests/test_core_rules.py"),
+    ("NaN guard: restores the newest checkpoint, not the last good one", "vaegan_gluon/train/trainer.py",
+     "path, state, note = ckpt.restore_newest(self.checkpoint_dir, self._restore)",
+     "path = ckpt.latest_checkpoint(self.checkpoint_dir); state, note = self._restore(path), None",
+     "tests/test_reliability_round2.py::test_nan_guard_with_a_truncated_newest_checkpoint_says_what_it_restored"),
+    ("larsen: the GAN term in the encoder's loss", "vaegan_gluon/train/larsen.py",
+     "enc_loss = self.kl_weight * kl / mu.shape[1] + feat", "enc_loss = self.kl_weight * kl / mu.shape[1] + feat + adv",
+     "tests/test_schemes.py::test_larsen_each_network_gets_only_its_own_loss_gradient"),
+    ("checkpoint fallback: the previous checkpoint skipped", "vaegan_gluon/train/checkpoint.py",
+     "    for path in order:\n        problem = verify_checkpoint(path)",
+     "    for path in order[:1] + order[2:]:\n        problem = verify_checkpoint(path)",
+     "tests/test_faults.py"),
 ]
 
 
-def run(mutant):
+def _ignore(folder, names):
+    top = os.path.abspath(folder) == ROOT
+    return [n for n in names if n in SKIPPED or n.endswith(".pyc") or (top and n in LINKED)]
+
+
+def sandbox():
+    """A copy of the checkout to mutate (see the module docstring); the caller removes it."""
+    where = tempfile.mkdtemp(prefix="vaegan-mutants-")
+    copy = os.path.join(where, "repo")
+    shutil.copytree(ROOT, copy, ignore=_ignore, symlinks=True)
+    for name in LINKED:
+        if os.path.exists(os.path.join(ROOT, name)):
+            os.symlink(os.path.join(ROOT, name), os.path.join(copy, name))
+    return copy
+
+
+def run(mutant, copy):
     name, rel, old, new, tests = mutant
-    path = os.path.join(ROOT, rel)
+    path = os.path.join(copy, rel)
     with open(path) as f:
         original = f.read()
     if original.count(old) != 1:
         return name, "mutation does not apply (the code changed: update benchmarks/mutants.py)"
+    env = dict(os.environ, PYTHONPATH=copy + (os.pathsep + os.environ["PYTHONPATH"]
+                                              if os.environ.get("PYTHONPATH") else ""))
     try:
         with open(path, "w") as f:
             f.write(original.replace(old, new))
-        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", tests],
-                           cwd=ROOT, capture_output=True, text=True)
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"] + tests.split(),
+                           cwd=copy, env=env, capture_output=True, text=True)
     finally:
         with open(path, "w") as f:
             f.write(original)
+    if r.returncode not in (0, 1):   # 2-5: interrupted, internal error, usage error, no tests: not a kill
+        return name, f"ERROR (pytest exit {r.returncode}: {(r.stdout + r.stderr).strip().splitlines()[-1:]})"
     return name, "killed" if r.returncode != 0 else "SURVIVED"
 
 
 def main():
-    results = [run(m) for m in MUTANTS]
+    only = sys.argv[1:]   # optional: run only the mutants whose name contains one of these words
+    todo = [m for m in MUTANTS if not only or any(w in m[0] for w in only)]
+    copy = sandbox()
+    try:
+        results = []
+        for m in todo:
+            results.append(run(m, copy))
+            print(f"{results[-1][1]:>9}  {m[0]}", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(os.path.dirname(copy), ignore_errors=True)
     for name, outcome in results:
         print(f"{outcome:>9}  {name}")
     survived = [n for n, o in results if o != "killed"]

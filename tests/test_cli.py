@@ -62,9 +62,24 @@ def test_bad_scale_is_a_usage_error(capsys):
     assert e.value.code == 2 and "quick" in capsys.readouterr().err
 
 
-def test_launch_and_bench_delegate(capsys):
+def test_launch_and_bench_delegate(capsys, monkeypatch):
     assert main(["launch", "--help"]) == 0
     assert "dist_sync" in capsys.readouterr().out
+    # bench: every argument after its name goes to `python -m benchmarks` in a child (mocked here), whose
+    # exit status is vaegan's; from a checkout the child finds the benchmarks package on PYTHONPATH
+    import vaegan_gluon.cli as cli
+    calls = []
+
+    def child(argv, env=None, **kw):
+        calls.append((argv, env))
+        return 7
+    monkeypatch.setattr(cli.subprocess, "call", child)
+    assert main(["bench", "--quick", "--only", "a,b"]) == 7
+    ((argv, env),) = calls
+    assert argv == [sys.executable, "-m", "benchmarks", "--quick", "--only", "a,b"]
+    import importlib.util
+    if importlib.util.find_spec("benchmarks") is None:
+        assert env["PYTHONPATH"].split(os.pathsep)[0] == REPO
 
 
 def _check_run_dir(run_dir, n_epochs, disc=True):

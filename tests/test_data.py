@@ -103,11 +103,9 @@ def test_mnist5k_cache_is_used(monkeypatch, tmp_path):
 
     def no_parse(*a, **k):
         raise AssertionError("the CSV was parsed although the .npy cache exists")
-    monkeypatch.setattr(pd, "read_csv", no_parse)
-    import time
-    t = time.time()
+    monkeypatch.setattr(pd, "read_csv", no_parse)   # the cache hit is the behaviour: no CSV parse
     s = load("mnist-5k", split="train")
-    assert time.time() - t < 2.0 and s.images.shape == (4500, 1, 28, 28)
+    assert s.images.shape == (4500, 1, 28, 28)
 
 
 # --------------------------------------------------------------------------------- ImageSet methods

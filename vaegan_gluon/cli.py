@@ -4,7 +4,7 @@
 
     vaegan list                                   every experiment and sweep, with the scales
     vaegan run NAME [--scale quick|medium|full] [--set key=value ...] [--data PATH]
-                    [--ctx cpu|gpu:0,1] [--resume | --overwrite] [--results DIR]
+                    [--ctx cpu|gpu:0,1] [--resume [--allow-other-data] | --overwrite] [--results DIR]
     vaegan sweep NAME [PARAM v1 v2 ...] [same options as run]
     vaegan report RESULTS_DIR                     re-render a results folder's README.md
     vaegan report --table DIR [DIR ...] [--thumbnails DIR]
