@@ -22,6 +22,11 @@ kl                     KL(q(z|x) || N(0, I)) summed over latent dims (nats per i
 neg_elbo               per-image negative ELBO = BCE sum of ``decode(z)`` with one sampled
                        ``z = mu + exp(logvar / 2) * eps`` + ``kl`` (nats per image; a single-sample
                        estimate, ``eps`` drawn from ``numpy.random.RandomState(seed)``). ``None`` for AEs.
+iwae_bound             the importance-weighted bound (Burda et al. 2016) with ``iwae_k`` = 100 samples per
+                       image, as ``-L_k`` in nats per image: the same sign and units as ``neg_elbo``, which is
+                       ``-L_1`` (so ``iwae_bound <= neg_elbo`` in expectation, and ``neg_elbo - iwae_bound``
+                       is how loose the one-sample ELBO is). Same Bernoulli-from-logits likelihood as the
+                       ELBO; ``eps`` from ``numpy.random.RandomState(seed + 2)``. ``None`` for AEs.
 blur_*                 :func:`blur_factor` (variance of the Laplacian on the 0-255 grey image).
 disc_acc_real/_fake    :func:`discriminator_accuracy`, fakes = reconstructions ``sigmoid(decode(mu))``.
 disc_loss_real/_fake   mean sigmoid BCE of the discriminator on reals (label 1) / fakes (label 0).
@@ -186,6 +191,43 @@ def _reconstruction_pass(vae, images, batch_size=256, ctx=None, seed=0, keep_rec
     return out, recon_np
 
 
+IWAE_K = 100
+#: decoder passes per IWAE batch (images x samples): 2048 at 3x64x64 is ~100 MB of float32 logits
+IWAE_DECODES_PER_BATCH = 2048
+
+
+def iwae_bound(vae, images, k=IWAE_K, ctx=None, seed=0, decodes_per_batch=IWAE_DECODES_PER_BATCH):
+    """``-L_k`` (nats per image, mean over ``images``): the k-sample importance-weighted bound on
+    ``-log p(x)`` (module docstring), batched ``decodes_per_batch // k`` images at a time (each image's ``k``
+    latents decoded in one pass). ``None`` for a non-variational model."""
+    images = _as_numpy_images(images)
+    if not _is_variational(vae):
+        return None
+    k = int(k)
+    if k < 1:
+        raise ValueError(f"iwae_bound needs k >= 1, got {k}")
+    rng = np.random.RandomState(seed + 2)
+    sums = _DeviceSums()
+    per_batch = max(1, int(decodes_per_batch) // k)
+    for x, c in _batches(images, per_batch, _contexts(ctx)):
+        mu, logvar = vae.encode(x)[:2]
+        if logvar is None:
+            return None
+        b, d = mu.shape
+        eps = nd.array(rng.standard_normal((b, k, d)), ctx=c, dtype="float32")
+        z = mu.expand_dims(1) + nd.exp(0.5 * logvar).expand_dims(1) * eps              # (b, k, d)
+        logits = vae.decode(z.reshape((b * k, d)))
+        xr = nd.repeat(x, repeats=k, axis=0)                                            # image i k times
+        log_px = -_per_image_sum(bce_from_logits(logits, xr)).reshape((b, k))
+        # log p(z) - log q(z|x) with z = mu + sigma * eps: sum_d (-z^2 + eps^2 + logvar) / 2 (constants cancel)
+        log_pq = 0.5 * (-nd.square(z) + nd.square(eps) + logvar.expand_dims(1)).sum(axis=2)
+        lw = log_px + log_pq
+        m = lw.max(axis=1, keepdims=True)
+        lk = m.reshape((b,)) + nd.log(nd.exp(nd.broadcast_sub(lw, m)).sum(axis=1)) - float(np.log(k))
+        sums.add("neg_lk", -lk)
+    return sums.read("neg_lk") / len(images)
+
+
 def reconstruction_metrics(vae, images, batch_size=256, ctx=None, seed=0):
     """Reconstruction error, KL and negative ELBO of ``vae`` on ``images``.
 
@@ -316,12 +358,14 @@ def evaluate(vae, images, disc=None, ctx=None, n_samples=256, seed=0, batch_size
 
     Returns
     -------
-    dict: n_images, recon_bce, recon_bce_per_pixel, recon_mse, kl, neg_elbo, blur_data, blur_recon,
+    dict: n_images, recon_bce, recon_bce_per_pixel, recon_mse, kl, neg_elbo, iwae_bound, iwae_k, blur_data, blur_recon,
     blur_samples, and with ``disc`` disc_acc_real, disc_acc_fake, disc_loss_real, disc_loss_fake.
     Units in the module docstring.
     """
     images = _as_numpy_images(images)
     out, recons = _reconstruction_pass(vae, images, batch_size, ctx, seed=seed, keep_reconstructions=True)
+    out["iwae_bound"] = iwae_bound(vae, images, IWAE_K, ctx=ctx, seed=seed)
+    out["iwae_k"] = IWAE_K if out["iwae_bound"] is not None else None
     out["blur_data"] = blur_factor(images)
     out["blur_recon"] = blur_factor(recons)
     out["blur_samples"] = None

@@ -30,6 +30,7 @@ __all__ = [
 
 DPI = 100
 LOSS_COLUMNS = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss")
+RATIO_COLUMNS = ("grad_ratio", "adv_weight")   # the adaptive-weight diagnostic (vaegan_gluon.train.adaptive)
 ACC_COLUMNS = ("disc_acc_real", "disc_acc_fake")
 
 
@@ -218,14 +219,18 @@ def loss_curves(stats, path=None, columns=None, shade_phase="combo", title=None)
     if missing:
         raise KeyError(f"columns {missing} not in the statistics; available: {list(df.columns)}")
     accs = [c for c in ACC_COLUMNS if c in df and df[c].notna().any()]
-    n_panels = len(columns) + (1 if accs else 0)
+    # the adversarial weight's diagnostic (train/adaptive.py): |grad PBP| / |grad adv| at the decoder's last
+    # layer and, in adaptive mode, the weight in force -- one panel, log scale
+    ratios = [c for c in RATIO_COLUMNS if c in df and df[c].notna().any()]
+    n_panels = len(columns) + (1 if accs else 0) + (1 if ratios else 0)
     if n_panels == 0:
         raise ValueError(f"no loss or accuracy columns to plot; available: {list(df.columns)}")
     ncols = min(3, n_panels)
     nrows = -(-n_panels // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.5 * nrows), dpi=DPI, squeeze=False)
     x = _epochs(df)
-    panels = [(c, [c]) for c in columns] + ([("disc accuracy", accs)] if accs else [])
+    panels = ([(c, [c]) for c in columns] + ([("disc accuracy", accs)] if accs else [])
+              + ([("grad ratio at W_L", ratios)] if ratios else []))
     for ax, (name, cols) in zip(axes.flat, panels):
         for c in cols:
             ax.plot(x, df[c].to_numpy(dtype=float), marker="." if len(df) < 60 else None, ms=3,
@@ -239,6 +244,8 @@ def loss_curves(stats, path=None, columns=None, shade_phase="combo", title=None)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if name == "disc accuracy":
             ax.set_ylim(-0.05, 1.05)
+        if name == "grad ratio at W_L" and np.nanmin(df[cols].to_numpy(dtype=float)) > 0:
+            ax.set_yscale("log")
         if len(cols) > 1 or ax is axes.flat[0]:
             ax.legend(fontsize=7)
     for ax in list(axes.flat)[n_panels:]:

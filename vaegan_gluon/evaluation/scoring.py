@@ -41,6 +41,9 @@ paired_feature_dist      per held-out image ``|f(x) - f(x̂)|`` (Euclidean, the 
                          Permuting the reconstructions across images raises it and leaves the FID as is.
 psnr_recon               mean over images of ``10 log10(1 / MSE_i)`` dB (pixels in [0, 1], numpy;
                          :func:`.scores.psnr_per_image`), reconstructions vs the held-out images
+ssim_recon               mean over images of the structural similarity (Wang et al. 2004; Gaussian window
+                         sigma 1.5, scikit-image's ``structural_similarity``: :func:`.scores.ssim_per_image`),
+                         reconstructions vs the held-out images; 1 = identical
 fid_recon_n, _samples_n  images in each set of the FID (``fid_data_n``: in each half)
 fid_recon_ci90,          ``[lo, hi]``: 90 % bootstrap interval over resampled images (:func:`.scores.
 fid_samples_ci90         fid_bootstrap`; ``fid_recon`` resamples image-and-reconstruction pairs, ``fid_samples``
@@ -61,7 +64,7 @@ from .. import inference
 from . import scores
 
 ARITH_ATTRIBUTES = ("smiling", "mouth_open", "blush", "glasses")
-SECOND_VIEW_KEYS = ("eval_images_sha256", "bn_mode_at_scoring", "paired_feature_dist", "psnr_recon",
+SECOND_VIEW_KEYS = ("eval_images_sha256", "bn_mode_at_scoring", "paired_feature_dist", "psnr_recon", "ssim_recon",
                     "fid_recon_n", "fid_samples_n", "fid_data_n", "fid_recon_ci90", "fid_samples_ci90",
                     "fid_bootstrap")
 SCORE_KEYS = ("extractor", "extractor_sha256", "extractor_note", "n_eval_images", "fid_recon", "fid_samples",
@@ -186,6 +189,7 @@ def score_images(ext, images, recon, samples, train_mean, seed=0, kid_subsets=50
     dist = scores.paired_distances(f_real, f_recon)
     out["paired_feature_dist"] = {**scores.summarise(dist), "mean_sq": float(np.mean(dist ** 2))}
     out["psnr_recon"] = float(scores.psnr_per_image(images, recon).mean())
+    out["ssim_recon"] = float(scores.ssim_per_image(images, recon).mean())
     out["kid_samples"], out["kid_samples_sd"] = scores.kid(f_samp, f_real, kid_subsets, kid_subset_size, seed)
     out["precision"], out["recall"] = scores.precision_recall(f_real, f_samp, k=3) if n > 3 else (None, None)
     if p_samp is not None and ext.n_classes:

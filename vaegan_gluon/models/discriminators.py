@@ -31,6 +31,10 @@ n_attributes : int
     predicting CelebA's 40 attributes; loss: :func:`vaegan_gluon.losses.attribute_loss`). Its
     parameters are named ``<disc prefix>attr_weight`` / ``attr_bias``; with 0 (the default) nothing is
     added and the discriminator is unchanged.
+spectral_norm : bool
+    If True, every Dense and Conv2D (feature layers, head, minibatch projection, attribute head, ResNetDisc's
+    blocks) computes with its weight divided by a power-iteration estimate of its largest singular value
+    (Miyato et al. 2018; :mod:`.spectral_norm`). Default False: nothing is added.
 
 Output: ``disc(x)`` (the hybridized graph's outputs) is ``logits``; ``(logits, features)`` with
 ``feature_layer``; ``(logits, attr_logits)`` with ``n_attributes``; ``(logits, features, attr_logits)`` with
@@ -43,6 +47,7 @@ from mxnet.gluon import nn
 from mxnet.gluon.model_zoo.vision.resnet import BasicBlockV1
 
 from .layers import InstanceNoise, MinibatchDiscrimination
+from .spectral_norm import apply_spectral_norm, power_iteration
 
 __all__ = ["DenseLogReg", "ConvDisc", "DeepConvDisc", "ResNetDisc", "DiscOutput", "run_disc", "name_outputs"]
 
@@ -82,8 +87,9 @@ class _Discriminator(nn.HybridBlock):
     """
 
     def __init__(self, dropout=0.0, minibatch_features=0, instance_noise=False, feature_layer=None,
-                 minibatch_kernel_dims=16, hidden_dropout=True, n_attributes=0, **kwargs):
+                 minibatch_kernel_dims=16, hidden_dropout=True, n_attributes=0, spectral_norm=False, **kwargs):
         super().__init__(**kwargs)
+        self.spectral_norm = bool(spectral_norm)
         self.n_attributes = int(n_attributes)
         if self.n_attributes < 0:
             raise ValueError(f"n_attributes must be >= 0, got {n_attributes}")
@@ -112,6 +118,13 @@ class _Discriminator(nn.HybridBlock):
             if self.minibatch_features > 0:
                 self.head.add(MinibatchDiscrimination(self.minibatch_features, self.minibatch_kernel_dims))
             self.head.add(nn.Dense(1))
+        if self.spectral_norm:   # every subclass ends its construction here
+            apply_spectral_norm(self, hook=False)
+
+    def __call__(self, *args):
+        if self.spectral_norm:   # one power iteration per training forward (models/spectral_norm.py)
+            power_iteration(self)
+        return super().__call__(*args)
 
     def outputs(self, x):
         """``self(x)`` as a :class:`DiscOutput` (:func:`run_disc`)."""

@@ -109,8 +109,10 @@ class AEGAN(Scheme):
         outs = self.record(forward, xs)
         stats = {}
         combo = phase == "combo" and self.disc is not None
-        if combo:
+        if combo or self.solo_disc:   # solo_disc: D learns in solo epochs too (train/adaptive.py)
             self.disc_half_step(outs, n, stats)   # the shared discriminator update (Scheme)
+        if combo and self.adaptive:
+            return self._adaptive_step(outs, n, stats, weights["disc_weight"])
         with autograd.record():
             total, gans, betas = [], [], []
             for x, logits, ae in outs:
@@ -122,9 +124,32 @@ class AEGAN(Scheme):
                 else:
                     loss = alpha * ae
                 total.append(loss)
+        if combo and self.grad_ratio is not None:   # the diagnostic: |grad alpha*ae| / |grad gan| at W_L
+            if self.grad_ratio.due():
+                self.grad_ratio.measure([o[2] for o in outs], gans, alpha)
+            stats["grad_ratio"] = self.grad_ratio.held * n
         self.backward_and_update(total, n, stats, "vae")
         stats["ae_loss"] = self._sum([o[2] for o in outs])
         if combo:
             stats["gan_loss"] = self._sum(gans)
             stats["beta"] = self._sum([b.detach().reshape((1,)) * x.shape[0] for b, (x, _, _) in zip(betas, outs)])
+        return stats
+
+    def _adaptive_step(self, outs, n, stats, disc_weight):
+        """``disc_weight_mode="adaptive"`` (train/adaptive.py): ``alpha * ae + lambda * gan`` with ``lambda =
+        clamp(|grad alpha*ae| / (|grad gan| + 1e-4), 0, 1e4) * disc_weight`` at the decoder's last layer,
+        every step; the ``beta`` column records lambda."""
+        alpha = self.policy.alpha
+        with autograd.record():
+            gans = [losses.adversarial_loss(run_disc(self.disc, nd.sigmoid(lg)).logits, 1.0) for _, lg, _ in outs]
+        ratio = self.grad_ratio.measure([o[2] for o in outs], gans, alpha)
+        lam = self.grad_ratio.weight_of(ratio, disc_weight)
+        with autograd.record():
+            total = [alpha * ae + nd.broadcast_mul(lam.as_in_context(x.context), gan)
+                     for (x, _, ae), gan in zip(outs, gans)]
+        self.backward_and_update(total, n, stats, "vae")
+        stats["ae_loss"] = self._sum([o[2] for o in outs])
+        stats["gan_loss"] = self._sum(gans)
+        stats["beta"] = lam * n
+        stats["grad_ratio"] = ratio * n
         return stats

@@ -63,6 +63,9 @@ class TrainConfig:
     pbp_decay: float = 1.0             # multiply pbp_weight by this ...
     pbp_decay_every: int = 25          # ... every this many combo epochs
     disc_weight: float = 1.0           # weight of the adversarial term in the VAE loss
+    disc_weight_mode: str = "fixed"    # "fixed": disc_weight as is; "adaptive": x the gradient ratio at the decoder's last layer (train/adaptive.py)
+    disc_train_during_solo: bool = False   # True: the discriminator trains in solo epochs too (the VAE ignores it)
+    grad_ratio_every: int = 50         # grad_ratio measured every this many adversarial steps (and the first; 0: first only): < 5 % overhead (train/adaptive.py)
     max_disc_loss: Optional[float] = None  # gate: skip the adversarial term after an epoch whose mean disc loss exceeds this
     real_label: float = 1.0            # 0.9 = one-sided label smoothing
     seed: int = 0
@@ -96,9 +99,30 @@ class TrainConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.disc_weight < 0:
             raise ValueError(f"disc_weight must be >= 0, got {self.disc_weight}")
+        self._check_adaptive()
         if self.lr_schedule is not None:
             from ..schedules import make_lr_schedule
             make_lr_schedule(self.lr_schedule, self.lr, self.n_epochs)   # raises ValueError on a bad spec
+
+    def _check_adaptive(self):
+        """disc_weight_mode / disc_train_during_solo / grad_ratio_every (issue 33; train/adaptive.py)."""
+        from .adaptive import ADAPTIVE_SCHEMES, DISC_WEIGHT_MODES
+        if self.disc_weight_mode not in DISC_WEIGHT_MODES:
+            raise ValueError(f"disc_weight_mode {self.disc_weight_mode!r} unknown: use one of {list(DISC_WEIGHT_MODES)}")
+        if not isinstance(self.disc_train_during_solo, bool):
+            raise ValueError(f"disc_train_during_solo must be true or false, got {self.disc_train_during_solo!r}")
+        if isinstance(self.grad_ratio_every, bool) or not isinstance(self.grad_ratio_every, int) \
+                or self.grad_ratio_every < 0:
+            raise ValueError(f"grad_ratio_every must be an int >= 0, got {self.grad_ratio_every!r}")
+        if (self.disc_weight_mode == "adaptive" or self.disc_train_during_solo) and self.scheme == "larsen":
+            raise ValueError(f"scheme 'larsen' has no disc_weight_mode 'adaptive' or disc_train_during_solo: "
+                             f"they apply to {list(ADAPTIVE_SCHEMES)} (see vaegan_gluon.train.adaptive)")
+        if self.disc_weight_mode == "adaptive":
+            if self.scheme == "aegan" and self.extra.beta_policy != "constant":
+                raise ValueError(f"disc_weight_mode 'adaptive' replaces aegan's beta: use beta_policy 'constant', "
+                                 f"not {self.extra.beta_policy!r}")
+            if self.extra.attribute_vae_weight > 0:
+                raise ValueError("disc_weight_mode 'adaptive' with attribute_vae_weight > 0 is not supported")
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -21,6 +21,7 @@ from .. import losses
 from ..models.discriminators import run_disc
 from . import fastadam, optim  # noqa: F401  (register the "fastadam" and "multiadam" optimisers)
 from . import stabilisers
+from .adaptive import ADAPTIVE_SCHEMES, GradRatio
 from .config import OPTIMIZER_CLASSES
 from .settings import Settings, check_range
 from .step_graphs import (BatchSums, DiscLoss, DiscStats, GeneratorLoss, VAEWithLoss,  # noqa: F401
@@ -78,6 +79,19 @@ class Scheme(abc.ABC):
         # the step graphs' sigmoid-BCE terms as one operator each way, where it runs (CPU, kernel library
         # loaded, VAEGAN_FUSED_BCE not 0): losses.bce_rows
         self.fused_bce = losses.fused_bce_available(ctx)
+        # issue 33 (train/adaptive.py): D trains in solo epochs too; the grad_ratio diagnostic; adaptive weight
+        self.solo_disc = bool(config.disc_train_during_solo) and disc is not None
+        self.adaptive = config.disc_weight_mode == "adaptive"
+        self.grad_ratio = None
+        if disc is not None and self.name in ADAPTIVE_SCHEMES:
+            try:
+                self.grad_ratio = GradRatio(vae, config.grad_ratio_every, disc)
+            except ValueError:
+                if self.adaptive:
+                    raise
+            if self.grad_ratio is not None:
+                self.stat_keys = tuple(self.stat_keys) + ("grad_ratio",) + (
+                    ("adv_weight",) if self.adaptive and self.name == "learnable_loss" else ())
         self.optimizers = self.build_optimizers()
 
     def epoch_begin(self, epoch, phase):
@@ -86,7 +100,7 @@ class Scheme(abc.ABC):
         The instance noise anneals over the epochs the discriminator trains: its epoch count starts
         after the solo epochs (where D does not train, and the noise would decay unused)."""
         if self.instance_noise is not None:
-            self.instance_noise.apply(self.disc, max(0, epoch - self.config.n_solo_epochs))
+            self.instance_noise.apply(self.disc, epoch if self.solo_disc else max(0, epoch - self.config.n_solo_epochs))
 
     def adam(self, params, lr):
         c = self.config
@@ -309,7 +323,7 @@ class LearnableLoss(Scheme):
         outs = self.record(lambda x: (x,) + tuple(self.vae_with_loss(x)), xs)   # (x, logits, pbp, kl)
         stats = {}
         fakes = None
-        if phase == "combo":
+        if phase == "combo" or self.solo_disc:   # solo_disc: D learns in solo epochs too, the VAE ignores it
             with autograd.record():   # the reconstructions as images, once: D's input in (1) (detached) and (2)
                 fakes = [losses.sigmoid(o[1], fused=self.fused_bce) for o in outs]
             # (1) discriminator: real vs detached reconstructions; the VAE graph is not touched.
@@ -335,6 +349,8 @@ class LearnableLoss(Scheme):
         frozen = no_parameter_gradients(self.disc) if adversarial or push else contextlib.nullcontext()
         if not push:   # the loss in one cached graph (GeneratorLoss), its sums unrecorded (BatchSums)
             block = self._graph(("generator", adversarial), GeneratorLoss, adversarial, self.fused_bce)
+            if adversarial and self.adaptive:   # train/adaptive.py: the weight from this step's gradient ratio
+                return self._adaptive_generator_step(block, outs, fakes, frozen, pbp_w, disc_w, n, stats)
             with autograd.record(), frozen:
                 total, columns = [], []
                 for k, (x, logits, pbp, kl) in enumerate(outs):
@@ -347,6 +363,10 @@ class LearnableLoss(Scheme):
                         loss = block(*args)
                         columns.append((loss, pbp, kl))
                     total.append(loss)
+            if adversarial and self.grad_ratio is not None:   # the diagnostic (first order, no update changes)
+                if self.grad_ratio.due():
+                    self.grad_ratio.measure([c[1] for c in columns], [c[3] for c in columns], pbp_w)
+                stats["grad_ratio"] = self.grad_ratio.held * n
             autograd.backward(total)
             self.update("vae", n)
             keys = ("vae_loss", "pbp_loss", "kl", "adv_loss")[:len(columns[0])]
@@ -372,4 +392,27 @@ class LearnableLoss(Scheme):
         if adv_all:
             stats["adv_loss"] = self._sum(adv_all)
         stats["attr_vae_loss"] = self._sum(push_all)
+        return stats
+
+    def _adaptive_generator_step(self, block, outs, fakes, frozen, pbp_w, disc_w, n, stats):
+        """The VAE's half-step with ``disc_weight_mode="adaptive"``: D(x_hat) and the adversarial term are
+        recorded first, the weight ``clamp(ratio, 0, 1e4) * disc_w`` is measured on them (every step), and the
+        same :class:`GeneratorLoss` graph as the fixed mode takes it as its weight input."""
+        with autograd.record(), frozen:
+            d_logits = [run_disc(self.disc, f).logits for f in fakes]
+            advs = [losses.adversarial_loss(d, 1.0, fused=self.fused_bce) for d in d_logits]
+        ratio = self.grad_ratio.measure([o[2] for o in outs], advs, pbp_w)
+        lam = self.grad_ratio.weight_of(ratio, disc_w)
+        with autograd.record():
+            total, columns = [], []
+            for (x, logits, pbp, kl), d in zip(outs, d_logits):
+                loss, adv = block(pbp, kl, self.const(pbp_w, x.context), d, lam.as_in_context(x.context))
+                columns.append((loss, pbp, kl, adv))
+                total.append(loss)
+        autograd.backward(total)
+        self.update("vae", n)
+        sums = self._graph(("sums", 4), BatchSums)
+        self._name_sums(stats, ("vae_loss", "pbp_loss", "kl", "adv_loss"), self._add([sums(*c) for c in columns]))
+        stats["grad_ratio"] = ratio * n
+        stats["adv_weight"] = lam * n
         return stats
