@@ -16,6 +16,10 @@ import nbformat
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
 LINE = re.compile(r"^commit: (\S+)  scale: (\S+)\s*$", re.M)
+#: Notebooks committed with outputs at ``quick`` scale after the last re-execution of all notebooks at medium
+#: (their first cell says so). Each must print a clean commit of this repository that descends from the
+#: medium notebooks' commit; the next ``make notebooks`` re-executes them with the others (then drop them here).
+QUICK_SCALE = {"23_adaptive_weight.ipynb"}
 
 
 def provenance(path):
@@ -29,7 +33,7 @@ def provenance(path):
 
 
 def test_every_notebook_carries_the_same_clean_commit():
-    seen = {os.path.basename(p): provenance(p) for p in NOTEBOOKS}
+    seen = {os.path.basename(p): provenance(p) for p in NOTEBOOKS if os.path.basename(p) not in QUICK_SCALE}
     missing = sorted(name for name, v in seen.items() if v is None)
     assert not missing, f"no commit printed (not executed since print_provenance was added): {missing}"
     commits = {name: v[0] for name, v in seen.items()}
@@ -39,3 +43,21 @@ def test_every_notebook_carries_the_same_clean_commit():
     (commit,) = set(commits.values())
     ok = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
     assert ok.returncode == 0, f"{commit} is not a commit of this repository"
+
+
+def test_quick_scale_notebooks_are_clean_and_newer():
+    medium = {provenance(p)[0] for p in NOTEBOOKS if os.path.basename(p) not in QUICK_SCALE and provenance(p)}
+    for path in NOTEBOOKS:
+        name = os.path.basename(path)
+        if name not in QUICK_SCALE:
+            continue
+        seen = provenance(path)
+        assert seen, f"{name}: no commit printed"
+        commit, scale = seen
+        assert scale == "quick", f"{name}: listed as a quick-scale notebook but executed at {scale}"
+        assert not commit.endswith("+dirty") and not commit.startswith("unknown"), f"{name}: {commit}"
+        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        assert "quick" in first.source, f"{name}: the first cell must say the outputs are at quick scale"
+        for base in medium:
+            ok = subprocess.run(["git", "merge-base", "--is-ancestor", base, commit], cwd=ROOT, capture_output=True)
+            assert ok.returncode == 0, f"{name}: {commit} does not descend from the notebooks' commit {base}"
