@@ -132,14 +132,17 @@ def test_adaptive_mode_trains_with_the_clamped_ratio_times_disc_weight(case, sch
     assert fixed[-1]["vae_loss"] != rows[-1]["vae_loss"]          # combo: another weight
 
 
-def test_disc_trains_during_solo_while_the_vae_ignores_it():
-    idle = _fit(n_epochs=3, n_solo=2)
-    busy = _fit(n_epochs=3, n_solo=2, disc_train_during_solo=True)
+@pytest.mark.parametrize("case,scheme", [("dense", "learnable_loss"), ("conv", "aegan")])
+def test_disc_trains_during_solo_while_the_vae_ignores_it(case, scheme):
+    idle = _fit(case, n_epochs=3, n_solo=2, scheme=scheme)
+    busy = _fit(case, n_epochs=3, n_solo=2, scheme=scheme, disc_train_during_solo=True)
+    vae_keys = ("vae_loss", "pbp_loss", "kl") if scheme == "learnable_loss" else ("vae_loss", "ae_loss")
+    adv_key = "adv_loss" if scheme == "learnable_loss" else "gan_loss"
     for r_idle, r_busy in zip(idle[:2], busy[:2]):
         assert math.isnan(r_idle["disc_loss"]) and math.isfinite(r_busy["disc_loss"])
-        for k in ("vae_loss", "pbp_loss", "kl"):
+        for k in vae_keys:
             assert r_idle[k] == r_busy[k], k       # the VAE's solo updates do not see D
-    assert busy[2]["adv_loss"] != idle[2]["adv_loss"]   # the combo epoch meets a trained D
+    assert busy[2][adv_key] != idle[2][adv_key]   # the combo epoch meets a trained D
 
 
 @pytest.mark.parametrize("bad,message", [

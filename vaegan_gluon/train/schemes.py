@@ -127,11 +127,16 @@ class Scheme(abc.ABC):
 
     def state_dict(self):
         """What a checkpoint must hold beyond parameters and optimiser states (JSON-able)."""
-        return {"labels": self.labels.state_dict()}
+        out = {"labels": self.labels.state_dict()}
+        if self.grad_ratio is not None:   # a resumed run measures the ratio on the steps the uninterrupted one did
+            out["grad_ratio"] = self.grad_ratio.state_dict()
+        return out
 
     def load_state_dict(self, state):
         if state.get("labels") is not None:
             self.labels.load_state_dict(state["labels"])
+        if self.grad_ratio is not None and state.get("grad_ratio") is not None:
+            self.grad_ratio.load_state_dict(state["grad_ratio"], self.ctx[0])
 
     @abc.abstractmethod
     def build_optimizers(self):
