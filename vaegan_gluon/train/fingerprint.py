@@ -65,9 +65,21 @@ BIT_IDENTICAL_SWITCHES = ("fast_adam", "adam_multi")
 _OPTIMIZER_ARITHMETIC = {"adam": "adam", "stockadam": "adam", "multiadam": "multiadam", None: "adam"}
 _OFF = ("0", "false", "no", "off")
 
-#: ``{new_fingerprint: old_fingerprint}``: a code change that does not move the numerics adds its entry here
-#: in the same commit as the bit-identity test that proves it (same parameters, every bit, old vs new).
-EQUIVALENT = {}
+#: ``{new_fingerprint: old_fingerprint}``: a code change that does not move the numerics adds its entry to
+#: ``fingerprint_equivalent.json`` (data, so an entry does not itself change the code hash) in the same commit
+#: as the bit-identity test that proves it (same statistics and parameters, every bit, old vs new).
+EQUIVALENT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fingerprint_equivalent.json")
+
+
+def _equivalent():
+    try:
+        with open(EQUIVALENT_FILE) as f:
+            return {k: v["same_as"] for k, v in json.load(f).items()}
+    except FileNotFoundError:
+        return {}
+
+
+EQUIVALENT = _equivalent()
 
 
 def canonical(fp):
