@@ -45,6 +45,9 @@ _AEGAN_BASE = "faces-aegan-constant"
 # the solo -> combo sweep's runs (notebook 10): 8 epochs, 0 or 4 of them solo
 _SOLO_E = {"train.n_epochs": 8}
 
+Q_WEIGHT10 = ("I added a multiplier constant of 10 on to the discriminator loss (the package's question: the "
+              "VQGAN / latent-diffusion autoencoders scale the adversarial term by the ratio of gradient norms at "
+              "the decoder's last layer instead)")
 Q_MXNET_THESIS = ("attaching discriminatory network onto a variational autoencoder to provide a learnable loss "
                   "function to replace a pixel-by-pixel loss function commonly used by conventional VAE "
                   "implementation (the face sections show images without a stated conclusion; the direction "
@@ -130,6 +133,27 @@ CLAIMS = [
           "fid_recon", "lower", _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=4),
           _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=0), kind="noninferiority",
           second_view=("blur_recon", "attr_agreement", "paired_feature_dist.mean")),
+    # ------------------------------------------------------------ the field's answer to "disc weight 10" (issue 33)
+] + [
+    _sharpens(f"faces-adaptive-{w:g}-vs-fixed-10", f"faces: does the adaptive weight (VQGAN's gradient-norm ratio) x "
+              f"{w:g} change sharpness against the fixed disc weight 10 (ResNet)?",
+              _sel(_RESNET, train__disc_weight_mode="adaptive", train__disc_weight=float(w)), _sel(_RESNET),
+              kind="exploratory", paired=True, needs=f"runs of {_RESNET} with train.disc_weight_mode=adaptive, "
+                                                     f"train.disc_weight={w:g} beside the fixed-weight seeds",
+              quote=Q_WEIGHT10)
+    for w in (0.5, 0.8)
+] + [
+    _sharpens("faces-disc-during-solo", "faces: does training the discriminator during the solo epochs (idle "
+              "otherwise) change sharpness (ResNet)?", _sel(_RESNET, train__disc_train_during_solo=True),
+              _sel(_RESNET), kind="exploratory", paired=True, quote=Q_WEIGHT10,
+              needs=f"runs of {_RESNET} with train.disc_train_during_solo=true beside the default seeds"),
+    claim("stab-spectral-norm-coverage", S_TORCH,
+          "(the package's question: spectral normalisation is none of the sources' hacks; 003's list is the "
+          "family it joins)", "MNIST: does spectral normalisation of the discriminator change the digit classes "
+          "covered by the Larsen VAE/GAN's samples?", "mode_coverage.n_covered", "higher",
+          _sel("mnist-stab-spectral-norm"), _sel(_LARSEN_MNIST), kind="exploratory", delta=("abs", 1.0),
+          delta_why=DELTA_WHY["class"], second_view=SAMPLE_VIEW,
+          needs="runs of mnist-stab-spectral-norm beside the Larsen reference, once it makes digits"),
     # ------------------------------------------------------------ Larsen VAE/GAN
     claim("larsen-mnist-fid", S_TF2,
           "(the Larsen et al. VAE/GAN, 004's reference [2]; 004 shows samples without a pixel-VAE comparison)",

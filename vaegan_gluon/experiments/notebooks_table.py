@@ -32,6 +32,7 @@ TEACHES = {
     "20_larsen_vaegan": "Larsen et al.'s VAE/GAN: reconstruction in the discriminator's feature space",
     "21_aegan_weighting": "AE-GAN α/β policies (constant, inverse, derivative, ceiling); latent arithmetic",
     "22_gan_stabilisers": "GAN stabilisers (label smoothing/noise/flips, dropout, minibatch discrimination)",
+    "23_adaptive_weight": "the field's answer to disc weight 10: the gradient-norm ratio, fixed against adaptive",
 }
 
 _ORDER = ("holds", "does not hold", "changes", "equivalent within delta", "no change shown", "inconclusive",

@@ -38,6 +38,8 @@ EXPERIMENTS = {
         disc={"instance_noise": True}, extra={"instance_noise_stddev": 0.2, "instance_noise_epochs": 50},
         scales={"medium": {**MNIST_SCALES["medium"], "train.extra.instance_noise_epochs": 8},
                 "quick": {**MNIST_SCALES["quick"], "train.extra.instance_noise_epochs": 2}}),
+    "mnist-stab-spectral-norm": _stab("... + spectral normalisation of every discriminator weight (Miyato et al. "
+                                      "2018; one power iteration per training forward)", disc={"spectral_norm": True}),
     "mnist-stab-bn-after-act": _stab("... with BatchNorm after the activation in the discriminator",
                                      disc={"bn_before_activation": False}),
     # the TF2 project's claim is about the generator: the decoder's BatchNorm after each ReLU
