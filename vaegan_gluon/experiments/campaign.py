@@ -20,7 +20,7 @@ from .. import runlock
 from ..claims import build_claims
 from ..claims.board import SMALL_OUTPUTS, collect_runs
 from ..claims.plan import make_plan
-from ..train.fingerprint import fingerprint
+from ..train.fingerprint import canonical, fingerprint
 from .runner import run_experiment
 
 KEPT = os.path.join("results", "reference", "claims_runs")
@@ -69,7 +69,7 @@ def run_campaign(only=None, max_hours=None, restart=False, board=None, work=WORK
     board = board or os.path.join("results", "reference", "claims.json")
     os.makedirs(work, exist_ok=True)
     state_path = os.path.join(work, "queue.json")
-    fp = fingerprint()["fingerprint"]
+    fp = canonical(fingerprint()["fingerprint"])     # a proven-equivalent code version continues the queue
     with runlock.hold(work, command="vaegan claims run"):
         state = None
         if os.path.exists(state_path) and not restart:
