@@ -36,7 +36,7 @@ def test_campaign_runs_keeps_and_knows_what_is_done(tmp_path, monkeypatch):
          "run_seconds": 1.0}])
     assert campaign.run_campaign(board=str(board), work=work, kept=kept, log=lambda m: None) == 1
     runs = campaign.collect_runs(kept)
-    assert len(runs) == 1 and runs[0]["fingerprint"] == campaign.fingerprint()["fingerprint"]
+    assert len(runs) == 1 and runs[0]["fingerprint"] == campaign.canonical(campaign.fingerprint()["fingerprint"])
     assert not os.path.exists(os.path.join(work, "runs", os.path.relpath(runs[0]["dir"], kept), "checkpoints"))
     # done: nothing runs the second time
     assert campaign.run_campaign(board=str(board), work=work, kept=kept, log=lambda m: None) == 0
