@@ -283,7 +283,8 @@ def test_committed_board_carries_its_verdicts():
             assert t["p_opposite"] < rule.ALPHA or (-c["delta"] < t["ci90"][0] and t["ci90"][1] < c["delta"]), c["id"]
         if c["verdict"] in ("inconclusive", "no change shown", "invalid", "untested"):
             assert c["reason"], c["id"]
-        if c["verdict"] in ("inconclusive", "no change shown") and "MDE" in (c["reason"] or ""):
+        if c["verdict"] in ("inconclusive", "no change shown") and t is not None:
+            assert "MDE" in c["reason"] and "seeds per group" in c["reason"], c["id"]
             assert t["mde"] is not None and t["mde"] > 0
         if c["metric"] == "blur_recon":
             assert "fid_recon" in c["second"] and "attr_agreement" in c["second"], c["id"]

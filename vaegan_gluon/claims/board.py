@@ -274,10 +274,11 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
                                           f"(one-sided p {t['p_predicted']:.2g})"
     else:
         verdict, reason = row["test"]["verdict"], None
-    if verdict in ("inconclusive", "no change shown") and row["test"] and reason is None:
+    if verdict in ("inconclusive", "no change shown") and row["test"]:
         t = row["test"]
         need = f"{t['seeds_needed']} seeds per group" if t["seeds_needed"] else "more than 200 seeds per group"
-        reason = f"underpowered: MDE {_n(t['mde'])} against δ {_n(row['delta'])}; {need} would bring it under δ"
+        power = f"MDE {_n(t['mde'])} against δ {_n(row['delta'])}; {need} would bring it under δ"
+        reason = f"underpowered: {power}" if reason is None else f"{reason}; {power}"
     row.update(verdict=verdict, reason=reason)
     row["compound"] = _compound(claim, verdict, row["test"], row["second"]) if verdict in ("holds", "changes") else None
     return row
