@@ -60,7 +60,8 @@ def test_fast_step_matches_reference(case, split):
 
     mx.random.seed(seed)   # the fast step's only random draw is the VAE's eps
     ours = trainer.scheme.step([x], "combo", {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": True})
-    ours = {k: float(v.asscalar()) for k, v in ours.items()}
+    # grad_ratio: the package's diagnostic (measured on a step's first call), which the original has no term for
+    ours = {k: float(v.asscalar()) for k, v in ours.items() if k != "grad_ratio"}
     theirs = ref.step(x, "combo")
 
     assert set(ours) <= set(theirs)

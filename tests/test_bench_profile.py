@@ -66,8 +66,12 @@ def test_real_profile_of_a_training_step():
     n_tensors = sum(1 for net in (run.trainer.vae, run.trainer.disc)
                     for q in net.collect_params().values() if q.grad_req != "null")
     assert p["calls"]["optimizer"] == (2 if fastadam.available() else n_tensors)
-    # a second profiled repeat starts from zero (the aggregate is reset), so counts are per step
-    assert profile_steps(run, 3)["calls"] == p["calls"]
+    # a second profiled repeat starts from zero (the aggregate is reset), so counts are per step (not doubled);
+    # within one call a step: an occasional bookkeeping operator (statistics sums every 32 steps, the
+    # grad_ratio diagnostic's steps) may fall in one repeat and not the other
+    again = profile_steps(run, 3)["calls"]
+    assert again["gemm"] == p["calls"]["gemm"] and again["optimizer"] == p["calls"]["optimizer"]
+    assert abs(again["other"] - p["calls"]["other"]) < 1
 
 
 def test_profile_table_rendered_only_when_profiled():

@@ -3,6 +3,8 @@ import ast
 import glob
 import os
 
+import numpy as np
+
 import nbformat
 import pytest
 
@@ -60,13 +62,16 @@ def test_use_parameters_reaches_every_run(tmp_path, monkeypatch):
     seen = {}
 
     def fake_run(config, run_dir, ctx="cpu", resume=False, progress=True, callbacks=(), data_path=None,
-                 kvstore="device"):
+                 kvstore="device", data=None, allow_other_data=False):
         seen.update(config=config, run_dir=run_dir, ctx=ctx, resume=resume, callbacks=list(callbacks),
                     data_path=data_path)
         return ex.RunResult(run_dir, [], {"recon_bce": 1.0}, type("T", (), {"writer": False})())
     monkeypatch.setattr(runner, "run", fake_run)   # run_experiment's own reference to `run`
     faces = tmp_path / "faces"
     faces.mkdir()
+    from PIL import Image   # run_experiment checks the data's splits before training (two images at least)
+    for i in range(4):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(faces / f"{i}.png")
     assert notebook_params.use_parameters("quick", "cpu:0", str(faces), 7, True, str(tmp_path / "tb")) == "quick"
     assert os.environ["VAEGAN_SCALE"] == "quick"
     ex.run_experiment("mnist-vae-logreg", results_root=str(tmp_path / "results"), progress=False, overwrite=True)
