@@ -161,3 +161,13 @@ def current_commit(path=None):
     except (OSError, subprocess.SubprocessError):
         return None
     return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def file_sha256(path, chunk=1 << 22):
+    """sha256 (hex) of a file's bytes, read in chunks (checkpoints, dataset caches, extractor weights)."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()

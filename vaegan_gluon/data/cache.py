@@ -1,9 +1,10 @@
 """Where converted arrays are cached, and how they are written safely (and checked when read)."""
-import hashlib
 import os
 import sys
 
 import numpy as np
+
+from ..utils import file_sha256
 
 
 def default_cache_dir():
@@ -33,14 +34,6 @@ def _replace_atomic(path, write, suffix=""):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-
-
-def file_sha256(path, chunk=1 << 22):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def digest_path(path):

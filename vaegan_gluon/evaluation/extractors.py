@@ -20,12 +20,12 @@ through the same resize, so 64x64 experiment images and 32x32 quick-scale images
 The numbers computed in these feature spaces are **for monitoring purposes**: they compare only runs
 scored with the same extractor (same name and sha256), never with published FIDs.
 """
-import hashlib
 import json
 import os
 
 import numpy as np
 
+from ..utils import file_sha256  # noqa: F401  (re-exported: evaluation.train, inception)
 from .networks import FEATURE_DIM, NETWORKS
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
@@ -85,14 +85,6 @@ def read_manifest():
         return {}
     with open(MANIFEST) as f:
         return json.load(f)
-
-
-def file_sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build_network(name):

@@ -25,7 +25,7 @@ import numpy as np
 from mxnet import nd
 from mxnet.base import MXNetError
 
-from ..utils import read_json, write_json
+from ..utils import file_sha256, read_json, write_json
 from .optim_state import load_optimizer, save_optimizer, structural_names  # noqa: F401  (re-exported)
 
 MANIFEST = "manifest.json"
@@ -50,20 +50,12 @@ def network_signature(networks):
     return out
 
 
-def file_digest(path, chunk=1 << 22):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _write_manifest(folder):
     files = {}
     for name in sorted(os.listdir(folder)):
         p = os.path.join(folder, name)
         if name != MANIFEST and os.path.isfile(p):
-            files[name] = {"bytes": os.path.getsize(p), "sha256": file_digest(p)}
+            files[name] = {"bytes": os.path.getsize(p), "sha256": file_sha256(p)}
     write_json(os.path.join(folder, MANIFEST), {"files": files})
 
 
@@ -179,7 +171,7 @@ def verify_checkpoint(path):
         elif os.path.getsize(p) != meta.get("bytes"):
             problems.append(f"{p} has {os.path.getsize(p)} bytes, {MANIFEST} says {meta.get('bytes')} were "
                             "written (truncated or replaced)")
-        elif file_digest(p) != meta.get("sha256"):
+        elif file_sha256(p) != meta.get("sha256"):
             problems.append(f"{p} does not match its sha256 in {MANIFEST} (overwritten or corrupted)")
     if len(files) > 1 and len(problems) == len(files):   # then the manifest is the odd one out
         return (f"{mpath} matches none of the {len(files)} files it lists (another checkpoint's or model's "
