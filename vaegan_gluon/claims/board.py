@@ -463,18 +463,25 @@ def readme_block(path, begin=README_BEGIN, end=README_END):
 SMALL_OUTPUTS = ("config.json", "metrics.json", "training_statistics.csv")
 
 
-def keep_small_outputs(table, dest):
-    """Copy the small outputs of every run a claim rests on into ``dest/<model_on_data>/<run folder>``."""
+def keep_run(run_dir, dest):
+    """Copy one run's small outputs (:data:`SMALL_OUTPUTS`) into ``dest/<model_on_data>/<run folder>``."""
     import shutil
+    out = os.path.join(dest, os.path.basename(os.path.dirname(os.path.abspath(run_dir))), os.path.basename(run_dir))
+    if os.path.abspath(out) != os.path.abspath(run_dir):
+        os.makedirs(out, exist_ok=True)
+        for name in SMALL_OUTPUTS:
+            if os.path.exists(os.path.join(run_dir, name)):
+                shutil.copyfile(os.path.join(run_dir, name), os.path.join(out, name))
+    return out
+
+
+def keep_small_outputs(table, dest):
+    """Copy the small outputs of every run a claim rests on (:func:`keep_run`), so that the board can be
+    rebuilt from a checkout; returns the run folders written."""
     written = []
     for c in table["claims"]:
         for d in c["runs"]["ours"] + c["runs"]["reference"]:
-            out = os.path.join(dest, os.path.basename(os.path.dirname(os.path.abspath(d))), os.path.basename(d))
-            if out in written or os.path.abspath(out) == os.path.abspath(d):
-                continue
-            os.makedirs(out, exist_ok=True)
-            for name in SMALL_OUTPUTS:
-                if os.path.exists(os.path.join(d, name)):
-                    shutil.copyfile(os.path.join(d, name), os.path.join(out, name))
-            written.append(out)
+            out = keep_run(d, dest)
+            if out not in written and os.path.abspath(out) != os.path.abspath(d):
+                written.append(out)
     return written

@@ -18,7 +18,7 @@ import time
 
 from .. import runlock
 from ..claims import build_claims
-from ..claims.board import SMALL_OUTPUTS, collect_runs
+from ..claims.board import collect_runs, keep_run
 from ..claims.plan import make_plan
 from ..train.fingerprint import canonical, fingerprint
 from .runner import run_experiment
@@ -54,13 +54,8 @@ def pending(queue, fp, kept=KEPT):
 
 
 def keep(run_dir, kept=KEPT):
-    """Copy a finished run's small outputs into ``kept/<model_on_data>/<run folder>``; returns the path."""
-    out = os.path.join(kept, os.path.basename(os.path.dirname(os.path.abspath(run_dir))), os.path.basename(run_dir))
-    os.makedirs(out, exist_ok=True)
-    for name in SMALL_OUTPUTS:
-        if os.path.exists(os.path.join(run_dir, name)):
-            shutil.copyfile(os.path.join(run_dir, name), os.path.join(out, name))
-    return out
+    """Copy a finished run's small outputs into ``kept`` (:func:`vaegan_gluon.claims.board.keep_run`)."""
+    return keep_run(run_dir, kept)
 
 
 def run_campaign(only=None, max_hours=None, restart=False, board=None, work=WORK, kept=KEPT, log=print,
