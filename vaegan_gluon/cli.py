@@ -359,7 +359,7 @@ def cmd_bench(argv):
 
 def cmd_launch(argv):
     try:
-        from .distributed import launch_main
+        from .distributed.cli import launch_main
     except ImportError as err:
         raise CLIError(f"vaegan launch is not available: {err}") from None
     return launch_main(list(argv))
@@ -369,7 +369,7 @@ def main(argv=None):
     """Entry point of the ``vaegan`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "doctor":   # before anything that imports mxnet
-        from .doctor import main as doctor_main
+        from .doctor.cli import main as doctor_main
         return doctor_main(argv[1:])
     if _IMPORT_ERROR is not None:
         return _fail(1, f"the package cannot start ({type(_IMPORT_ERROR).__name__}: "

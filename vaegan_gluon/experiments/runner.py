@@ -238,7 +238,7 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
     check_results_path(run_dir)
     data = load_data(config, data_path)   # before the folder exists: a data problem leaves nothing behind
-    from ..distributed import kvstore_info
+    from ..distributed.worker import kvstore_info
     first_process = kvstore_info()[0] == 0   # under `vaegan launch`, one worker cleans up
     overwrite = overwrite and not resume and os.path.isdir(run_dir) and first_process
     if overwrite and not _looks_like_run_dir(run_dir):

@@ -1,11 +1,12 @@
 """``vaegan launch -n WORKERS -s SERVERS [--launcher ...] [--hostfile FILE] [--timeout SEC] -- cmd``:
-the command line of :func:`vaegan_gluon.distributed.launch` (also ``python -m vaegan_gluon.distributed``)."""
+the command line of :func:`vaegan_gluon.distributed.launcher.launch` (also ``python -m vaegan_gluon.distributed``)."""
 import argparse
 import shlex
 import signal
 import sys
 
-from .distributed_procs import LAUNCHERS, LaunchError, _validate
+from .launcher import launch
+from .procs import LAUNCHERS, LaunchError, validate
 
 
 def _positive(convert, expected):
@@ -73,7 +74,7 @@ def launch_main(argv=None):
         parser.error("no command: put the program to run after '--', e.g. "
                      "vaegan launch -n 2 -s 1 -- python train.py")
     try:
-        n_servers = _validate(command, args.num_workers, args.num_servers, args.launcher,
+        n_servers = validate(command, args.num_workers, args.num_servers, args.launcher,
                               args.hostfile, args.timeout)
     except ValueError as e:
         parser.error(str(e))
@@ -86,7 +87,6 @@ def launch_main(argv=None):
         old = signal.signal(signal.SIGTERM, _term)
     except ValueError:  # not in the main thread
         pass
-    from .distributed import launch
     try:
         launch(command, args.num_workers, n_servers, launcher=args.launcher, hostfile=args.hostfile,
                timeout=args.timeout, log_dir=args.log_dir, host_ip=args.host_ip,

@@ -1,4 +1,4 @@
-"""Multi-process / multi-machine launcher around MXNet's own parameter-server kvstore.
+"""``launch``: the multi-process / multi-machine launcher around MXNet's own parameter-server kvstore.
 
 Training on several processes or machines uses nothing home-made: the workers create
 ``mx.kv.create('dist_sync')`` and sum gradients through it (:mod:`vaegan_gluon.train.kvsync`: one key per
@@ -51,9 +51,8 @@ that calls :func:`kvstore_info` with its kvstore reports its rank to the launche
 directory named by ``VAEGAN_LAUNCH_DIR``), so errors can say "worker rank 1"; otherwise they give the
 launch index.
 
-The code is in four modules, all importable from here: this one (locating ``launch.py``, the
-launchers), :mod:`.distributed_procs` (process bookkeeping), :mod:`.distributed_worker` (the worker
-side: ranks, sharding, fail-fast) and :mod:`.distributed_cli` (``vaegan launch``).
+Process bookkeeping is in :mod:`.procs`, the worker side (ranks, sharding, fail-fast) in :mod:`.worker`,
+``vaegan launch`` in :mod:`.cli`.
 """
 import importlib.util
 import os
@@ -65,15 +64,10 @@ import tempfile
 import time
 import uuid
 
-from .distributed_cli import build_parser, launch_main  # noqa: F401
-from .distributed_procs import (LAUNCHERS, LaunchError, _POLL, _KILL_GRACE, _Proc, _free_port,  # noqa: F401
-                                _kill_all, _signal_group, _status, _tail, _usable_cores, _validate)
-from .distributed_worker import (LAUNCH_DIR_ENV, LAUNCH_ID_ENV, _report_rank, install_fail_fast,  # noqa: F401
-                                 kvstore_info, shard_indices)
+from .procs import POLL, LaunchError, Proc, free_port, kill_all, log_tail, status_text, usable_cores, validate
+from .worker import LAUNCH_DIR_ENV, LAUNCH_ID_ENV
 
-
-__all__ = ["LaunchError", "launch", "launch_main", "kvstore_info", "shard_indices",
-           "install_fail_fast", "find_launch_py", "LAUNCHERS"]
+__all__ = ["launch", "find_launch_py"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -154,7 +148,7 @@ def launch(command, n_workers, n_servers=None, launcher="local", hostfile=None, 
     shutdown_grace : float
         ``local``: seconds servers/scheduler get to exit after the last worker finished.
     """
-    n_servers = _validate(command, n_workers, n_servers, launcher, hostfile, timeout)
+    n_servers = validate(command, n_workers, n_servers, launcher, hostfile, timeout)
     command = list(command)
     if launcher == "local":
         return _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown_grace,
@@ -169,7 +163,7 @@ def _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown
     launch_dir = tempfile.mkdtemp(prefix="vaegan-launch-")
     base.update({
         "DMLC_PS_ROOT_URI": "127.0.0.1",
-        "DMLC_PS_ROOT_PORT": str(_free_port()),
+        "DMLC_PS_ROOT_PORT": str(free_port()),
         "DMLC_NUM_WORKER": str(n_workers),
         "DMLC_NUM_SERVER": str(n_servers),
         "DMLC_NODE_HOST": "127.0.0.1",
@@ -180,7 +174,7 @@ def _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown
     # Several processes share this machine's cores: unless the user chose, split them between workers
     # (vaegan_gluon's import would otherwise give every process all the cores) and give servers one.
     omp_user = base.get("OMP_NUM_THREADS")
-    worker_threads = omp_user or str(max(1, _usable_cores() // n_workers))
+    worker_threads = omp_user or str(max(1, usable_cores() // n_workers))
     if log_dir:
         os.makedirs(log_dir, exist_ok=True)
 
@@ -208,7 +202,7 @@ def _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown
                                          start_new_session=True)
             except OSError as e:
                 raise LaunchError("cannot start %s %d: %s: %s" % (role, index, command[0], e)) from e
-            procs.append(_Proc(role, index, popen, log_path))
+            procs.append(Proc(role, index, popen, log_path))
         if verbose:
             print("[vaegan launch] local: %d worker(s), %d server(s), scheduler on 127.0.0.1:%s; "
                   "pids %s" % (n_workers, n_servers, base["DMLC_PS_ROOT_PORT"],
@@ -223,12 +217,12 @@ def _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown
                 failed.sort(key=lambda q: q.role != "worker")
                 p = failed[0]
                 others = [q for q in procs if q is not p]
-                _kill_all(others)
-                also = "".join("; also %s %s" % (q.describe(launch_dir), _status(q.popen.returncode))
+                kill_all(others)
+                also = "".join("; also %s %s" % (q.describe(launch_dir), status_text(q.popen.returncode))
                                for q in failed[1:])
                 raise LaunchError("%s %s%s; killed the other %d process(es) of the job%s"
-                                  % (p.describe(launch_dir), _status(p.popen.returncode), also,
-                                     len(others), _tail(p.log_path)))
+                                  % (p.describe(launch_dir), status_text(p.popen.returncode), also,
+                                     len(others), log_tail(p.log_path)))
             if all(p.popen.poll() is not None for p in procs):
                 break
             now = time.monotonic()
@@ -243,10 +237,10 @@ def _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown
                 break
             if deadline is not None and now > deadline:
                 left = [p for p in procs if p.popen.poll() is None]
-                _kill_all(procs)
+                kill_all(procs)
                 raise LaunchError("timeout: the job did not finish within %g s; killed %s"
                                   % (timeout, ", ".join(p.describe(launch_dir) for p in left)))
-            time.sleep(_POLL)
+            time.sleep(POLL)
         if verbose:
             print("[vaegan launch] done in %.1f s" % (time.monotonic() - t0), file=sys.stderr,
                   flush=True)
@@ -255,10 +249,10 @@ def _launch_local(command, n_workers, n_servers, timeout, env, log_dir, shutdown
         if verbose:
             print("[vaegan launch] interrupted: killing all %d process(es) of the job" % len(procs),
                   file=sys.stderr, flush=True)
-        _kill_all(procs)
+        kill_all(procs)
         raise
     finally:
-        _kill_all(procs, grace=0.5)  # no-op for reaped children; catches leftovers of every path
+        kill_all(procs, grace=0.5)  # no-op for reaped children; catches leftovers of every path
         for f in files:
             f.close()
         shutil.rmtree(launch_dir, ignore_errors=True)
@@ -281,26 +275,23 @@ def _launch_tracker(command, n_workers, n_servers, launcher, hostfile, timeout, 
         print("[vaegan launch] %s: %s" % (launcher, " ".join(shlex.quote(a) for a in argv[3:])),
               file=sys.stderr, flush=True)
     popen = subprocess.Popen(argv, env=penv, stdin=subprocess.DEVNULL, start_new_session=True)
-    proc = _Proc("launch.py", 0, popen)
+    proc = Proc("launch.py", 0, popen)
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while popen.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
-                _kill_all([proc])
+                kill_all([proc])
                 raise LaunchError("timeout: the %s job did not finish within %g s; killed the local "
                                   "launcher tree (pid %d); check the remote hosts for leftovers"
                                   % (launcher, timeout, popen.pid))
-            time.sleep(_POLL)
+            time.sleep(POLL)
         if popen.returncode != 0:
             raise LaunchError("mxnet/tools/launch.py (%s launcher, pid %d) %s"
-                              % (launcher, popen.pid, _status(popen.returncode)))
+                              % (launcher, popen.pid, status_text(popen.returncode)))
         return 0
     except KeyboardInterrupt:
-        _kill_all([proc])
+        kill_all([proc])
         raise
     finally:
-        _kill_all([proc], grace=0.5)
+        kill_all([proc], grace=0.5)
 
-
-if __name__ == "__main__":  # python -m vaegan_gluon.distributed -n 2 -- cmd
-    sys.exit(launch_main())

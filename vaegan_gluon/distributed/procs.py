@@ -7,15 +7,15 @@ import subprocess
 import time
 
 LAUNCHERS = ("local", "ssh", "mpi")
-_POLL = 0.05          # seconds between polls of the children
-_KILL_GRACE = 2.0     # seconds between SIGTERM and SIGKILL
+POLL = 0.05          # seconds between polls of the children
+KILL_GRACE = 2.0     # seconds between SIGTERM and SIGKILL
 
 
 class LaunchError(RuntimeError):
     """A distributed launch failed: a process died, the timeout elapsed, or it was interrupted."""
 
 
-class _Proc:
+class Proc:
     def __init__(self, role, index, popen, log_path=None):
         self.role, self.index, self.popen, self.log_path = role, index, popen, log_path
         self.pid = popen.pid
@@ -33,7 +33,7 @@ class _Proc:
         return s + " (pid %d)" % self.pid
 
 
-def _status(rc):
+def status_text(rc):
     if rc is None:
         return "still running"
     if rc < 0:
@@ -45,7 +45,7 @@ def _status(rc):
     return "exited with code %d" % rc
 
 
-def _tail(path, n=15):
+def log_tail(path, n=15):
     if not path:
         return ""
     try:
@@ -58,22 +58,22 @@ def _tail(path, n=15):
     return "\n  last lines of %s:\n    %s" % (path, "\n    ".join(lines)) if lines else ""
 
 
-def _signal_group(p, sig):
+def signal_group(p, sig):
     try:
         os.killpg(p.pgid, sig)
     except (ProcessLookupError, PermissionError):  # the group has already exited
         pass
 
 
-def _kill_all(procs, grace=_KILL_GRACE):
+def kill_all(procs, grace=KILL_GRACE):
     """SIGTERM every group, SIGKILL what is left after ``grace`` seconds, reap every child."""
     for p in procs:
-        _signal_group(p, signal.SIGTERM)
+        signal_group(p, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(p.popen.poll() is None for p in procs):
-        time.sleep(_POLL)
+        time.sleep(POLL)
     for p in procs:  # also members of the group that outlived its leader (e.g. bash -> python)
-        _signal_group(p, signal.SIGKILL)
+        signal_group(p, signal.SIGKILL)
     for p in procs:
         try:
             p.popen.wait(timeout=10)
@@ -81,20 +81,20 @@ def _kill_all(procs, grace=_KILL_GRACE):
             pass
 
 
-def _free_port(host="127.0.0.1"):
+def free_port(host="127.0.0.1"):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def _usable_cores():
+def usable_cores():
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 
-def _validate(command, n_workers, n_servers, launcher, hostfile, timeout):
+def validate(command, n_workers, n_servers, launcher, hostfile, timeout):
     if isinstance(command, str) or not command or not all(isinstance(c, str) for c in command):
         raise ValueError("command must be a non-empty list of strings, e.g. ['python', 'train.py']")
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:

@@ -5,23 +5,18 @@ cores, free memory and disk, the data sources it finds, gluoncv, and every NVIDI
 with its compute capability and whether the installed wheel has kernels for it. The exit status is
 1 when the environment cannot run the project (``--ctx gpu``: cannot run it on a GPU), else 0.
 
-The GPU facts live in :mod:`.doctor_gpu` (everything re-exported here): :data:`WHEELS` and
-:data:`GPU_FAMILIES`; :func:`gpu_matrix_markdown` renders the "GPU matrix" of docs/gpu.md from them
-(``vaegan doctor --gpu-matrix``), and :func:`kernel_support` decides both the matrix and the per-GPU
-verdict. This module has the environment's facts (:func:`collect`) and checks (:func:`diagnose`).
+This module has the environment's facts (:func:`collect`) and checks (:func:`diagnose`); the GPU facts
+(which wheel has kernels for which compute capability, docs/gpu.md's matrix) are :mod:`.gpu`'s, the
+command line :mod:`.cli`'s.
 
 Works without a usable mxnet: nothing here imports it at module level (``python -m vaegan_gluon.doctor``
 runs even when ``vaegan`` itself cannot start).
 """
-import argparse
-import json
 import os
 import shutil
 import sys
 
-from .doctor_gpu import (FAIL, GPU_BUILD, GPU_FAMILIES, INFO, OK, WARN, WHEELS, _diagnose_gpus,  # noqa: F401
-                         _version_tuple, cc_text, gpu_matrix_markdown, gpu_verdict, kernel_support,
-                         parse_nvidia_smi, query_gpus, sm, what_to_do)
+from .gpu import FAIL, GPU_BUILD, INFO, OK, WARN, WHEELS, diagnose_gpus, query_gpus
 
 NUMPY_PIN = "1.23.5"
 PYTHON_RANGE = ((3, 9), (3, 12))      # requires-python = ">=3.9,<3.12"
@@ -87,9 +82,9 @@ def _mxnet_facts():
 def _data_facts():
     facts = {}
     try:
-        from .data.mnist import DEBIAN_FASHION_MNIST, DataSourceUnavailable, mnist5k_csv_path
-        from .data.idx import idx_folder_complete
-        from .data.cache import default_cache_dir
+        from ..data.mnist import DEBIAN_FASHION_MNIST, DataSourceUnavailable, mnist5k_csv_path
+        from ..data.idx import idx_folder_complete
+        from ..data.cache import default_cache_dir
     except Exception as err:
         return {"error": f"{type(err).__name__}: {err}"}
     try:
@@ -106,7 +101,7 @@ def _data_facts():
 
 def _gluoncv_facts():
     try:
-        from .schedules_gluoncv import import_gluoncv
+        from ..schedules_gluoncv import import_gluoncv
         return {"version": _dist_version("gluoncv"), "error": None, "module": import_gluoncv().__name__}
     except RuntimeError as err:
         return {"version": _dist_version("gluoncv"), "error": str(err)}
@@ -115,7 +110,7 @@ def _gluoncv_facts():
 def _numerics_facts():
     """The kernels' state and this checkout's numerics fingerprint (:mod:`.train.fingerprint`)."""
     try:
-        from .train.fingerprint import fingerprint
+        from ..train.fingerprint import fingerprint
         fp = fingerprint()
         return {"fingerprint": fp["fingerprint"], "code": fp["code"], "kernels": fp["kernels"], "error": None}
     except Exception as err:   # mxnet does not import, no git, ...
@@ -230,7 +225,7 @@ def diagnose(facts, ctx=None):
         add(INFO, "kernels", f"numerics fingerprint not computed ({n['error']})" if n.get("error") else
             ", ".join(f"{k} {v}" for k, v in n["kernels"].items())
             + f"; numerics fingerprint {n['fingerprint']} (code {n['code']})")
-    out.extend(_diagnose_gpus(facts, ctx))
+    out.extend(diagnose_gpus(facts, ctx))
     return out
 
 
@@ -245,32 +240,3 @@ def render(checks):
     lines.append("vaegan doctor: " + ("this environment can run the project" if status == 0 else
                                       "this environment cannot run the project as asked (see FAIL above)"))
     return "\n".join(lines)
-
-
-def build_parser(prog="vaegan doctor"):
-    p = argparse.ArgumentParser(prog=prog, description="Check that this machine can run the project.")
-    p.add_argument("--ctx", default=None, help="the device you mean to train on: cpu or gpu "
-                   "(default: gpu if mxnet-cu112 is installed, else cpu); GPU problems fail only a gpu check")
-    p.add_argument("--json", action="store_true", help="print the collected facts as JSON")
-    p.add_argument("--gpu-matrix", action="store_true", help="print the GPU matrix of docs/gpu.md (markdown)")
-    p.add_argument("--nvidia-smi", default="nvidia-smi", help=argparse.SUPPRESS)
-    return p
-
-
-def main(argv=None, facts=None):
-    """``vaegan doctor`` / ``python -m vaegan_gluon.doctor``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    if args.gpu_matrix:
-        print(gpu_matrix_markdown(), end="")
-        return 0
-    facts = facts or collect(nvidia_smi=args.nvidia_smi)
-    checks = diagnose(facts, ctx=args.ctx)
-    if args.json:
-        print(json.dumps({"facts": facts, "checks": checks, "status": exit_status(checks)}, indent=2))
-    else:
-        print(render(checks))
-    return exit_status(checks)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

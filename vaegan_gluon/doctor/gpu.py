@@ -1,4 +1,4 @@
-"""The GPU half of ``vaegan doctor`` (:mod:`vaegan_gluon.doctor`): which MXNet wheel has kernels for which
+"""The GPU half of ``vaegan doctor`` (:mod:`vaegan_gluon.doctor.environment`): which MXNet wheel has kernels for which
 compute capability (:data:`WHEELS`, :data:`GPU_FAMILIES`, :func:`kernel_support`), docs/gpu.md's GPU
 matrix, the GPUs nvidia-smi (or NVML) lists, and their verdicts. Imports no mxnet."""
 import shutil
@@ -179,7 +179,7 @@ def gpu_matrix_markdown(wheel=GPU_BUILD):
     return "\n".join(lines) + "\n"
 
 
-def _diagnose_gpus(facts, ctx):
+def diagnose_gpus(facts, ctx):
     out = []
     gpu_build = facts["dists"].get(GPU_BUILD)
     want_gpu = (ctx or ("gpu" if gpu_build else "cpu")).startswith("gpu")
