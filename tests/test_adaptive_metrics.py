@@ -6,7 +6,7 @@ import vaegan_gluon  # noqa: F401
 import mxnet as mx
 from mxnet import nd
 
-from vaegan_gluon import metrics as M
+from vaegan_gluon.evaluation import metrics as M
 from vaegan_gluon.evaluation import scores
 from vaegan_gluon.evaluation.scoring import SECOND_VIEW_KEYS
 from vaegan_gluon.models import get_model

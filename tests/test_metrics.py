@@ -1,4 +1,4 @@
-"""Behaviour of vaegan_gluon.metrics on tiny stand-in models with hand-computable answers."""
+"""Behaviour of vaegan_gluon.evaluation.metrics on tiny stand-in models with hand-computable answers."""
 import json
 
 import numpy as np
@@ -9,7 +9,8 @@ import mxnet as mx
 from mxnet import nd
 from mxnet.gluon import HybridBlock
 
-from vaegan_gluon import metrics
+from vaegan_gluon import losses
+from vaegan_gluon.evaluation import metrics, scores
 
 
 class AffineVAE(HybridBlock):
@@ -132,7 +133,7 @@ def test_identity_vae_bce_is_image_entropy_and_mse_zero():
 def test_kl_of_standard_normal_posterior_is_zero():
     mu = nd.zeros((5, 3))
     logvar = nd.zeros((5, 3))
-    np.testing.assert_allclose(metrics.kl_standard_normal(mu, logvar).asnumpy(), 0.0, atol=1e-7)
+    np.testing.assert_allclose(losses.kl_divergence(mu, logvar).asnumpy(), 0.0, atol=1e-7)
     x = np.zeros((3, 1, 2, 2), np.float32)
     assert metrics.reconstruction_metrics(AffineVAE((1, 2, 2), logvar=0.0), x)["kl"] == pytest.approx(0.0)
 
@@ -140,7 +141,7 @@ def test_kl_of_standard_normal_posterior_is_zero():
 def test_kl_hand_computed_nonzero_variance():
     mu, logvar = nd.array([[1.0, 0.0]]), nd.array([[0.0, np.log(2.0)]])
     # 0.5 * [(1 + 1 - 1 - 0) + (2 + 0 - 1 - ln 2)]
-    assert metrics.kl_standard_normal(mu, logvar).asscalar() == pytest.approx(0.5 * (1 + 1 - np.log(2)), rel=1e-5)
+    assert losses.kl_divergence(mu, logvar).asscalar() == pytest.approx(0.5 * (1 + 1 - np.log(2)), rel=1e-5)
 
 
 def test_neg_elbo_is_bce_plus_kl_when_posterior_is_a_point():
@@ -194,25 +195,25 @@ def test_discriminator_accuracy_mean_pixel_disc():
 # ---------------------------------------------------------------------------------------- Fréchet
 def test_frechet_identical_features_is_zero():
     f = np.random.RandomState(0).normal(size=(500, 6))
-    assert metrics.fid_style_distance(f, f) == pytest.approx(0.0, abs=1e-6)
+    assert scores.fid(f, f) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_frechet_shifted_features_is_squared_shift():
     f = np.random.RandomState(0).normal(size=(500, 6))
     shift = np.array([1.0, -2.0, 0.5, 0.0, 0.0, 3.0])
-    assert metrics.fid_style_distance(f, f + shift) == pytest.approx(shift @ shift, rel=1e-6)
+    assert scores.fid(f, f + shift) == pytest.approx(shift @ shift, rel=1e-6)
 
 
 def test_frechet_independent_gaussian_samples_approx_shift():
     rng = np.random.RandomState(1)
     a = rng.normal(size=(20000, 3))
     b = rng.normal(size=(20000, 3)) + np.array([2.0, 0.0, 0.0])
-    assert metrics.fid_style_distance(a, b) == pytest.approx(4.0, abs=0.05)
+    assert scores.fid(a, b) == pytest.approx(4.0, abs=0.05)
 
 
 def test_frechet_of_scaled_gaussians_closed_form():
     # N(0, I) vs N(0, 4I) in D dims: Tr(I + 4I - 2 * 2I) = D
-    assert metrics.frechet_distance(np.zeros(3), np.eye(3), np.zeros(3), 4 * np.eye(3)) == pytest.approx(3.0)
+    assert scores.frechet_distance(np.zeros(3), np.eye(3), np.zeros(3), 4 * np.eye(3)) == pytest.approx(3.0)
 
 
 def test_feature_statistics_with_flatten_extractor():

@@ -20,7 +20,8 @@ import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
 import mxnet as mx
 from mxnet import autograd, nd
 
-from vaegan_gluon import inference, losses, metrics
+from vaegan_gluon import inference, losses
+from vaegan_gluon.evaluation import metrics
 from vaegan_gluon.data import load
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer

@@ -7,7 +7,8 @@ import vaegan_gluon  # noqa: F401
 from mxnet import nd
 from PIL import Image
 
-from vaegan_gluon import metrics, viz
+from vaegan_gluon import viz
+from vaegan_gluon.evaluation import metrics
 try:  # the stand-in VAE lives beside the metrics tests
     from test_metrics import AffineVAE
 except ImportError:  # tests/ imported as a package

@@ -4,7 +4,7 @@ Layout (see DESIGN.md)::
 
     <run>/config.json                 everything needed to rerun (models, data, training settings)
     <run>/training_statistics.csv     one row an epoch
-    <run>/metrics.json                held-out numbers (see vaegan_gluon.metrics for units)
+    <run>/metrics.json                held-out numbers (see vaegan_gluon.evaluation.metrics for units)
     <run>/images/*.png, evolution.gif originals above reconstructions, samples, curves, interpolation
     <run>/vae.params, disc.params     final parameters
     <run>/checkpoints/                resumable state (latest complete epoch)
@@ -15,8 +15,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from . import metrics as M
-from . import viz
+from . import inference, viz
+from .evaluation import metrics as M
 from .utils import read_json, write_json
 
 N_SHOW = 10  # the study showed the first 10 validation images
@@ -59,12 +59,12 @@ def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None
 
     img = lambda name: os.path.join(run_dir, "images", name)  # noqa: E731
     show = images[:N_SHOW]
-    recon = M.reconstruct(vae, show, ctx=ctx)
+    recon = inference.reconstruct(vae, show, ctx=ctx)
     viz.originals_vs_reconstructions(show, recon, path=img("reconstructions.png"),
                                      title="validation images (top) and reconstructions (bottom)")
     rng = np.random.RandomState(trainer.config.seed + 2)
     z = rng.standard_normal((min(n_samples, 40), vae.n_latent)).astype(np.float32)
-    viz.save_grid(M.decode_images(vae, z, ctx=ctx), img("samples.png"), nrow=10)
+    viz.save_grid(inference.decode_images(vae, z, ctx=ctx), img("samples.png"), nrow=10)
     if rows:
         viz.loss_curves(pd.DataFrame(trainer.history), path=img("loss_curves.png"))
     if len(images) >= 2:
@@ -127,7 +127,7 @@ def write_report(run_dir):
                                  f"{counts['trainable']:,} / {counts['non_trainable']:,} |")
             elif not isinstance(v, (dict, list)):
                 lines.append(f"| {k} | {_fmt(v)} |")
-        lines += ["", "Units: see `vaegan_gluon.metrics` (recon_bce and neg_elbo in nats per image).", ""]
+        lines += ["", "Units: see `vaegan_gluon.evaluation.metrics` (recon_bce and neg_elbo in nats per image).", ""]
         if m.get("extractor"):
             lines += [f"Feature-space scores (fid_*, kid_*, precision, recall, mode coverage, attributes) use "
                       f"the `{m['extractor']}` extractor (sha256 {str(m.get('extractor_sha256'))[:12]}...; "

@@ -3,6 +3,8 @@
 - :mod:`.extractors`: ``get_extractor(name)`` for ``mnist``, ``fashion-mnist``, ``faces`` (weights and
   ``manifest.json`` in ``weights/``; ``features(images) -> (N, 128)``, ``predict(images)``);
   :mod:`.inception`: gluoncv's Inception-v3 when its weights are local.
+- :mod:`.metrics`: a model's own numbers on held-out images (reconstruction BCE / MSE, KL, ELBO and the
+  importance-weighted bound, blur factor, discriminator accuracy; units there): ``metrics.json``'s core.
 - :mod:`.scores`: pure numpy / scipy FID (and its bootstrap interval), unbiased KID, precision / recall
   (k-NN, k = 3), mode coverage; the paired view: per-image feature distance, PSNR.
 - :mod:`.scoring`: a run's scores (``score_run``, ``add_scores``), collapse warnings and

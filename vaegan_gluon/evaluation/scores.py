@@ -3,7 +3,7 @@
 =================  ======================================================================================
 function           definition
 =================  ======================================================================================
-:func:`fid`        Fréchet distance of Gaussians fitted to two feature sets (``scipy.linalg.sqrtm``)
+:func:`fid`        Fréchet distance (:func:`frechet_distance`) of Gaussians fitted to two feature sets
 :func:`kid`        unbiased MMD^2 with the cubic polynomial kernel ``k(x, y) = (x.y / D + 1)^3``, averaged
                    over ``n_subsets`` random subsets of ``subset_size`` from each set (Binkowski et al.
                    2018); returns ``(mean, sd)`` over subsets
@@ -27,9 +27,7 @@ import warnings
 
 import numpy as np
 
-from ..metrics import frechet_distance
-
-__all__ = ["FewSamplesWarning", "fid", "kid", "precision_recall", "mode_coverage", "check_features",
+__all__ = ["FewSamplesWarning", "fid", "frechet_distance", "mean_cov", "kid", "precision_recall", "mode_coverage", "check_features",
            "pairwise_sq_distances", "kth_nn_radii", "fid_bootstrap", "fid_bootstrap_values", "bootstrap_interval",
            "paired_distances", "summarise", "psnr_per_image"]
 
@@ -53,6 +51,34 @@ def _pair(a, b):
     return a, b
 
 
+def mean_cov(feats):
+    """Mean ``(D,)`` and covariance ``(D, D)`` (float64) of ``(N, D)`` features, ``N >= 2``."""
+    feats = check_features(feats)
+    d = feats.shape[1]
+    return feats.mean(axis=0), np.cov(feats, rowvar=False).reshape(d, d)
+
+
+def frechet_distance(mu_a, sigma_a, mu_b, sigma_b, eps=1e-6):
+    """Fréchet distance between N(mu_a, sigma_a) and N(mu_b, sigma_b).
+
+    ``|mu_a - mu_b|^2 + Tr(sigma_a + sigma_b - 2 (sigma_a sigma_b)^(1/2))``, matrix root by
+    ``scipy.linalg.sqrtm``; if that is not finite (singular covariances) ``eps * I`` is added to both.
+    """
+    from scipy import linalg
+    mu_a, mu_b = np.atleast_1d(mu_a).astype(np.float64), np.atleast_1d(mu_b).astype(np.float64)
+    sigma_a, sigma_b = np.atleast_2d(sigma_a).astype(np.float64), np.atleast_2d(sigma_b).astype(np.float64)
+    if mu_a.shape != mu_b.shape or sigma_a.shape != sigma_b.shape:
+        raise ValueError(f"feature dimensions differ: mu {mu_a.shape} vs {mu_b.shape}, "
+                         f"sigma {sigma_a.shape} vs {sigma_b.shape}; use the same extractor for both")
+    diff = mu_a - mu_b
+    covmean = linalg.sqrtm(sigma_a.dot(sigma_b))
+    if not np.isfinite(covmean).all():
+        offset = np.eye(len(sigma_a)) * eps
+        covmean = linalg.sqrtm((sigma_a + offset).dot(sigma_b + offset))
+    covmean = np.real(covmean)  # tiny imaginary parts are numerical noise
+    return float(diff.dot(diff) + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
+
+
 def fid(a, b, warn=True):
     """Fréchet distance between Gaussians fitted to ``(N, D)`` features ``a`` and ``(M, D)`` ``b``."""
     a, b = _pair(a, b)
@@ -61,8 +87,7 @@ def fid(a, b, warn=True):
         warnings.warn(f"FID from {len(a)} and {len(b)} feature vectors of dimension {d}: fewer than "
                       f"2 x D = {2 * d}, the covariance is poorly determined (score more images)",
                       FewSamplesWarning, stacklevel=2)
-    return frechet_distance(a.mean(0), np.cov(a, rowvar=False).reshape(d, d),
-                            b.mean(0), np.cov(b, rowvar=False).reshape(d, d))
+    return frechet_distance(*mean_cov(a), *mean_cov(b))
 
 
 def _mmd2_unbiased(x, y):

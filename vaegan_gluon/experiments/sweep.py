@@ -148,7 +148,7 @@ def _write_readme(sweep_dir, spec, scale, summary, plot_path, command):
                 v = f"[{os.path.basename(v)}]({os.path.relpath(v, sweep_dir)}/README.md)"
             cells.append(_md_cell(v))
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Metrics on held-out images; units in `vaegan_gluon.metrics`.", ""]
+    lines += ["", "Metrics on held-out images; units in `vaegan_gluon.evaluation.metrics`.", ""]
     with open(os.path.join(sweep_dir, "README.md"), "w") as f:
         f.write("\n".join(lines))
 

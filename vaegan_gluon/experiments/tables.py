@@ -6,7 +6,7 @@ import pandas as pd
 from .config import get_config
 from .runner import RunResult, reproduce_command
 
-# the held-out numbers every table shows (see vaegan_gluon.metrics for units)
+# the held-out numbers every table shows (see vaegan_gluon.evaluation.metrics for units)
 METRIC_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "kl", "fid_recon", "fid_samples", "blur_data",
                   "blur_recon", "blur_samples", "disc_acc_real", "disc_acc_fake", "train_seconds", "train_images_per_s")
 

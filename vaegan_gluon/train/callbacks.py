@@ -85,10 +85,10 @@ class EvolutionFrames(Callback):
                     trainer.evolution_frames.append(np.asarray(Image.open(os.path.join(folder, name))))
 
     def epoch_end(self, trainer, row):
-        from .. import metrics, viz
+        from .. import inference, viz
         if row.get("event"):
             return
-        recon = metrics.reconstruct(trainer.vae, self.images, ctx=trainer.ctx[0])
+        recon = inference.reconstruct(trainer.vae, self.images, ctx=trainer.ctx[0])
         frame = viz.image_grid(recon, nrow=self.nrow)
         trainer.evolution_frames.append(frame)
         folder = self._folder(trainer)

@@ -32,32 +32,20 @@ disc_acc_real/_fake    :func:`discriminator_accuracy`, fakes = reconstructions `
 disc_loss_real/_fake   mean sigmoid BCE of the discriminator on reals (label 1) / fakes (label 0).
 =====================  =========================================================================
 
-FID-style distances (:func:`fid_style_distance`) are **for monitoring purposes**: their value depends
-entirely on the feature extractor, and are comparable only between runs scored with the same extractor.
-The project's own extractors and the FID / KID / precision-recall / coverage scores of every run live in
-:mod:`vaegan_gluon.evaluation`; the model passes (encode, decode, reconstruct, sample) in
-:mod:`vaegan_gluon.inference` (re-exported here under their old names).
-Parameter counts live in ``vaegan_gluon.models`` (``count_parameters``).
+BCE and KL are the training losses' (:mod:`vaegan_gluon.losses`), so a metric and a loss of the same
+name are the same number; the model passes are :mod:`vaegan_gluon.inference`'s; distances between
+feature sets (FID, KID, ...) are :mod:`.scores`'.
 """
 import cv2
 import numpy as np
-import mxnet as mx
 from mxnet import nd
 
-__all__ = [
-    "blur_factor", "blur_factor_per_image", "to_uint8_grey",
-    "bce_from_logits", "kl_standard_normal",
-    "encode_means", "reconstruct", "decode_images", "reconstruction_metrics",
-    "discriminator_accuracy",
-    "extract_features", "feature_statistics", "frechet_distance", "fid_style_distance",
-    "evaluate",
-]
+from ..inference import as_numpy_images, batches, contexts, decode_images
+from ..losses import bce_from_logits, kl_divergence
+from .scores import mean_cov
 
-
-# ----------------------------------------------------------------------------------------- helpers
-# model passes live in vaegan_gluon.inference; the names stay importable from here
-from .inference import (as_numpy_images as _as_numpy_images, batches as _batches,  # noqa: E402
-                        contexts as _contexts, decode_images, encode_means, reconstruct)
+__all__ = ["blur_factor", "blur_factor_per_image", "to_uint8_grey", "reconstruction_metrics", "iwae_bound",
+           "discriminator_accuracy", "extract_features", "feature_statistics", "evaluate", "IWAE_K"]
 
 
 def _per_image_sum(x):
@@ -134,34 +122,19 @@ def blur_factor(images):
     return float(blur_factor_per_image(images).mean())
 
 
-# ----------------------------------------------------------------------------- loss building blocks
-def bce_from_logits(logits, target):
-    """Element-wise binary cross-entropy from logits (stable form), NDArray in, NDArray out.
-
-    ``max(l, 0) - l * x + log(1 + exp(-|l|))`` == ``-(x log s(l) + (1 - x) log(1 - s(l)))``.
-    """
-    return nd.relu(logits) - logits * target + nd.Activation(-nd.abs(logits), act_type="softrelu")
-
-
-def kl_standard_normal(mu, logvar):
-    """Per-row KL(N(mu, exp(logvar)) || N(0, I)) summed over latent dims, shape ``(N,)`` (nats)."""
-    kl = -0.5 * (1 + logvar - nd.square(mu) - nd.exp(logvar))
-    return _per_image_sum(kl)
-
-
 def _is_variational(vae):
     return bool(getattr(vae, "variational", True))
 
 
 # ---------------------------------------------------------------------------------- model passes
 def _reconstruction_pass(vae, images, batch_size=256, ctx=None, seed=0, keep_reconstructions=False):
-    images = _as_numpy_images(images)
-    ctxs = _contexts(ctx)
+    images = as_numpy_images(images)
+    ctxs = contexts(ctx)
     variational = _is_variational(vae)
     rng = np.random.RandomState(seed)
     sums = _DeviceSums()
     recons = []
-    for x, c in _batches(images, batch_size, ctxs):
+    for x, c in batches(images, batch_size, ctxs):
         mu, logvar = vae.encode(x)[:2]
         logits = vae.decode(mu)
         sums.add("bce", bce_from_logits(logits, x))
@@ -170,7 +143,7 @@ def _reconstruction_pass(vae, images, batch_size=256, ctx=None, seed=0, keep_rec
         if keep_reconstructions:
             recons.append(recon)
         if variational and logvar is not None:
-            kl = kl_standard_normal(mu, logvar)
+            kl = kl_divergence(mu, logvar)
             eps = nd.array(rng.standard_normal(mu.shape), ctx=c, dtype="float32")
             logits_z = vae.decode(mu + nd.exp(0.5 * logvar) * eps)
             sums.add("kl", kl)
@@ -200,7 +173,7 @@ def iwae_bound(vae, images, k=IWAE_K, ctx=None, seed=0, decodes_per_batch=IWAE_D
     """``-L_k`` (nats per image, mean over ``images``): the k-sample importance-weighted bound on
     ``-log p(x)`` (module docstring), batched ``decodes_per_batch // k`` images at a time (each image's ``k``
     latents decoded in one pass). ``None`` for a non-variational model."""
-    images = _as_numpy_images(images)
+    images = as_numpy_images(images)
     if not _is_variational(vae):
         return None
     k = int(k)
@@ -209,7 +182,7 @@ def iwae_bound(vae, images, k=IWAE_K, ctx=None, seed=0, decodes_per_batch=IWAE_D
     rng = np.random.RandomState(seed + 2)
     sums = _DeviceSums()
     per_batch = max(1, int(decodes_per_batch) // k)
-    for x, c in _batches(images, per_batch, _contexts(ctx)):
+    for x, c in batches(images, per_batch, contexts(ctx)):
         mu, logvar = vae.encode(x)[:2]
         if logvar is None:
             return None
@@ -263,11 +236,11 @@ def discriminator_accuracy(disc, real, fake, batch_size=256, ctx=None):
     -------
     dict(acc_real, acc_fake, loss_real, loss_fake) of floats
     """
-    ctxs = _contexts(ctx)
+    ctxs = contexts(ctx)
     sums = _DeviceSums()
-    real, fake = _as_numpy_images(real, "real"), _as_numpy_images(fake, "fake")
+    real, fake = as_numpy_images(real, "real"), as_numpy_images(fake, "fake")
     for key, imgs, label in (("real", real, 1.0), ("fake", fake, 0.0)):
-        for x, _ in _batches(imgs, batch_size, ctxs):
+        for x, _ in batches(imgs, batch_size, ctxs):
             logits = _first(disc(x)).reshape((-1,))
             correct = (logits > 0) if label == 1.0 else (logits <= 0)
             sums.add("acc_" + key, correct)
@@ -280,11 +253,11 @@ def discriminator_accuracy(disc, real, fake, batch_size=256, ctx=None):
     }
 
 
-# ------------------------------------------------------------------------------ FID-style distance
+# -------------------------------------------------------------------------- features of images
 def extract_features(extractor, images, batch_size=256, ctx=None):
     """Run ``extractor`` (any callable/Block mapping an NDArray batch to ``(N, D)``) -> numpy ``(N, D)``."""
-    images = _as_numpy_images(images)
-    outs = [_first(extractor(x)) for x, _ in _batches(images, batch_size, _contexts(ctx))]
+    images = as_numpy_images(images)
+    outs = [_first(extractor(x)) for x, _ in batches(images, batch_size, contexts(ctx))]
     feats = np.concatenate([o.asnumpy() if isinstance(o, nd.NDArray) else np.asarray(o) for o in outs])
     return feats.reshape((len(feats), -1)).astype(np.float64)
 
@@ -292,50 +265,11 @@ def extract_features(extractor, images, batch_size=256, ctx=None):
 def feature_statistics(extractor, images, batch_size=256, ctx=None):
     """Mean ``(D,)`` and covariance ``(D, D)`` of ``extractor``'s features on ``images`` (float64).
 
-    Feed the pairs to :func:`frechet_distance`. Needs at least 2 images (and, for a well-conditioned
+    Feed the pairs to :func:`.scores.frechet_distance`. Needs at least 2 images (and, for a well-conditioned
     covariance, many more than D).
     """
-    feats = extract_features(extractor, images, batch_size, ctx)
-    return _mean_cov(feats)
+    return mean_cov(extract_features(extractor, images, batch_size, ctx))
 
-
-def _mean_cov(feats):
-    feats = np.asarray(feats, dtype=np.float64)
-    if feats.ndim != 2 or len(feats) < 2:
-        raise ValueError(f"features must be (N, D) with N >= 2; got shape {feats.shape}")
-    return feats.mean(axis=0), np.cov(feats, rowvar=False).reshape(feats.shape[1], feats.shape[1])
-
-
-def frechet_distance(mu_a, sigma_a, mu_b, sigma_b, eps=1e-6):
-    """Fréchet distance between N(mu_a, sigma_a) and N(mu_b, sigma_b).
-
-    ``|mu_a - mu_b|^2 + Tr(sigma_a + sigma_b - 2 (sigma_a sigma_b)^(1/2))``, matrix root by
-    ``scipy.linalg.sqrtm``; if that is not finite (singular covariances) ``eps * I`` is added to both.
-    """
-    from scipy import linalg
-    mu_a, mu_b = np.atleast_1d(mu_a).astype(np.float64), np.atleast_1d(mu_b).astype(np.float64)
-    sigma_a, sigma_b = np.atleast_2d(sigma_a).astype(np.float64), np.atleast_2d(sigma_b).astype(np.float64)
-    if mu_a.shape != mu_b.shape or sigma_a.shape != sigma_b.shape:
-        raise ValueError(f"feature dimensions differ: mu {mu_a.shape} vs {mu_b.shape}, "
-                         f"sigma {sigma_a.shape} vs {sigma_b.shape}; use the same extractor for both")
-    diff = mu_a - mu_b
-    covmean = linalg.sqrtm(sigma_a.dot(sigma_b))
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(sigma_a)) * eps
-        covmean = linalg.sqrtm((sigma_a + offset).dot(sigma_b + offset))
-    covmean = np.real(covmean)  # tiny imaginary parts are numerical noise
-    return float(diff.dot(diff) + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
-
-
-def fid_style_distance(feats_a, feats_b):
-    """Fréchet distance between Gaussians fitted to two ``(N, D)`` feature matrices.
-
-    "FID-style" because the features come from whatever extractor you choose (not Inception-v3), so
-    the number is **for monitoring purposes**: it depends on the extractor and is comparable only
-    between runs scored with the same one (``vaegan_gluon.evaluation`` ships extractors for the project's
-    datasets).
-    """
-    return frechet_distance(*_mean_cov(feats_a), *_mean_cov(feats_b))
 
 
 # ------------------------------------------------------------------------------------- everything
@@ -362,7 +296,7 @@ def evaluate(vae, images, disc=None, ctx=None, n_samples=256, seed=0, batch_size
     blur_samples, and with ``disc`` disc_acc_real, disc_acc_fake, disc_loss_real, disc_loss_fake.
     Units in the module docstring.
     """
-    images = _as_numpy_images(images)
+    images = as_numpy_images(images)
     out, recons = _reconstruction_pass(vae, images, batch_size, ctx, seed=seed, keep_reconstructions=True)
     out["iwae_bound"] = iwae_bound(vae, images, IWAE_K, ctx=ctx, seed=seed)
     out["iwae_k"] = IWAE_K if out["iwae_bound"] is not None else None
@@ -370,7 +304,7 @@ def evaluate(vae, images, disc=None, ctx=None, n_samples=256, seed=0, batch_size
     out["blur_recon"] = blur_factor(recons)
     out["blur_samples"] = None
     if n_samples:
-        mu0 = vae.encode(nd.array(images[:1], ctx=_contexts(ctx)[0]))[0]
+        mu0 = vae.encode(nd.array(images[:1], ctx=contexts(ctx)[0]))[0]
         rng = np.random.RandomState(seed + 1)  # a different stream from the ELBO's eps
         z = rng.standard_normal((int(n_samples),) + tuple(mu0.shape[1:])).astype(np.float32)
         out["blur_samples"] = blur_factor(decode_images(vae, z, batch_size, ctx))
