@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import vaegan_gluon  # noqa: F401
-from vaegan_gluon import inference, viz
+from vaegan_gluon import inference
 
 try:
     from test_metrics import AffineVAE
@@ -62,9 +62,14 @@ def test_attribute_vector_and_arithmetic():
     np.testing.assert_allclose(decoded[1], np.clip(base + vector.reshape(1, 4, 4), 1e-6, 1 - 1e-6), atol=1e-5)
 
 
-def test_old_names_still_work():
-    vae = AffineVAE(a=1.0, b=0.0)
-    x = _imgs(3)
-    assert viz.select is inference.select and viz.attribute_vector is inference.attribute_vector
-    fig, imgs = viz.interpolation(vae, x[0], x[1], steps=4)
-    np.testing.assert_allclose(imgs, inference.interpolate(vae, x[0], x[1], steps=4))
+def test_attribute_arithmetic_with_celeba_style_table():
+    vae = AffineVAE((1, 2, 2), a=1.0, b=0.0)   # identity: latents are the images
+    table = pd.DataFrame({"Smiling": [1, 1, -1, -1, -1, -1], "Male": [-1, -1, -1, -1, 1, 1]})
+    imgs = np.array([0.7, 0.7, 0.3, 0.3, 0.1, 0.15], np.float32)[:, None, None, None] * np.ones((1, 1, 2, 2), np.float32)
+    out, base, vec = inference.attribute_arithmetic(vae, imgs, table, plus={"Smiling": 1, "Male": 0},
+                                                    minus={"Smiling": 0, "Male": 0}, base={"Male": 1}, scales=(1,))
+    np.testing.assert_allclose(vec, 0.4, atol=1e-6)  # smiling women - neutral women
+    np.testing.assert_allclose(out[0, :, 0, 0, 0], [0.5, 0.55], atol=1e-5)  # + neutral men
+    with pytest.raises(ValueError, match="selects no image"):
+        inference.attribute_arithmetic(vae, imgs, table, plus={"Smiling": 1, "Male": 1}, minus={"Smiling": 0},
+                                       base={"Male": 1})

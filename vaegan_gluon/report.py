@@ -68,16 +68,20 @@ def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None
     if rows:
         viz.loss_curves(pd.DataFrame(trainer.history), path=img("loss_curves.png"))
     if len(images) >= 2:
-        viz.interpolation(vae, images[0], images[1], steps=10, ctx=ctx, path=img("interpolation.png"))
+        viz.interpolation(inference.interpolate(vae, images[0], images[1], steps=10, ctx=ctx),
+                          path=img("interpolation.png"))
     frames = getattr(trainer, "evolution_frames", None)
     if frames:
         viz.evolution_gif(frames, img("evolution.gif"))
     attrs = getattr(val, "attributes", None)
     if attrs is not None and "smiling" in attrs.columns and len(images) >= 20:
         try:
-            viz.attribute_arithmetic(vae, images, attrs, plus={"smiling": True}, minus={"smiling": False},
-                                     base={"smiling": False}, n_base=8, ctx=ctx, path=img("smiling_vector.png"),
-                                     title="neutral faces + s * (mean smiling - mean neutral latent)")
+            scales = (0, 0.5, 1, 1.5)
+            decoded, base, _ = inference.attribute_arithmetic(vae, images, attrs, plus={"smiling": True},
+                                                              minus={"smiling": False}, base={"smiling": False},
+                                                              scales=scales, n_base=8, ctx=ctx)
+            viz.attribute_rows(base, decoded, scales, path=img("smiling_vector.png"),
+                               title="neutral faces + s * (mean smiling - mean neutral latent)")
         except ValueError as err:  # a group is empty in a tiny validation set: say so in the report
             m["attribute_arithmetic"] = f"skipped: {err}"
             write_json(os.path.join(run_dir, "metrics.json"), m)

@@ -15,17 +15,12 @@ import matplotlib
 if (not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND") and os.name != "nt"
         and "ipykernel" not in sys.modules):
     matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend choice)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from mxnet import nd  # noqa: E402
-
-from . import inference as _inference  # noqa: E402
-from .inference import select  # noqa: E402,F401  (re-exported: viz.select was here first)
 
 __all__ = [
     "image_grid", "show_grid", "save_grid", "originals_vs_reconstructions", "loss_curves",
-    "overlay_curves", "interpolation", "attribute_vector", "apply_attribute", "attribute_arithmetic",
-    "select", "evolution_gif",
+    "overlay_curves", "interpolation", "attribute_rows", "evolution_gif",
 ]
 
 DPI = 100
@@ -36,7 +31,7 @@ ACC_COLUMNS = ("disc_acc_real", "disc_acc_fake")
 
 # ------------------------------------------------------------------------------------------ grids
 def _to_uint8(images):
-    images = np.asarray(images.asnumpy() if isinstance(images, nd.NDArray) else images)
+    images = np.asarray(images.asnumpy() if hasattr(images, "asnumpy") else images)
     if images.dtype == np.uint8:
         return images
     return np.clip(np.rint(images.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
@@ -301,61 +296,22 @@ def _rows_figure(rows, row_labels, path, title=None):
                           rect=(0.15, 0.83, 0.85), extra_width=0.8)
 
 
-def interpolation(vae, x_a, x_b, steps=8, ctx=None, path=None, title=None):
-    """Decode the straight line between the latent means of two images.
-
-    ``z_t = (1 - t) mu_a + t mu_b`` for ``t`` in ``linspace(0, 1, steps)``; images ``sigmoid(decode(z_t))``
-    (so the ends are the reconstructions of ``x_a`` and ``x_b``).
-
-    Returns
-    -------
-    (Figure, images ``(steps, C, H, W)`` float32 in [0, 1])
-    """
-    images = _inference.interpolate(vae, x_a, x_b, steps, ctx=ctx)
-    return _save(_grid_figure(image_grid(images, nrow=steps), title), path), images
+def interpolation(images, path=None, title=None):
+    """One row of ``(steps, C, H, W)`` images in [0, 1], e.g. :func:`vaegan_gluon.inference.interpolate`'s
+    decoded line between two latent means (its ends are the two reconstructions). Returns the Figure."""
+    images = np.asarray(images, dtype=np.float32)
+    return _save(_grid_figure(image_grid(images, nrow=len(images)), title), path)
 
 
-attribute_vector = _inference.attribute_vector  # model-running code lives in inference
-
-
-def apply_attribute(vae, base_images, vector, scales=(0, 0.5, 1, 1.5), ctx=None, path=None, title=None):
-    """Decode ``mu(base) + s * vector`` for each scale ``s``; figure: base images above one row per scale.
-
-    Returns
-    -------
-    (Figure, images ``(len(scales), N, C, H, W)`` float32 in [0, 1]); scale 0 is the plain reconstruction.
-    """
+def attribute_rows(base_images, decoded, scales, path=None, title=None):
+    """Base images ``(N, C, H, W)`` above one row per scale of ``decoded`` ``(len(scales), N, C, H, W)``
+    (:func:`vaegan_gluon.inference.apply_attribute` / ``attribute_arithmetic``: ``mu(base) + s * vector``
+    decoded; scale 0 is the plain reconstruction). Returns the Figure."""
     base_images = np.asarray(base_images, dtype=np.float32)
-    decoded = _inference.apply_attribute(vae, base_images, vector, scales, ctx=ctx)
-    fig = _rows_figure([base_images] + list(decoded), ["base"] + [f"{s:+g} x vec" for s in scales],
-                       path, title)
-    return fig, decoded
-
-
-def attribute_arithmetic(vae, images, attributes_df, plus, minus, base, scales=(0, 0.5, 1, 1.5),
-                         n_base=8, ctx=None, path=None, title=None):
-    """Latent vector arithmetic, the AE-GAN study's "smiling women - neutral women + neutral man".
-
-    Parameters
-    ----------
-    images : (N, C, H, W) float32 in [0, 1]
-    attributes_df : DataFrame with one row per image (CelebA ``list_attr`` style) or None when the
-        groups are given as masks/indices
-    plus, minus, base : groups, each a dict ``{attribute: wanted}`` (see :func:`select`), a boolean
-        mask or indices; e.g. ``plus={"Smiling": 1, "Male": 0}, minus={"Smiling": 0, "Male": 0},
-        base={"Smiling": 0, "Male": 1}``
-    n_base : the first ``n_base`` images of the ``base`` group are shown
-
-    Returns
-    -------
-    (Figure, images ``(len(scales), n_base, C, H, W)``, vector): ``mu(base) + s * (mean mu(plus) -
-    mean mu(minus))`` decoded.
-    """
-    decoded, base_images, vector = _inference.attribute_arithmetic(vae, images, attributes_df, plus, minus,
-                                                                    base, scales, n_base, ctx=ctx)
-    fig = _rows_figure([base_images] + list(decoded), ["base"] + [f"{s:+g} x vec" for s in scales],
-                       path, title)
-    return fig, decoded, vector
+    decoded = np.asarray(decoded, dtype=np.float32)
+    if len(decoded) != len(scales):
+        raise ValueError(f"decoded has {len(decoded)} rows for {len(scales)} scales")
+    return _rows_figure([base_images] + list(decoded), ["base"] + [f"{s:+g} x vec" for s in scales], path, title)
 
 
 # -------------------------------------------------------------------------------------------- GIF
