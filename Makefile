@@ -61,7 +61,7 @@ notebooks: $(NB_STAMP)
 	for nb in $(NOTEBOOKS); do \
 	  echo "== $$nb ($(NB_SCALE))"; tmp=$$(mktemp --suffix=.ipynb); \
 	  $(BIN)/papermill "$$nb" "$$tmp" --cwd notebooks -k python3 -p scale $(NB_SCALE) -p ctx $(CTX) $(NB_PARAMS) \
-	    && $(BIN)/python -m vaegan_gluon.notebook_params --strip-injected "$$tmp" \
+	    && $(BIN)/python -m vaegan_gluon.experiments.notebook_params --strip-injected "$$tmp" \
 	    && chmod 644 "$$tmp" && mv "$$tmp" "$$nb" || { rm -f "$$tmp"; exit 1; }; \
 	done
 

@@ -71,7 +71,7 @@ class Hooks:
 
     def install(self):
         import mxnet
-        from vaegan_gluon import report as report_mod
+        from vaegan_gluon.evaluation import folder as eval_folder
         from vaegan_gluon.experiments import runner
         from vaegan_gluon.train import checkpoint as ckpt
         from vaegan_gluon.train.trainer import Trainer
@@ -121,16 +121,16 @@ class Hooks:
         ckpt.save_checkpoint = save_checkpoint
         mxnet.ndarray.save = io_event(mxnet.ndarray.save, "nd.save")
         ckpt.write_json = io_event(ckpt.write_json, "write_json")
-        finalize = runner.finalize
+        finish = runner.finish
 
-        def _finalize(*a, **k):
+        def _finish(*a, **k):
             h.in_report = True
             try:
-                return finalize(*a, **k)
+                return finish(*a, **k)
             finally:
                 h.in_report = False
-        runner.finalize = _finalize
-        report_mod.write_json = io_event(report_mod.write_json, "report json")
+        runner.finish = _finish
+        eval_folder.write_json = io_event(eval_folder.write_json, "metrics json")
         import matplotlib.figure
         matplotlib.figure.Figure.savefig = io_event(matplotlib.figure.Figure.savefig, "savefig")
         from PIL import Image

@@ -7,7 +7,7 @@ Two tasks (``--task``):
 
 - ``mnist`` (default): the ``mnist-vae-logreg`` experiment's models (DenseVAE(5, 3x400) +
   DenseLogReg(1x200), BCE, disc weight 1, lr 1e-3, batch 64, every epoch combo) on ``mnist-5k``; quality =
-  the VAE's held-out negative ELBO (``vaegan_gluon.metrics.reconstruction_metrics`` on the ``test``
+  the VAE's held-out negative ELBO (``vaegan_gluon.evaluation.metrics.reconstruction_metrics`` on the ``test``
   split, one-sample ELBO, seed 0); target <= 130 nats (``--target``).
 - ``faces``: the claims issue's notebook-scale face baseline, ``anime-conv-vae --scale medium``
   (ConvVAE(128, 16), VAE alone, lr 1e-3, batch 64, 3,712 32x32 synthetic faces, 640 held out); quality =
@@ -54,7 +54,7 @@ def _mnist():
     """(train images, quality(vae) -> dict, the step's models, phase) of the mnist task."""
     import numpy as np
     from vaegan_gluon.data import load
-    from vaegan_gluon.metrics import reconstruction_metrics
+    from vaegan_gluon.evaluation.metrics import reconstruction_metrics
     from vaegan_gluon.models import get_model
     train = load("mnist-5k", split="train").images.astype(np.float32)
     test = load("mnist-5k", split="test").images.astype(np.float32)

@@ -78,7 +78,7 @@ def test_a_run_with_solo_epochs_scores_its_vae_at_the_switch(tmp_path):
     for k in final:
         np.testing.assert_array_equal(final[k].asnumpy(), after[k].asnumpy())
     # `vaegan evaluate` re-scores the switch VAE too (same extractor, same images: the same numbers)
-    from vaegan_gluon.evaluation import evaluate_run
+    from vaegan_gluon.experiments.rescore import evaluate_run
     path = os.path.join(r.run_dir, "metrics.json")
     json.dump({k: v for k, v in m.items() if k != "at_switch"}, open(path, "w"))
     again = evaluate_run(r.run_dir)

@@ -1,4 +1,4 @@
-"""Notebooks parameterised the papermill way: a `parameters` cell in each, applied to every run it starts."""
+"""Notebooks parameterised the papermill way: a `parameters` cell in each, passed explicitly to every run it starts."""
 import ast
 import glob
 import os
@@ -8,7 +8,7 @@ import numpy as np
 import nbformat
 import pytest
 
-from vaegan_gluon import notebook_params
+from vaegan_gluon.experiments import notebook_params
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
@@ -16,10 +16,8 @@ PARAMETERS = ["scale", "ctx", "data_path", "seed", "resume", "tensorboard"]
 
 
 @pytest.fixture(autouse=True)
-def _clean_session(monkeypatch):
+def _keep_scale(monkeypatch):
     monkeypatch.setenv("VAEGAN_SCALE", os.environ.get("VAEGAN_SCALE", "medium"))
-    yield
-    notebook_params.clear()
 
 
 def _assigned(source):
@@ -37,7 +35,11 @@ def test_every_notebook_has_a_parameters_cell_applied_before_any_run(path):
     assert _assigned(nb.cells[i].source) == PARAMETERS
     assert 'os.environ.get("VAEGAN_SCALE", "medium")' in nb.cells[i].source   # nbval's VAEGAN_SCALE=quick
     apply = nb.cells[i + 1].source
-    assert "use_parameters(scale, ctx, data_path, seed, resume, tensorboard)" in apply
+    assert "RUN = use_parameters(scale, ctx, data_path, seed, resume, tensorboard)" in apply
+    runs = [c.source for c in nb.cells if c.cell_type == "code" and ("run_experiment(" in c.source
+                                                                       or "run_sweep(" in c.source)]
+    for src in runs:   # every run is handed the parameters explicitly
+        assert src.count("**RUN") == src.count("run_experiment(") + src.count("run_sweep("), src
 
 
 def test_papermill_injection_overrides_the_defaults():
@@ -56,7 +58,7 @@ def test_papermill_injection_overrides_the_defaults():
     assert (env["scale"], env["ctx"], env["seed"], env["resume"]) == ("full", "gpu:0", 3, False)
 
 
-def test_use_parameters_reaches_every_run(tmp_path, monkeypatch):
+def test_use_parameters_reaches_every_run_given_them(tmp_path, monkeypatch):
     import vaegan_gluon.experiments as ex
     import vaegan_gluon.experiments.runner as runner
     seen = {}
@@ -72,18 +74,19 @@ def test_use_parameters_reaches_every_run(tmp_path, monkeypatch):
     from PIL import Image   # run_experiment checks the data's splits before training (two images at least)
     for i in range(4):
         Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(faces / f"{i}.png")
-    assert notebook_params.use_parameters("quick", "cpu:0", str(faces), 7, True, str(tmp_path / "tb")) == "quick"
+    run = notebook_params.use_parameters("quick", "cpu:0", str(faces), 7, True, str(tmp_path / "tb"))
     assert os.environ["VAEGAN_SCALE"] == "quick"
-    ex.run_experiment("mnist-vae-logreg", results_root=str(tmp_path / "results"), progress=False, overwrite=True)
+    ex.run_experiment("mnist-vae-logreg", results_root=str(tmp_path / "results"), progress=False, overwrite=True,
+                      **run)
     assert seen["ctx"] == "cpu:0" and seen["resume"] is True and seen["data_path"] == str(faces)
     assert seen["config"]["train"]["seed"] == 7
     (tb,) = seen["callbacks"]
     assert tb.logdir == os.path.join(str(tmp_path / "tb"), os.path.basename(seen["run_dir"]))
-    # an explicit seed override and context win over the session's
-    ex.run_experiment("mnist-vae-logreg", overrides={"train.seed": 1}, ctx="cpu:1",
-                      results_root=str(tmp_path / "results"), progress=False)
+    # an explicit seed override wins over the seed parameter
+    ex.run_experiment("mnist-vae-logreg", overrides={"train.seed": 1}, results_root=str(tmp_path / "results"),
+                      progress=False, **{**run, "ctx": "cpu:1"})
     assert seen["config"]["train"]["seed"] == 1 and seen["ctx"] == "cpu:1"
-    notebook_params.clear()   # outside a notebook session nothing is changed
+    # nothing is kept between calls: a run not handed the parameters runs with the defaults
     ex.run_experiment("mnist-vae-logreg", results_root=str(tmp_path / "results"), progress=False)
     assert seen["ctx"] == "cpu" and seen["resume"] is False and seen["callbacks"] == []
 
@@ -99,7 +102,7 @@ def test_bad_parameters_fail_in_the_parameters_cell(kwargs, msg):
 def test_every_notebook_prints_its_commit_and_scale_first(path):
     nb = nbformat.read(path, as_version=4)
     i = next(k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    assert "print_provenance(use_parameters(" in nb.cells[i + 1].source
+    assert "print_provenance()" in nb.cells[i + 1].source
 
 
 def _repo(tmp_path):
@@ -157,7 +160,7 @@ def test_strip_injected_parameters(tmp_path):
     """`make notebooks` removes papermill's injected cell, so a committed notebook keeps its own defaults
     (nbval's VAEGAN_SCALE=quick must not be overridden by an injected scale = "medium")."""
     from papermill.parameterize import parameterize_notebook
-    from vaegan_gluon.notebook_params import strip_injected_parameters
+    from vaegan_gluon.experiments.notebook_params import strip_injected_parameters
     nb = nbformat.read(NOTEBOOKS[0], as_version=4)
     nb.metadata["papermill"] = {}
     for cell in nb.cells:

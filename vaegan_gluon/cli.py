@@ -67,7 +67,8 @@ def _folders_command(sub, name, metavar, help, description, folders_help=None):
 def build_parser():
     p = argparse.ArgumentParser(prog="vaegan", description="VAEs trained against discriminators: the "
                                 "experiments of the learnable-loss VAE-GAN study, by name.")
-    sub = p.add_subparsers(dest="command", metavar="{list,run,sweep,report,claims,evaluate,extractors,bench,launch,doctor}")
+    sub = p.add_subparsers(dest="command",
+                           metavar="{list,run,sweep,report,claims,evaluate,extractors,bench,launch,doctor}")
     sub.required = True
     sub.add_parser("list", help="list experiments and sweeps")
     r = sub.add_parser("run", help="run one experiment", description="Run one named experiment.")
@@ -234,7 +235,7 @@ def cmd_sweep(args):
 
 
 def cmd_report(args):
-    from .report import write_report
+    from . import report
     for d in args.run_dirs:
         if not os.path.exists(os.path.join(d, "config.json")):
             raise CLIError(f"{d} is not a results folder (no config.json)")
@@ -254,7 +255,7 @@ def cmd_report(args):
                 raise CLIError(str(err)) from None
         return 0
     for d in args.run_dirs:
-        print(f"report: {write_report(d)}")
+        print(f"report: {report.write(d)}")
     return 0
 
 
@@ -278,7 +279,7 @@ def cmd_claims_plan(args):
 
 
 def cmd_claims(args):
-    from .claims import build_claims, keep_small_outputs, readme_markdown, report_markdown, splice_readme, write_claims
+    from .claims import build_claims, keep_small_outputs, readme_markdown, splice_readme, write_claims
     if args.run_dirs[0] == "plan" and not os.path.isdir("plan"):
         return cmd_claims_plan(args)
     if args.run_dirs[0] == "run" and not os.path.isdir("run"):
@@ -307,7 +308,7 @@ def cmd_claims(args):
 
 
 def cmd_evaluate(args):
-    from .evaluation.scoring import evaluate_run
+    from .experiments.rescore import evaluate_run
     for d in args.run_dirs:
         try:
             m = evaluate_run(d, extractor=args.extractor, n=args.n)

@@ -1,4 +1,4 @@
-"""A run's results folder: final pictures, metrics.json and the README.md report that shows them.
+"""A run's README.md report, rendered from the files of its results folder (nothing is computed here).
 
 Layout (see DESIGN.md)::
 
@@ -15,78 +15,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from . import inference, viz
-from .evaluation import metrics as M
-from .utils import read_json, write_json
-
-N_SHOW = 10  # the study showed the first 10 validation images
-
-
-def finalize(trainer, val, run_dir, n_samples=64, extra_metrics=None, train=None):
-    """Evaluate on held-out ``val`` images, draw the pictures, write metrics.json and the report.
-
-    ``train`` (the training ImageSet or images) gives the mean image of ``fid_mean_image``; the
-    feature-space scores and the ``warnings`` list come from :mod:`vaegan_gluon.evaluation.scoring`.
-    """
-    from .models import count_parameters
-    os.makedirs(os.path.join(run_dir, "images"), exist_ok=True)
-    vae, disc, ctx = trainer.vae, trainer.disc, trainer.ctx[0]
-    images = np.asarray(getattr(val, "images", val), dtype=np.float32)
-    for name, net in (("vae", vae), ("disc", disc)):   # atomic: a crash mid-write keeps the old final weights
-        if net is not None:
-            final = os.path.join(run_dir, f"{name}.params")
-            net.save_parameters(final + ".tmp")
-            os.replace(final + ".tmp", final)
-
-    m = M.evaluate(vae, images, disc=disc, ctx=ctx, n_samples=n_samples, seed=trainer.config.seed)
-    rows = [r for r in trainer.history if not r.get("event")]
-    m["parameters"] = {"vae": count_parameters(vae)}
-    if disc is not None:
-        m["parameters"]["disc"] = count_parameters(disc)
-    m["train_seconds"] = float(sum(r["seconds"] for r in rows))
-    m["train_images_per_s"] = float(np.mean([r["images_per_s"] for r in rows])) if rows else None
-    m["n_val_images"] = int(len(images))
-    m["nan_events"] = sum(1 for r in trainer.history if r.get("event"))
-    if extra_metrics:
-        m.update(extra_metrics)
-    from .evaluation.scoring import add_scores, add_switch_scores
-    eval_cfg = trainer.run_config.get("eval") or {}
-    add_scores(m, vae, val, trainer.run_config, train_images=train, seed=trainer.config.seed, ctx=ctx,
-               n=eval_cfg.get("n"))
-    add_switch_scores(m, run_dir, vae, val, trainer.run_config, train_images=train, seed=trainer.config.seed,
-                      ctx=trainer.ctx, n=eval_cfg.get("n"))
-    write_json(os.path.join(run_dir, "metrics.json"), m)
-
-    img = lambda name: os.path.join(run_dir, "images", name)  # noqa: E731
-    show = images[:N_SHOW]
-    recon = inference.reconstruct(vae, show, ctx=ctx)
-    viz.originals_vs_reconstructions(show, recon, path=img("reconstructions.png"),
-                                     title="validation images (top) and reconstructions (bottom)")
-    rng = np.random.RandomState(trainer.config.seed + 2)
-    z = rng.standard_normal((min(n_samples, 40), vae.n_latent)).astype(np.float32)
-    viz.save_grid(inference.decode_images(vae, z, ctx=ctx), img("samples.png"), nrow=10)
-    if rows:
-        viz.loss_curves(pd.DataFrame(trainer.history), path=img("loss_curves.png"))
-    if len(images) >= 2:
-        viz.interpolation(inference.interpolate(vae, images[0], images[1], steps=10, ctx=ctx),
-                          path=img("interpolation.png"))
-    frames = getattr(trainer, "evolution_frames", None)
-    if frames:
-        viz.evolution_gif(frames, img("evolution.gif"))
-    attrs = getattr(val, "attributes", None)
-    if attrs is not None and "smiling" in attrs.columns and len(images) >= 20:
-        try:
-            scales = (0, 0.5, 1, 1.5)
-            decoded, base, _ = inference.attribute_arithmetic(vae, images, attrs, plus={"smiling": True},
-                                                              minus={"smiling": False}, base={"smiling": False},
-                                                              scales=scales, n_base=8, ctx=ctx)
-            viz.attribute_rows(base, decoded, scales, path=img("smiling_vector.png"),
-                               title="neutral faces + s * (mean smiling - mean neutral latent)")
-        except ValueError as err:  # a group is empty in a tiny validation set: say so in the report
-            m["attribute_arithmetic"] = f"skipped: {err}"
-            write_json(os.path.join(run_dir, "metrics.json"), m)
-    write_report(run_dir)
-    return m
+from .utils import read_json
 
 
 def _fmt(v):
@@ -95,7 +24,7 @@ def _fmt(v):
     return "" if v is None else str(v)
 
 
-def write_report(run_dir):
+def write(run_dir):
     """(Re-)render ``<run_dir>/README.md`` from the files in the folder; returns its path."""
     cfg = read_json(os.path.join(run_dir, "config.json"))
     m_path = os.path.join(run_dir, "metrics.json")

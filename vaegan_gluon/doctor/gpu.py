@@ -72,7 +72,8 @@ def kernel_support(cc, wheel=GPU_BUILD):
 def what_to_do(cc, wheel=GPU_BUILD):
     """The remedy for a GPU the wheel has no kernels for (one sentence)."""
     spec = WHEELS[wheel]
-    options = "run on the CPU (`make install`, `--ctx cpu`), use a GPU of compute capability 5.0 to 8.9 (Maxwell to Ampere and Ada)"
+    options = ("run on the CPU (`make install`, `--ctx cpu`), use a GPU of compute capability 5.0 to 8.9 "
+               "(Maxwell to Ampere and Ada)")
     if cc >= 100:
         return (f"{options}; targeting {sm(cc)} needs CUDA 12.8 or newer, and no MXNet 1.x build for it is "
                 "known (MXNet 1.9.1 predates CUDA 12)")

@@ -152,11 +152,11 @@ class Extractor:
             k = len(chunk)
             if k < batch_size:
                 chunk = np.concatenate([chunk, np.zeros((batch_size - k,) + chunk.shape[1:], np.float32)])
-            f, l = self.net(nd.array(chunk, ctx=self.ctx))
+            f, lg = self.net(nd.array(chunk, ctx=self.ctx))
             feats.append(f[:k])
-            logits.append(l[:k])
+            logits.append(lg[:k])
         return (np.concatenate([f.asnumpy() for f in feats]).astype(np.float64),
-                np.concatenate([l.asnumpy() for l in logits]))
+                np.concatenate([lg.asnumpy() for lg in logits]))
 
     def features(self, images, batch_size=BATCH):
         """``(N, C, H, W)`` images in [0, 1] -> ``(N, 128)`` float64 penultimate-layer features."""

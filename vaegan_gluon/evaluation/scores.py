@@ -27,7 +27,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["FewSamplesWarning", "fid", "frechet_distance", "mean_cov", "kid", "precision_recall", "mode_coverage", "check_features",
+__all__ = ["FewSamplesWarning", "fid", "frechet_distance", "mean_cov", "kid", "precision_recall", "mode_coverage",
+           "check_features",
            "pairwise_sq_distances", "kth_nn_radii", "fid_bootstrap", "fid_bootstrap_values", "bootstrap_interval",
            "paired_distances", "summarise", "psnr_per_image"]
 

@@ -303,58 +303,20 @@ def add_scores(m, vae, val, config, train_images=None, seed=0, ctx=None, extract
 AT_SWITCH_KEYS = ("fid_recon", "fid_mean_image", "attr_acc_recon", "extractor")
 
 
-def add_switch_scores(m, run_dir, vae, val, config, train_images=None, seed=0, ctx=None, n=None, extractor=None):
+def add_switch_scores(m, switch_params, final_params, vae, val, config, train_images=None, seed=0, ctx=None, n=None,
+                      extractor=None):
     """``m["at_switch"]``: the feature-space scores (:data:`AT_SWITCH_KEYS`) of the VAE the trainer kept
-    at the solo -> combo switch (``Trainer.SWITCH_PARAMS`` in ``run_dir``; the claims bar of a reference
-    trained with a discriminator reads them), scored like the final VAE. ``vae`` holds the final weights
-    (``run_dir/vae.params``) and gets them back afterwards. No switch file: ``m`` is left as it is."""
-    import os
-    from ..train.trainer import Trainer
-    switch = os.path.join(run_dir, Trainer.SWITCH_PARAMS)
-    if not os.path.exists(switch):
-        return m
+    at the solo -> combo switch (the weights file ``switch_params``; the claims bar of a reference trained
+    with a discriminator reads them), scored like the final VAE. ``vae`` holds the final weights
+    (``final_params``) and gets them back afterwards. Returns ``m``."""
     ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
     s = {}
-    vae.load_parameters(switch, ctx=ctxs)
+    vae.load_parameters(switch_params, ctx=ctxs)
     try:
         add_scores(s, vae, val, config, train_images=train_images, seed=seed, ctx=ctxs[0], n=n,
                    extractor=extractor, n_resamples=0)   # AT_SWITCH_KEYS keep no interval: no bootstrap
     finally:
-        vae.load_parameters(os.path.join(run_dir, "vae.params"), ctx=ctxs)
+        vae.load_parameters(final_params, ctx=ctxs)
     m["at_switch"] = {"epoch": int((config.get("train") or {}).get("n_solo_epochs", 0)),
                       **{k: s[k] for k in AT_SWITCH_KEYS if k in s}}
-    return m
-
-
-def evaluate_run(run_dir, extractor=None, n=None, ctx=None):
-    """Re-score a finished results folder (old runs too): rebuild its models from ``config.json`` and
-    ``vae.params``, reload its data, add the scores to ``metrics.json`` and re-render the report.
-
-    Returns the updated metrics dict.
-    """
-    import os
-    import mxnet as mx
-    from ..experiments.runner import build_models, load_data
-    from ..report import write_report
-    from ..utils import read_json, write_json
-    cfg_path, params = os.path.join(run_dir, "config.json"), os.path.join(run_dir, "vae.params")
-    for p in (cfg_path, params):
-        if not os.path.exists(p):
-            raise FileNotFoundError(f"{run_dir} is not a finished results folder: {os.path.basename(p)} is "
-                                    "missing (finish the run with `vaegan run ... --resume`)")
-    cfg = read_json(cfg_path)
-    note = str((cfg.get("data") or {}).get("note", ""))
-    data_path = note[len("user image folder "):] if note.startswith("user image folder ") else None
-    train, val = load_data(cfg, data_path)
-    vae, _ = build_models(cfg, train.image_shape)
-    ctx = ctx or mx.cpu()
-    vae.load_parameters(params, ctx=ctx)
-    m_path = os.path.join(run_dir, "metrics.json")
-    m = read_json(m_path) if os.path.exists(m_path) else {}
-    seed = int((cfg.get("train") or {}).get("seed", 0))
-    add_scores(m, vae, val, cfg, train_images=train.images, seed=seed, ctx=ctx, extractor=extractor, n=n)
-    add_switch_scores(m, run_dir, vae, val, cfg, train_images=train.images, seed=seed, ctx=ctx, n=n,
-                      extractor=extractor)
-    write_json(m_path, m)
-    write_report(run_dir)
     return m

@@ -10,7 +10,8 @@ Where things live:
 - :mod:`.config` -- a catalogue entry at a scale, dotted overrides and their validation
   (:mod:`.schema`: the training settings' schema read from TrainConfig);
 - :mod:`.naming` -- the results folder's name (:func:`run_dir_for`), from validated settings only;
-- :mod:`.runner` -- one run end to end (:func:`run_experiment`), :mod:`.sweep` -- sweeps;
+- :mod:`.runner` -- one run end to end (:func:`run_experiment`), :mod:`.pictures` -- its final pictures,
+  :mod:`.rescore` -- a finished folder re-scored (``vaegan evaluate``), :mod:`.sweep` -- sweeps;
 - :mod:`.tables` -- results folders read back as tables, :mod:`.notebook` -- :func:`show_run` and
   :func:`show_sweep` for the notebooks.
 """
@@ -19,14 +20,15 @@ from .config import (apply_overrides, check_scale, default_scale, get_config, pa
                      resolve_key, valid_keys, validate_config)
 from .naming import run_dir_for, run_name
 from .notebook import NOTEBOOK_PNG_MAX_BYTES, RUN_PICTURES, compact_picture, show_run, show_sweep
-from .runner import RunResult, reproduce_command, run, run_experiment
+from .runner import RunResult, load_run, reproduce_command, run, run_experiment
 from .sweep import run_sweep, sweep_configs, sweep_runs
-from .tables import METRIC_COLUMNS, _flat_metrics, load_run, metrics_table, results_markdown  # noqa: F401
+from .tables import METRIC_COLUMNS, metrics_table, results_markdown
 
 __all__ = ["list_experiments", "list_sweeps", "get_config", "run_experiment", "run_sweep", "run_dir_for",
            "run_name", "parse_overrides", "parse_value", "load_run", "show_run", "show_sweep", "metrics_table",
            "default_scale", "sweep_configs", "validate_config", "apply_overrides", "valid_keys", "reproduce_command",
-           "EXPERIMENTS", "ALIASES", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "RunResult", "run",
+           "EXPERIMENTS", "ALIASES", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "RunResult",
+           "run",
            "METRIC_COLUMNS", "results_markdown", "compact_picture", "sweep_runs", "resolve_key", "check_scale",
            "RUN_PICTURES", "NOTEBOOK_PNG_MAX_BYTES"]
 

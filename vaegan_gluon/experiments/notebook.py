@@ -112,7 +112,8 @@ def measured_img_s(config):
             return speeds["mixed"], source
         if (n_solo and "solo" not in speeds) or (n_combo and "combo" not in speeds):
             continue
-        seconds_per_image_epoch = (n_solo / speeds["solo"] if n_solo else 0) + (n_combo / speeds["combo"] if n_combo else 0)
+        seconds_per_image_epoch = ((n_solo / speeds["solo"] if n_solo else 0)
+                                   + (n_combo / speeds["combo"] if n_combo else 0))
         return t.n_epochs / seconds_per_image_epoch, source
     return None, "not measured on this CPU"
 
@@ -179,12 +180,13 @@ def mean_face_check(results):
     import pandas as pd
     from ..claims.gates import passes_bar
     from .runner import RunResult
-    from .tables import load_run
+    from .runner import load_run
 
     def columns(m, prefix=""):
         fid, mean = m.get("fid_recon"), m.get("fid_mean_image")
         ratio = fid / mean if fid is not None and mean else None
-        return {prefix + "fid_recon": fid, prefix + "fid_mean_image": mean, prefix + "fid_recon / fid_mean_image": ratio,
+        return {prefix + "fid_recon": fid, prefix + "fid_mean_image": mean,
+                prefix + "fid_recon / fid_mean_image": ratio,
                 prefix + "hair_colour acc (recon)": (m.get("attr_acc_recon") or {}).get("hair_colour"),
                 prefix + "left_mean_face": passes_bar(m)}
     rows = {}

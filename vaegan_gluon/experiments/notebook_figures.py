@@ -92,7 +92,7 @@ def comparison_figure(results, metric="fid_recon", n=8, path=None, title=None):
     from .. import inference, viz
     from ..utils import read_json
     from .runner import RunResult, load_data
-    from .tables import load_run
+    from .runner import load_run
     if not isinstance(results, dict):
         results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
     labels = list(results)

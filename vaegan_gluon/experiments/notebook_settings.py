@@ -150,7 +150,8 @@ def print_study_settings(names):
         for net in ("vae", "disc"):
             if params[net]:
                 p = params[net]
-                print(f"  {net + ' parameters':22s} {p['trainable']:,} trainable + {p['non_trainable']:,} non-trainable")
+                print(f"  {net + ' parameters':22s} {p['trainable']:,} trainable + "
+                      f"{p['non_trainable']:,} non-trainable")
 
 
 def print_models(names, scale):

@@ -1,4 +1,5 @@
-"""Run one experiment configuration end to end: data -> models -> Trainer -> results folder.
+"""Run one experiment configuration end to end, one way: data -> models -> ``Trainer.fit`` -> pictures ->
+``evaluation.evaluate(folder)`` -> ``report.write(folder)``.
 
 An experiment configuration is a plain JSON-able dict::
 
@@ -22,10 +23,14 @@ import sys
 import time
 from dataclasses import dataclass
 
+import pandas as pd
+
+from .. import report
 from ..data import load
+from ..evaluation.folder import evaluate
 from ..models import get_model
-from ..report import finalize
 from ..train import EvolutionFrames, TrainConfig, Trainer
+from ..utils import read_json
 from .config import default_scale, get_config, parse_overrides
 from .naming import run_dir_for
 
@@ -36,6 +41,15 @@ class RunResult:
     history: list
     metrics: dict      # None on distributed workers other than rank 0
     trainer: object
+
+
+def load_run(run_dir):
+    """A finished results folder as a :class:`RunResult` (``trainer`` is None)."""
+    if not os.path.exists(os.path.join(run_dir, "metrics.json")):
+        raise FileNotFoundError(f"{run_dir} holds no metrics.json: not a finished run")
+    csv = os.path.join(run_dir, "training_statistics.csv")
+    history = pd.read_csv(csv).to_dict("records") if os.path.exists(csv) else []
+    return RunResult(run_dir, history, read_json(os.path.join(run_dir, "metrics.json")), None)
 
 
 def load_data(config, data_path=None):
@@ -151,12 +165,32 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     if not trainer.writer:   # a distributed worker other than rank 0: rank 0 evaluates and reports
         trainer.release()
         return RunResult(out_dir, history, None, trainer)
-    eval_cfg = config.get("eval") or {}
-    m = finalize(trainer, val, out_dir, n_samples=eval_cfg.get("n_samples", 64),
-                 extra_metrics={"wall_seconds": round(time.time() - t0, 2), "n_train_images": len(train),
-                                "workers": trainer.num_workers}, train=train)
+    m = finish(trainer, train, val, out_dir, config, extra={"wall_seconds": round(time.time() - t0, 2),
+                                                            "n_train_images": len(train),
+                                                            "workers": trainer.num_workers})
     trainer.release()   # keep the networks for pictures, free optimiser states and gradients
     return RunResult(out_dir, history, m, trainer)
+
+
+def finish(trainer, train, val, out_dir, config, extra=None):
+    """After ``fit``: the final weights (atomically: a crash mid-write keeps the old ones), the pictures,
+    ``metrics.json`` (:func:`vaegan_gluon.evaluation.folder.evaluate`) and the README report; returns the
+    metrics."""
+    from .pictures import draw_run_pictures
+    for name, net in (("vae", trainer.vae), ("disc", trainer.disc)):
+        if net is not None:
+            final = os.path.join(out_dir, f"{name}.params")
+            net.save_parameters(final + ".tmp")
+            os.replace(final + ".tmp", final)
+    seed = trainer.config.seed
+    notes = draw_run_pictures(out_dir, trainer.vae, val, trainer.history, getattr(trainer, "evolution_frames", None),
+                              seed=seed, ctx=trainer.ctx[0],
+                              n_samples=(config.get("eval") or {}).get("n_samples", 64))
+    m = evaluate(out_dir, trainer.vae, val, trainer.run_config, disc=trainer.disc, train=train,
+                 history=trainer.history, ctx=trainer.ctx, seed=seed,
+                 switch_params=os.path.join(out_dir, Trainer.SWITCH_PARAMS), extra={**(extra or {}), **notes})
+    report.write(out_dir)
+    return m
 
 
 def _fmt_cli(v):
@@ -187,7 +221,7 @@ def _looks_like_run_dir(path):
 def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", resume=False,
                    results_root="results", progress=True, overwrite=False, keep_checkpoints=True,
                    run_dir=None, command=None, kvstore="device", tensorboard=None, isolate=False,
-                   allow_other_data=False):
+                   allow_other_data=False, seed=None, tensorboard_per_run=False):
     """Run the named experiment at ``scale`` and write its results folder.
 
     Parameters
@@ -207,7 +241,9 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     command : the reproducing command stored in config.json (default: the ``vaegan run`` line).
     kvstore : ``"device"`` (one machine) or ``"dist_sync"`` under ``vaegan launch``.
     tensorboard : a folder for TensorBoard logs (``--tensorboard DIR``): every CSV column and the
-        reconstruction grid per epoch, the final metrics (:mod:`vaegan_gluon.train.tensorboard`).
+        reconstruction grid per epoch, the final metrics (:mod:`vaegan_gluon.train.tensorboard`);
+        ``tensorboard_per_run``: in ``tensorboard/<run folder name>`` instead (a notebook's runs side by side).
+    seed : an int sets ``train.seed`` unless ``overrides`` set it (a notebook's ``seed`` parameter).
 
     allow_other_data : a resume may continue on other data than the folder's config.json records
         (``--allow-other-data``); by default it is refused (:func:`check_same_data`).
@@ -224,15 +260,15 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     scale = scale or default_scale()
     if isinstance(overrides, (list, tuple)):
         overrides = parse_overrides(overrides)
-    from ..notebook_params import session_defaults   # a notebook's parameters cell (papermill)
-    ctx, data_path, resume, tensorboard, overrides, tb_per_run = session_defaults(ctx, data_path, resume,
-                                                                                  tensorboard, overrides)
+    if seed is not None:   # a notebook's `seed` parameter: train.seed unless the overrides set it
+        overrides = {**(overrides or {})}
+        overrides.setdefault("train.seed", int(seed))
     if isolate:
         return _run_isolated(dict(name=name, scale=scale, overrides=overrides, data_path=data_path, ctx=ctx,
                                   resume=resume, results_root=results_root, progress=progress,
                                   overwrite=overwrite, keep_checkpoints=keep_checkpoints, run_dir=run_dir,
                                   command=command, kvstore=kvstore, tensorboard=tensorboard,
-                                  allow_other_data=allow_other_data))
+                                  allow_other_data=allow_other_data, tensorboard_per_run=tensorboard_per_run))
     config = get_config(name, scale, overrides)
     config["command"] = command or reproduce_command(name, scale, overrides, data_path, ctx)
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
@@ -253,7 +289,7 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
         if tensorboard:
             from ..train.tensorboard import TensorBoardLogger
             tb = TensorBoardLogger(os.path.join(tensorboard, os.path.basename(os.path.normpath(run_dir)))
-                                   if tb_per_run else tensorboard)
+                                   if tensorboard_per_run else tensorboard)
         result = run(config, run_dir, ctx=ctx, resume=resume, progress=progress, data_path=data_path,
                      kvstore=kvstore, callbacks=[tb] if tb else (), data=data, allow_other_data=allow_other_data)
         if tb:
@@ -306,7 +342,6 @@ def _child(kwargs, queue):
 def _run_isolated(kwargs):
     """:func:`run_experiment` in a spawned child process; its folder read back with ``load_run``."""
     import multiprocessing as mp
-    from .tables import load_run
     spawn = mp.get_context("spawn")
     queue = spawn.Queue()
     child = spawn.Process(target=_child, args=(kwargs, queue))

@@ -17,10 +17,10 @@ from .catalog import SWEEPS
 from .config import check_scale, default_scale, experiment, get_config, parse_value, resolve_key
 from .naming import fmt
 from .runner import reproduce_command, run_experiment
-from .tables import _flat_metrics
+from .tables import flat_metrics
 
-SUMMARY_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "fid_recon", "fid_samples", "blur_recon", "blur_samples", "disc_acc_real",
-                   "disc_acc_fake", "train_seconds", "wall_seconds", "train_images_per_s")
+SUMMARY_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "fid_recon", "fid_samples", "blur_recon", "blur_samples",
+                   "disc_acc_real", "disc_acc_fake", "train_seconds", "wall_seconds", "train_images_per_s")
 
 
 def get_sweep(name):
@@ -76,7 +76,7 @@ def sweep_configs(name_or_base, scale="medium", param=None, values=None, overrid
 
 def run_sweep(name_or_base, param=None, values=None, scale=None, overrides=None, data_path=None, ctx="cpu",
               resume=False, overwrite=False, results_root="results", progress=True, column=None,
-              keep_checkpoints=True):
+              keep_checkpoints=True, seed=None, tensorboard=None, tensorboard_per_run=False):
     """Run every configuration of a sweep; return ``(summary DataFrame, overlay plot path)``.
 
     Parameters
@@ -107,9 +107,10 @@ def run_sweep(name_or_base, param=None, values=None, scale=None, overrides=None,
     for label, over in runs:
         result = run_experiment(spec["base"], scale, over, data_path=data_path, ctx=ctx, resume=resume,
                                 results_root=results_root, progress=progress, overwrite=overwrite,
-                                keep_checkpoints=keep_checkpoints, command=command)
+                                keep_checkpoints=keep_checkpoints, command=command, seed=seed,
+                                tensorboard=tensorboard, tensorboard_per_run=tensorboard_per_run)
         row = {"label": label, spec["param"]: over.get(spec["param"])}
-        row.update({k: v for k, v in _flat_metrics(result.metrics, SUMMARY_COLUMNS).items()
+        row.update({k: v for k, v in flat_metrics(result.metrics, SUMMARY_COLUMNS).items()
                     if not k.endswith("_parameters")})
         row["run_dir"] = result.run_dir
         rows.append(row)

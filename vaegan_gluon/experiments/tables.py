@@ -4,24 +4,14 @@ import os
 import pandas as pd
 
 from .config import get_config
-from .runner import RunResult, reproduce_command
+from .runner import RunResult, load_run, reproduce_command
 
 # the held-out numbers every table shows (see vaegan_gluon.evaluation.metrics for units)
 METRIC_COLUMNS = ("recon_bce", "recon_mse", "neg_elbo", "kl", "fid_recon", "fid_samples", "blur_data",
                   "blur_recon", "blur_samples", "disc_acc_real", "disc_acc_fake", "train_seconds", "train_images_per_s")
 
 
-def load_run(run_dir):
-    """A finished results folder as a :class:`RunResult` (``trainer`` is None)."""
-    from ..utils import read_json
-    if not os.path.exists(os.path.join(run_dir, "metrics.json")):
-        raise FileNotFoundError(f"{run_dir} holds no metrics.json: not a finished run")
-    csv = os.path.join(run_dir, "training_statistics.csv")
-    history = pd.read_csv(csv).to_dict("records") if os.path.exists(csv) else []
-    return RunResult(run_dir, history, read_json(os.path.join(run_dir, "metrics.json")), None)
-
-
-def _flat_metrics(m, columns=METRIC_COLUMNS):
+def flat_metrics(m, columns=METRIC_COLUMNS):
     row = {k: m.get(k) for k in columns if k in m}
     for net, counts in (m.get("parameters") or {}).items():
         row[f"{net}_parameters"] = counts.get("total")
@@ -35,7 +25,7 @@ def metrics_table(results, columns=METRIC_COLUMNS):
     rows = {}
     for label, r in results.items():
         m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
-        rows[label] = _flat_metrics(m, columns)
+        rows[label] = flat_metrics(m, columns)
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -81,7 +71,8 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
         command = cfg.get("command", "")
         if command.startswith("vaegan sweep"):   # this one run of the sweep, on its own
             command = reproduce_command(cfg["name"], cfg.get("scale", "full"), overrides)
-        lines.append(f"| {label} ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | {f('recon_bce')} | {f('neg_elbo')} | "
+        lines.append(f"| {label} ({os.path.basename(os.path.normpath(d))}) | {cfg.get('scale', '')} | "
+                     f"{f('recon_bce')} | {f('neg_elbo')} | "
                      f"{f('fid_recon', '{:.1f}')} / {f('fid_samples', '{:.1f}')} | "
                      f"{f('blur_recon', '{:.0f}')} / {f('blur_data', '{:.0f}')} | {acc} | "
                      f"{f('train_images_per_s', '{:.0f}')} | {thumb} | `{command}` |")

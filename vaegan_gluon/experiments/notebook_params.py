@@ -5,36 +5,35 @@ Every notebook under ``notebooks/`` starts with a cell tagged ``parameters``::
     scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
     ctx = "cpu"; data_path = None; seed = None; resume = False; tensorboard = None
 
-and a cell that hands them to the package and prints where the outputs come from:
-``print_provenance(use_parameters(scale, ctx, data_path, seed, resume, tensorboard))`` (the git commit
-and the scale, so a committed notebook says which code produced it; ``tests/test_notebooks_commit.py``
-checks that every committed notebook carries the same commit). So ``papermill NB OUT -p scale full -p ctx gpu:0`` runs any notebook with other
-values (papermill inserts its values after the ``parameters`` cell), and ``VAEGAN_SCALE=quick`` (nbval,
-CI) keeps working. :func:`use_parameters` sets ``VAEGAN_SCALE`` (read by ``default_scale()``) and
-session defaults that :func:`~vaegan_gluon.experiments.run_experiment` (and so ``run_sweep``) applies
-to every run the notebook starts without saying otherwise:
+and a cell that turns them into the arguments of every run and prints where the outputs come from::
 
-* ``ctx`` replaces the default ``"cpu"``; ``data_path`` a missing ``data_path``;
+    RUN = use_parameters(scale, ctx, data_path, seed, resume, tensorboard)
+    print_provenance();
+
+(the git commit and the scale, so a committed notebook says which code produced it;
+``tests/test_notebooks_commit.py`` checks that every committed notebook carries the same commit). So
+``papermill NB OUT -p scale full -p ctx gpu:0`` runs any notebook with other values (papermill inserts its
+values after the ``parameters`` cell), and ``VAEGAN_SCALE=quick`` (nbval, CI) keeps working.
+:func:`use_parameters` checks the values, sets ``VAEGAN_SCALE`` (read by ``default_scale()``) and returns
+``RUN``, the keyword arguments every ``run_experiment(..., **RUN)`` / ``run_sweep(..., **RUN)`` of the
+notebook passes explicitly (nothing is kept in a module: the runner sees only its arguments):
+
+* ``ctx``, ``data_path``, ``resume`` (True continues each run from its checkpoints; it wins over
+  ``overwrite=True``);
 * ``seed`` (an int) sets ``train.seed`` unless the run's overrides set it;
-* ``resume=True`` continues each run from its checkpoints (it wins over the notebooks' ``overwrite=True``);
-* ``tensorboard`` (a folder) writes each run's TensorBoard logs to ``tensorboard/<run folder name>``.
-
-Outside a notebook nothing changes until :func:`use_parameters` is called (:func:`clear` undoes it).
+* ``tensorboard`` (a folder) with ``tensorboard_per_run``: each run logs to ``tensorboard/<run folder name>``.
 """
 import json
 import os
 import subprocess
 
-__all__ = ["use_parameters", "session_defaults", "clear", "SESSION", "git_commit", "print_provenance"]
-
-#: the values of the last :func:`use_parameters` call (empty: no notebook session)
-SESSION = {}
+__all__ = ["use_parameters", "git_commit", "print_provenance", "strip_injected_parameters"]
 
 
 def use_parameters(scale=None, ctx="cpu", data_path=None, seed=None, resume=False, tensorboard=None):
-    """Apply a notebook's parameters; returns the scale (``quick`` / ``medium`` / ``full``)."""
-    from .experiments import check_scale, default_scale
-    from .utils import parse_ctx
+    """Check a notebook's parameters and set ``VAEGAN_SCALE``; returns the keyword arguments of its runs."""
+    from ..utils import parse_ctx
+    from .config import check_scale
     if scale is not None:
         os.environ["VAEGAN_SCALE"] = check_scale(str(scale).strip().lower())
     parse_ctx(ctx)   # a bad context fails here, in the parameters, not in the middle of a run
@@ -42,32 +41,9 @@ def use_parameters(scale=None, ctx="cpu", data_path=None, seed=None, resume=Fals
         raise ValueError(f"seed must be an int or None, got {seed!r}")
     if data_path and not os.path.isdir(os.path.expanduser(str(data_path))):
         raise ValueError(f"data_path {data_path!r} is not a folder: give a folder of images, or None")
-    SESSION.clear()
-    SESSION.update(ctx=str(ctx), data_path=os.path.expanduser(str(data_path)) if data_path else None,
-                   seed=None if seed is None else int(seed), resume=bool(resume),
-                   tensorboard=str(tensorboard) if tensorboard else None)
-    return default_scale()
-
-
-def clear():
-    SESSION.clear()
-
-
-def session_defaults(ctx, data_path, resume, tensorboard, overrides):
-    """``(ctx, data_path, resume, tensorboard, overrides, per_run_logdir)`` with the session's defaults in."""
-    if not SESSION:
-        return ctx, data_path, resume, tensorboard, overrides, False
-    if ctx == "cpu":
-        ctx = SESSION["ctx"]
-    data_path = data_path or SESSION["data_path"]
-    resume = resume or SESSION["resume"]
-    per_run = False
-    if not tensorboard and SESSION["tensorboard"]:
-        tensorboard, per_run = SESSION["tensorboard"], True
-    if SESSION["seed"] is not None:
-        overrides = dict(overrides or {})
-        overrides.setdefault("train.seed", SESSION["seed"])
-    return ctx, data_path, resume, tensorboard, overrides, per_run
+    return {"ctx": str(ctx), "data_path": os.path.expanduser(str(data_path)) if data_path else None,
+            "seed": None if seed is None else int(seed), "resume": bool(resume),
+            "tensorboard": str(tensorboard) if tensorboard else None, "tensorboard_per_run": bool(tensorboard)}
 
 
 # --------------------------------------------------------------------------- provenance
@@ -140,7 +116,7 @@ def git_commit(path=None):
 def print_provenance(scale=None):
     """Print ``commit: <short hash>[+dirty]  scale: <scale>`` (the first line every notebook prints);
     returns ``(commit, scale)``."""
-    from .experiments import default_scale
+    from .config import default_scale
     scale = scale or default_scale()
     commit = git_commit()
     print(f"{PROVENANCE_PREFIX}{commit or 'unknown (not a git checkout)'}  scale: {scale}")
@@ -162,9 +138,9 @@ def strip_injected_parameters(path):
     return removed
 
 
-if __name__ == "__main__":   # python -m vaegan_gluon.notebook_params --strip-injected NB.ipynb ...
+if __name__ == "__main__":   # python -m vaegan_gluon.experiments.notebook_params --strip-injected NB.ipynb ...
     import sys
     if len(sys.argv) < 3 or sys.argv[1] != "--strip-injected":
-        sys.exit("usage: python -m vaegan_gluon.notebook_params --strip-injected NOTEBOOK.ipynb ...")
+        sys.exit("usage: python -m vaegan_gluon.experiments.notebook_params --strip-injected NOTEBOOK.ipynb ...")
     for p in sys.argv[2:]:
         print(f"{p}: removed {strip_injected_parameters(p)} injected-parameters cell(s)")
