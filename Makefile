@@ -13,7 +13,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval notebooks lab browser-test bench faults faults-quick mutants claims board clean
+.PHONY: install demo test unit nbval lint notebooks lab browser-test bench faults faults-quick mutants claims board clean
 
 # pip -q still relays setuptools' "Editable installation" notice (information only: nothing to act on).
 PIP_INSTALL = $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip install -q -c constraints.txt
@@ -45,6 +45,10 @@ nbval: install
 	VAEGAN_SCALE=quick OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env --sanitize-with notebooks/sanitize.cfg notebooks/
 
 test: unit nbval
+
+# ruff (pinned in the test extra), configured in pyproject.toml: pycodestyle + pyflakes at 120 columns
+lint: install
+	$(BIN)/ruff check .
 
 # One notebook at a time: two anime notebooks side by side oversubscribe 2 cores and can exhaust 24 GB.
 # papermill passes the parameters (scale, ctx; NB_PARAMS for more, e.g. NB_PARAMS="-p seed 3") to each

@@ -158,4 +158,5 @@ def test_readme_gpu_matrix_is_the_rendered_one():
     readme = open(os.path.join(ROOT, "docs", "gpu.md")).read()
     m = re.search(r"^## GPU matrix\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
     assert m, "docs/gpu.md has no '## GPU matrix' section"
-    assert doctor.gpu_matrix_markdown() in m.group(1), "docs/gpu.md GPU matrix is stale: paste `vaegan doctor --gpu-matrix`"
+    assert doctor.gpu_matrix_markdown() in m.group(1), \
+        "docs/gpu.md GPU matrix is stale: paste `vaegan doctor --gpu-matrix`"

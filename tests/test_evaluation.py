@@ -1,5 +1,4 @@
 """The feature-space scores (vaegan_gluon.evaluation.scores): each test can fail on a real fault."""
-import warnings
 
 import numpy as np
 import pytest

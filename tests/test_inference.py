@@ -65,7 +65,8 @@ def test_attribute_vector_and_arithmetic():
 def test_attribute_arithmetic_with_celeba_style_table():
     vae = AffineVAE((1, 2, 2), a=1.0, b=0.0)   # identity: latents are the images
     table = pd.DataFrame({"Smiling": [1, 1, -1, -1, -1, -1], "Male": [-1, -1, -1, -1, 1, 1]})
-    imgs = np.array([0.7, 0.7, 0.3, 0.3, 0.1, 0.15], np.float32)[:, None, None, None] * np.ones((1, 1, 2, 2), np.float32)
+    imgs = np.array([0.7, 0.7, 0.3, 0.3, 0.1, 0.15], np.float32)[:, None, None, None] * np.ones((1, 1, 2, 2),
+                                                                                                np.float32)
     out, base, vec = inference.attribute_arithmetic(vae, imgs, table, plus={"Smiling": 1, "Male": 0},
                                                     minus={"Smiling": 0, "Male": 0}, base={"Male": 1}, scales=(1,))
     np.testing.assert_allclose(vec, 0.4, atol=1e-6)  # smiling women - neutral women

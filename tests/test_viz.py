@@ -1,4 +1,4 @@
-"""Behaviour of vaegan_gluon.viz: grid geometry, files written and re-read, latent-space figures (arrays in, figures out)."""
+"""Behaviour of vaegan_gluon.viz: grid geometry, files written and re-read, latent-space figures (arrays in)."""
 import numpy as np
 import pandas as pd
 import pytest
