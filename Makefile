@@ -1,6 +1,8 @@
 # Two commands (see README):  make demo   |   make test
 # JupyterLab on the notebooks:  make lab  (LAB_SCALE=quick|medium|full; the browser test: make browser-test)
 # Re-execute the notebooks in place at medium scale (the committed outputs):  make notebooks
+# The book (HTML of the README, docs/ and the notebooks' committed outputs, offline, nothing executed):  make book
+# Re-sync the notebooks' text twins (notebooks/text/, jupytext):  make sync
 # GPU:  make demo DEVICE=gpu  (installs mxnet-cu112 after removing the CPU mxnet; needs CUDA 11.2, cuDNN 8, NCCL 2)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +15,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(EXTRA)
 NPROC  := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test unit nbval lint notebooks lab browser-test bench faults faults-quick mutants claims board clean
+.PHONY: install demo test unit nbval lint notebooks lab browser-test bench faults faults-quick mutants claims board clean book sync
 
 # pip -q still relays setuptools' "Editable installation" notice (information only: nothing to act on).
 PIP_INSTALL = $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip install -q -c constraints.txt
@@ -105,6 +107,7 @@ board: install
 	$(BIN)/vaegan claims plan --out docs/claims-plan.md > /dev/null
 	$(BIN)/python -m vaegan_gluon.claims.notebooks notebooks/
 	$(BIN)/python -m vaegan_gluon.experiments.notebooks_table --readme README.md
+	$(MAKE) --no-print-directory sync
 
 # The claims campaign (vaegan claims run): the plan's runs one at a time; kill it any time, run it again to go on.
 claims: install
@@ -113,6 +116,25 @@ claims: install
 # Each documented mutation of a core rule (benchmarks/mutants.py) must make its tests fail.
 mutants: install
 	$(BIN)/python -m benchmarks.mutants
+
+# The book: Jupyter Book 1.x (Sphinx + MyST-NB) renders README.md, docs/ and the notebooks with their committed
+# outputs to _build/html/, offline and without executing anything (book/_config.yml, book/_toc.yml; docs/book.md).
+BOOK_STAMP = $(VENV)/.installed-$(EXTRA)-book
+$(BOOK_STAMP): $(STAMP)
+	$(PIP_INSTALL) -e ".[$(EXTRA),test,book]"
+	$(BIN)/python -m pip check
+	$(BIN)/python -c "import numpy, mxnet; assert numpy.__version__ == '1.23.5', numpy.__version__"
+	touch $@
+
+book: $(BOOK_STAMP)
+	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output . -q
+	@echo "Open _build/html/index.html"
+
+# The notebooks' text twins (notebooks/text/NAME.py, paired by jupytext.toml): the more recent file of each pair
+# gives the cells to the other. tests/test_book.py fails when they differ.
+sync: install
+	$(BIN)/python -c "import jupytext" 2>/dev/null || $(PIP_INSTALL) jupytext
+	$(BIN)/jupytext --sync --quiet notebooks/[0-9]*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache
