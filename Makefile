@@ -128,7 +128,10 @@ $(BOOK_STAMP): $(STAMP)
 
 book: $(BOOK_STAMP)
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output . -q
-	@echo "Open _build/html/index.html"
+	@# offline: no page may load a script, stylesheet, image or frame from the network (links to sites are fine)
+	@! grep -rlE '<(script|link|img|iframe)[^>]*(src|href)="(https?:)?//' _build/html --include=*.html \
+	  || { echo "make book: the pages above load from the network"; exit 1; }
+	@echo "The book: _build/html/index.html"
 
 # The notebooks' text twins (notebooks/text/NAME.py, paired by jupytext.toml): the more recent file of each pair
 # gives the cells to the other. tests/test_book.py fails when they differ.

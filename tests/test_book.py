@@ -11,7 +11,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
 SYNC = "run `make sync` (or: jupytext --sync notebooks/*.ipynb) and commit notebooks/text/"
 
-yaml = pytest.importorskip("yaml")
+
+
+def _yaml():
+    return pytest.importorskip("yaml")   # PyYAML: papermill's dependency (the test extra)
+
+
+def _toml():
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        tomllib = pytest.importorskip("tomli")
+    return tomllib
 
 
 def _name(path):
@@ -20,7 +31,7 @@ def _name(path):
 
 def _toc_files():
     with open(os.path.join(ROOT, "book", "_toc.yml"), encoding="utf-8") as f:
-        toc = yaml.safe_load(f)
+        toc = _yaml().safe_load(f)
     files = [toc["root"]]
 
     def walk(node):
@@ -38,7 +49,7 @@ def _toc_files():
 
 def _config():
     with open(os.path.join(ROOT, "book", "_config.yml"), encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return _yaml().safe_load(f)
 
 
 # ------------------------------------------------------------------ the book
@@ -68,6 +79,7 @@ def test_book_renders_the_committed_outputs_and_fetches_nothing():
     assert not cfg["logo"] and not html["favicon"]
     sphinx = cfg["sphinx"]
     assert sphinx["config"]["intersphinx_mapping"] == {}
+    assert sphinx["config"]["nb_ipywidgets_js"] == {}   # myst-nb's default loads the widget manager from a CDN
     assert "sphinx-mathjax-offline" in sphinx["extra_extensions"]   # MathJax from the build, not a CDN
     assert "linkify" not in cfg["parse"]["myst_enable_extensions"]
 
@@ -83,24 +95,59 @@ def _sources(cells):
 
 
 def test_jupytext_pairs_notebooks_with_text_twins():
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = _toml()
     with open(os.path.join(ROOT, "jupytext.toml"), "rb") as f:
         cfg = tomllib.load(f)
     assert cfg["formats"] == {"notebooks/": "ipynb", "notebooks/text/": "py:percent"}
 
 
+def _percent_chunks(cells):
+    """Each cell's text as jupytext's py:percent writes it: code as it is (magics commented out), markdown as
+    comment lines. Used where jupytext is not installed (`make test` has the test extra only)."""
+    out = []
+    for kind, src in cells:
+        lines = src.split("\n")
+        if kind == "markdown":
+            out.append("\n".join("# " + line if line else "#" for line in lines))
+        else:
+            out.append("\n".join("# " + line if re.match(r"\s*[%!?]", line) else line for line in lines))
+    return out
+
+
+def _twin_differs(nb_path, twin_path):
+    """None when the twin's cells equal the notebook's, else where they first differ."""
+    with open(nb_path, encoding="utf-8") as f:
+        want = _sources(json.load(f)["cells"])
+    try:
+        import jupytext
+    except ImportError:
+        jupytext = None
+    if jupytext is not None:   # exact: the twin read back as a notebook
+        got = _sources(jupytext.read(twin_path)["cells"])
+        if got == want:
+            return None
+        first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        return f"from cell {first} on ({len(got)} cells against {len(want)})"
+    with open(twin_path, encoding="utf-8") as f:   # without jupytext: one marker and the same text per cell, in order
+        text = f.read()
+    n = len(re.findall(r"^# %%(?: |$)", text, flags=re.M))
+    if n != len(want):
+        return f"{n} cells against {len(want)}"
+    pos = 0
+    for i, chunk in enumerate(_percent_chunks(want)):
+        found = text.find(chunk, pos)
+        if found < 0:
+            return f"from cell {i} on"
+        pos = found + len(chunk)
+    return None
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=_name)
 def test_every_notebook_has_its_twin_with_the_same_cells(nb):
-    jupytext = pytest.importorskip("jupytext", reason="the notebooks extra (jupytext) is not installed")
     twin = os.path.join(ROOT, "notebooks", "text", _name(nb) + ".py")
     assert os.path.exists(twin), f"{os.path.relpath(twin, ROOT)} is missing: {SYNC}"
-    with open(nb, encoding="utf-8") as f:
-        want = _sources(json.load(f)["cells"])
-    got = _sources(jupytext.read(twin)["cells"])
-    if got != want:
-        first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-        pytest.fail(f"notebooks/text/{_name(nb)}.py differs from its notebook from cell {first} on "
-                    f"({len(got)} cells against {len(want)}): {SYNC}")
+    where = _twin_differs(nb, twin)
+    assert where is None, f"notebooks/text/{_name(nb)}.py differs from its notebook {where}: {SYNC}"
 
 
 def test_no_orphan_twins():
@@ -109,15 +156,32 @@ def test_no_orphan_twins():
     assert not orphans, f"twins without a notebook (delete them): {orphans}"
 
 
-def test_the_drift_check_can_fail(tmp_path):
-    """A twin whose one cell was edited is told apart from its notebook."""
-    jupytext = pytest.importorskip("jupytext", reason="the notebooks extra (jupytext) is not installed")
-    nb = jupytext.read(NOTEBOOKS[0])
-    text = jupytext.writes(nb, fmt="py:percent")
-    changed = text.replace("import os", "import os  # edited", 1)
-    assert changed != text
-    assert _sources(jupytext.reads(changed, fmt="py:percent")["cells"]) != _sources(nb["cells"])
-    assert _sources(jupytext.reads(text, fmt="py:percent")["cells"]) == _sources(nb["cells"])
+@pytest.mark.parametrize("with_jupytext", [True, False], ids=["jupytext", "stdlib"])
+def test_the_drift_check_can_fail(tmp_path, monkeypatch, with_jupytext):
+    """A twin with one line of one cell edited, or one cell dropped, is told apart from its notebook."""
+    import builtins
+    if with_jupytext:
+        pytest.importorskip("jupytext", reason="the notebooks extra (jupytext) is not installed")
+    else:
+        real_import = builtins.__import__
+
+        def no_jupytext(name, *args, **kwargs):
+            if name == "jupytext":
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+        monkeypatch.setattr(builtins, "__import__", no_jupytext)
+    nb = NOTEBOOKS[0]
+    twin = os.path.join(ROOT, "notebooks", "text", _name(nb) + ".py")
+    with open(twin, encoding="utf-8") as f:
+        text = f.read()
+    assert _twin_differs(nb, twin) is None
+    edited = tmp_path / "edited.py"
+    edited.write_text(text.replace("import os", "import os  # edited", 1), encoding="utf-8")
+    assert _twin_differs(nb, str(edited)) is not None
+    dropped = tmp_path / "dropped.py"
+    cells = re.split(r"(?m)^(?=# %%(?: |$))", text)
+    dropped.write_text("".join(cells[:3] + cells[4:]), encoding="utf-8")
+    assert _twin_differs(nb, str(dropped)) is not None
 
 
 # ------------------------------------------------------------------ Binder (CPU pins)
@@ -133,7 +197,7 @@ def _pip_section(path):
 
 
 def test_binder_environment_is_the_cpu_one_with_the_pins():
-    tomllib = pytest.importorskip("tomllib")
+    tomllib = _toml()
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         proj = tomllib.load(f)["project"]
     env = _pip_section(os.path.join(ROOT, "binder", "environment.yml"))

@@ -76,7 +76,7 @@ for name, description in list_experiments().items():
 # NBVAL_CHECK_OUTPUT
 # The study's (full-scale) settings and its models' parameter counts, built without training:
 # the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook import print_study_settings
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
 print_study_settings(NAME)
 
 # %%
@@ -136,7 +136,7 @@ print(cfg["train"])
 # plus one discriminator update in a combo epoch.
 
 # %%
-from vaegan_gluon.experiments.notebook import study_vs_here
+from vaegan_gluon.experiments.notebook_settings import study_vs_here
 with pd.option_context("display.max_colwidth", None):
     display(study_vs_here(NAME, SCALE).T)
 
@@ -159,7 +159,7 @@ with pd.option_context("display.max_colwidth", None):
 # the study's counts are in the settings printed above). Each distinct model is listed once.
 
 # %%
-from vaegan_gluon.experiments.notebook import print_models
+from vaegan_gluon.experiments.notebook_settings import print_models
 print_models(NAME, SCALE)
 
 # %% [markdown]
@@ -169,7 +169,7 @@ print_models(NAME, SCALE)
 # loss terms above appear in it line by line.
 
 # %%
-from vaegan_gluon.experiments.notebook import show_training_step
+from vaegan_gluon.experiments.notebook_settings import show_training_step
 show_training_step(NAME)
 
 # %% [markdown]
@@ -183,7 +183,7 @@ result = run_experiment(NAME, SCALE, results_root=RESULTS, **RUN, progress=False
 show_run(result, metrics=False);
 
 # %% [markdown]
-# The same as a table of held-out numbers for any set of runs (`recon_bce` and `neg_elbo` in nats per image, blur = variance of the Laplacian, higher is sharper; see `vaegan_gluon.metrics`):
+# The same as a table of held-out numbers for any set of runs (`recon_bce` and `neg_elbo` in nats per image, blur = variance of the Laplacian, higher is sharper; see `vaegan_gluon.evaluation.metrics`):
 #
 # **Two held-out numbers.** `recon_bce` encodes each held-out image, decodes the **mean** code $z = \mu(x)$
 # and sums the BCE over the pixels (nats per image): the model's best reconstruction. `neg_elbo` decodes one
@@ -201,7 +201,7 @@ metrics_table({NAME: result}).T
 # title (PNG, so texture and checkerboards show as they are).
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_figure
+from vaegan_gluon.experiments.notebook_figures import comparison_figure
 comparison_figure({NAME: result}, metric="blur_recon");
 
 # %% [markdown]

@@ -61,7 +61,7 @@ print(f"executed at scale: {SCALE}")
 # NBVAL_CHECK_OUTPUT
 # The study's (full-scale) settings and its models' parameter counts, built without training:
 # the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook import print_study_settings
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
 print_study_settings(NAMES)
 
 # %% [markdown]
@@ -119,7 +119,7 @@ print_study_settings(NAMES)
 # plus one discriminator update in a combo epoch.
 
 # %%
-from vaegan_gluon.experiments.notebook import study_vs_here
+from vaegan_gluon.experiments.notebook_settings import study_vs_here
 with pd.option_context("display.max_colwidth", None):
     display(study_vs_here(NAMES, SCALE).T)
 
@@ -142,7 +142,7 @@ with pd.option_context("display.max_colwidth", None):
 # the study's counts are in the settings printed above). Each distinct model is listed once.
 
 # %%
-from vaegan_gluon.experiments.notebook import print_models
+from vaegan_gluon.experiments.notebook_settings import print_models
 print_models(NAMES, SCALE)
 
 # %% [markdown]
@@ -152,7 +152,7 @@ print_models(NAMES, SCALE)
 # loss terms above appear in it line by line.
 
 # %%
-from vaegan_gluon.experiments.notebook import show_training_step
+from vaegan_gluon.experiments.notebook_settings import show_training_step
 show_training_step(NAMES[0])
 
 # %%
@@ -190,7 +190,7 @@ metrics_table(results).T
 # title (PNG, so texture and checkerboards show as they are).
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_figure
+from vaegan_gluon.experiments.notebook_figures import comparison_figure
 comparison_figure(results, metric="fid_recon");
 
 # %% [markdown]

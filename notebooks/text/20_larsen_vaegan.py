@@ -79,7 +79,7 @@ print("scale:", SCALE)
 # NBVAL_CHECK_OUTPUT
 # The study's (full-scale) settings and its models' parameter counts, built without training:
 # the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook import print_study_settings
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
 print_study_settings([name for pair in PAIRS.values() for name in pair])
 
 # %% [markdown]
@@ -134,7 +134,7 @@ print_study_settings([name for pair in PAIRS.values() for name in pair])
 # plus one discriminator update in a combo epoch.
 
 # %%
-from vaegan_gluon.experiments.notebook import study_vs_here
+from vaegan_gluon.experiments.notebook_settings import study_vs_here
 with pd.option_context("display.max_colwidth", None):
     display(study_vs_here([name for pair in PAIRS.values() for name in pair], SCALE).T)
 
@@ -157,7 +157,7 @@ with pd.option_context("display.max_colwidth", None):
 # the study's counts are in the settings printed above). Each distinct model is listed once.
 
 # %%
-from vaegan_gluon.experiments.notebook import print_models
+from vaegan_gluon.experiments.notebook_settings import print_models
 print_models([name for pair in PAIRS.values() for name in pair], SCALE)
 
 # %% [markdown]
@@ -167,7 +167,7 @@ print_models([name for pair in PAIRS.values() for name in pair], SCALE)
 # loss terms above appear in it line by line.
 
 # %%
-from vaegan_gluon.experiments.notebook import show_training_step
+from vaegan_gluon.experiments.notebook_settings import show_training_step
 show_training_step(PAIRS["MNIST"][1])
 
 # %% [markdown]
@@ -229,7 +229,7 @@ for name in ("mnist-larsen-vaegan", "faces-larsen-vaegan"):
 # title (PNG, so texture and checkerboards show as they are).
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_figure
+from vaegan_gluon.experiments.notebook_figures import comparison_figure
 for data, names in PAIRS.items():
     comparison_figure({name: runs[name] for name in names}, metric="fid_recon", title=data)
     plt.show()

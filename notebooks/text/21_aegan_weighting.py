@@ -77,7 +77,7 @@ print("scale:", SCALE)
 # NBVAL_CHECK_OUTPUT
 # The study's (full-scale) settings and its models' parameter counts, built without training:
 # the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook import print_study_settings
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
 print_study_settings(VARIANTS)
 
 # %% [markdown]
@@ -116,7 +116,7 @@ print_study_settings(VARIANTS)
 # plus one discriminator update in a combo epoch.
 
 # %%
-from vaegan_gluon.experiments.notebook import study_vs_here
+from vaegan_gluon.experiments.notebook_settings import study_vs_here
 with pd.option_context("display.max_colwidth", None):
     display(study_vs_here(VARIANTS, SCALE).T)
 
@@ -139,7 +139,7 @@ with pd.option_context("display.max_colwidth", None):
 # the study's counts are in the settings printed above). Each distinct model is listed once.
 
 # %%
-from vaegan_gluon.experiments.notebook import print_models
+from vaegan_gluon.experiments.notebook_settings import print_models
 print_models(VARIANTS, SCALE)
 
 # %% [markdown]
@@ -149,7 +149,7 @@ print_models(VARIANTS, SCALE)
 # loss terms above appear in it line by line.
 
 # %%
-from vaegan_gluon.experiments.notebook import show_training_step
+from vaegan_gluon.experiments.notebook_settings import show_training_step
 show_training_step("faces-aegan-constant")
 
 # %% [markdown]
@@ -214,7 +214,7 @@ plt.show()
 # title (PNG, so texture and checkerboards show as they are).
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_figure
+from vaegan_gluon.experiments.notebook_figures import comparison_figure
 comparison_figure(runs, metric="blur_recon");
 
 # %% [markdown]

@@ -56,7 +56,7 @@ print(f"executed at scale: {SCALE}")
 # NBVAL_CHECK_OUTPUT
 # The study's (full-scale) settings and its models' parameter counts, built without training:
 # the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook import print_study_settings
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
 print_study_settings(NAMES)
 
 # %% [markdown]
@@ -87,7 +87,7 @@ print_study_settings(NAMES)
 # The study's settings next to the ones this notebook runs at, read from the experiment configs.
 
 # %%
-from vaegan_gluon.experiments.notebook import study_vs_here
+from vaegan_gluon.experiments.notebook_settings import study_vs_here
 with pd.option_context("display.max_colwidth", None):
     display(study_vs_here(NAMES, SCALE).T)
 
@@ -107,7 +107,7 @@ with pd.option_context("display.max_colwidth", None):
 # The networks this notebook trains, at the scale it runs.
 
 # %%
-from vaegan_gluon.experiments.notebook import print_models
+from vaegan_gluon.experiments.notebook_settings import print_models
 print_models(NAMES, SCALE)
 
 # %% [markdown]
@@ -193,7 +193,8 @@ for mode, df in stats.items():
 # `ssim_recon` (structural similarity of each reconstruction with its image, scikit-image's with the paper's Gaussian window) and `psnr_recon` are *paired* fidelity measures; `iwae_bound` is the 100-sample importance-weighted bound beside the one-sample `neg_elbo` (both $-\log p(x)$ bounds in nats per image, lower is better).
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_figure, comparison_table
+from vaegan_gluon.experiments.notebook import comparison_table
+from vaegan_gluon.experiments.notebook_figures import comparison_figure
 COLUMNS = ["recon_bce", "neg_elbo", "iwae_bound", "psnr_recon", "ssim_recon", "fid_recon", "blur_recon", "blur_samples"]
 comparison_table(results, "fixed", COLUMNS).T
 
@@ -206,7 +207,7 @@ comparison_figure(results, metric="ssim_recon");
 # One optimizer step as the package runs it, printed from the package source: the adaptive branch is `_adaptive_generator_step`.
 
 # %%
-from vaegan_gluon.experiments.notebook import show_training_step
+from vaegan_gluon.experiments.notebook_settings import show_training_step
 show_training_step(NAMES[0])
 
 # %% [markdown]
