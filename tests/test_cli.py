@@ -104,7 +104,8 @@ def test_demo_run_end_to_end(tmp_path):
                cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     run_dir = p.stdout.split("results: ")[1].split("\n")[0].strip()
-    assert run_dir == os.path.join("results", "DenseVAE_DenseLogReg_on_MNIST-5k", "5_3_400_1_200_3_1_1_n_train512_quick")
+    assert run_dir == os.path.join("results", "DenseVAE_DenseLogReg_on_MNIST-5k",
+                                   "5_3_400_1_200_3_1_1_n_train512_quick")
     run_dir = os.path.join(tmp_path, run_dir)
     cfg = _check_run_dir(run_dir, n_epochs=3)
     assert cfg["command"] == "vaegan run mnist-vae-logreg --scale quick --set data.n_train=512"
@@ -121,7 +122,8 @@ def test_demo_run_end_to_end(tmp_path):
     row = p.stdout.splitlines()[2]
     metrics = json.load(open(os.path.join(run_dir, "metrics.json")))
     assert row.startswith("| `mnist-vae-logreg` `data.n_train=512` (5_3_400_1_200_3_1_1_n_train512_quick) | quick | ")
-    assert f"| {metrics['recon_bce']:.4g} |" in row and "`vaegan run mnist-vae-logreg --scale quick --set data.n_train=512`" in row
+    assert f"| {metrics['recon_bce']:.4g} |" in row
+    assert "`vaegan run mnist-vae-logreg --scale quick --set data.n_train=512`" in row
     assert os.path.exists(os.path.join(tmp_path, "thumbs", "mnist-vae-logreg_5_3_400_1_200_3_1_1_n_train512_quick.png"))
 
     # the same run again: refused with advice, then resumed (a finished run is only re-evaluated)

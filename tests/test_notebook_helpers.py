@@ -12,6 +12,8 @@ import pytest
 
 from vaegan_gluon.experiments import get_config
 from vaegan_gluon.experiments import notebook as nbh
+from vaegan_gluon.experiments import notebook_figures as nbf
+from vaegan_gluon.experiments import notebook_settings as nbs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
@@ -23,15 +25,15 @@ def test_data_sizes_match_the_loaded_splits():
     for name in ("mnist-vae-bce", "anime-conv-vae"):
         cfg = get_config(name, "quick")
         train, val = load_data(cfg)
-        assert nbh.data_sizes(cfg) == (len(train), len(val))
-        assert nbh.image_shape_of(cfg) == tuple(train.images.shape[1:])
-    assert nbh.data_sizes(get_config("anime-conv-vae", "full")) == (16000, 4000)   # 20,000 faces, 80/20
-    assert nbh.data_sizes(get_config("mnist-vae-bce", "full")) == (4500, 500)
+        assert nbs.data_sizes(cfg) == (len(train), len(val))
+        assert nbs.image_shape_of(cfg) == tuple(train.images.shape[1:])
+    assert nbs.data_sizes(get_config("anime-conv-vae", "full")) == (16000, 4000)   # 20,000 faces, 80/20
+    assert nbs.data_sizes(get_config("mnist-vae-bce", "full")) == (4500, 500)
 
 
 def test_optimizer_steps_count_the_last_short_batch():
     cfg = get_config("mnist-vae-logreg", "full")     # 4,500 / 64 = 70.3 -> 71 batches, 50 epochs
-    assert nbh.optimizer_steps(cfg) == 71 * 50
+    assert nbs.optimizer_steps(cfg) == 71 * 50
 
 
 @pytest.mark.skipif(not os.path.isdir(CLAIMS_RUNS), reason="no committed claims runs")
@@ -42,7 +44,7 @@ def test_parameter_counts_equal_what_the_runs_recorded():
             recorded = json.load(f)["parameters"]
         with open(os.path.join(os.path.dirname(path), "config.json")) as f:
             cfg = json.load(f)
-        counts = nbh.model_parameters(cfg)
+        counts = nbs.model_parameters(cfg)
         for net, c in recorded.items():
             assert counts[net]["total"] == c["total"], (path, net)
             checked += 1
@@ -53,23 +55,23 @@ def test_study_settings_are_the_same_at_every_scale(monkeypatch, capsys):
     outs = []
     for scale in ("quick", "medium"):
         monkeypatch.setenv("VAEGAN_SCALE", scale)
-        nbh.print_study_settings(["mnist-vae-logreg", "sweep-solo-combo"])
+        nbs.print_study_settings(["mnist-vae-logreg", "sweep-solo-combo"])
         outs.append(capsys.readouterr().out)
     assert outs[0] == outs[1]
     assert "optimizer steps        3550" in outs[0] and "vae parameters         1,276,394 trainable" in outs[0]
 
 
 def test_study_vs_here_reads_both_scales_from_the_configs():
-    df = nbh.study_vs_here(["mnist-vae-logreg", "anime-conv-vae-resnet"], "quick")
+    df = nbs.study_vs_here(["mnist-vae-logreg", "anime-conv-vae-resnet"], "quick")
     assert len(df) == 4
     for name in ("mnist-vae-logreg", "anime-conv-vae-resnet"):
         for scale, label in (("full", "study (full)"), ("quick", "here (quick)")):
             cfg = get_config(name, scale)
             row = df.loc[(name, label)]
-            assert row["optimizer steps"] == nbh.optimizer_steps(cfg)
+            assert row["optimizer steps"] == nbs.optimizer_steps(cfg)
             assert row["batch size"] == cfg["train"]["batch_size"]
             assert row["disc_weight"] == cfg["train"]["disc_weight"]
-    assert len(nbh.study_vs_here("mnist-vae-bce", "full")) == 1
+    assert len(nbs.study_vs_here("mnist-vae-bce", "full")) == 1
 
 
 def _fake_run(root, name, scale, img_s, n_train):
@@ -132,11 +134,11 @@ def test_training_step_source_is_the_schemes_own():
     from vaegan_gluon.train.larsen import LarsenVAEGAN
     from vaegan_gluon.train.schemes import LearnableLoss
     import inspect
-    src = nbh.training_step_source("mnist-vae-logreg")
+    src = nbs.training_step_source("mnist-vae-logreg")
     assert inspect.getsource(LearnableLoss.step) in src and "losses.kl_divergence" in src
-    src = nbh.training_step_source("mnist-larsen-vaegan")
+    src = nbs.training_step_source("mnist-larsen-vaegan")
     assert inspect.getsource(LarsenVAEGAN.forward_losses) in src
-    assert "aegan" in nbh.training_step_source("faces-aegan-constant")
+    assert "aegan" in nbs.training_step_source("faces-aegan-constant")
 
 
 def test_claims_for_picks_the_notebooks_rows(tmp_path):
@@ -205,22 +207,22 @@ def test_comparison_figure_rows_are_the_runs_reconstructions(tmp_path):
         d = tmp_path / f"run{i}"
         d.mkdir()
         mx.random.seed(i)
-        vae, _ = build_models(cfg, nbh.image_shape_of(cfg))
+        vae, _ = build_models(cfg, nbs.image_shape_of(cfg))
         vae.initialize(mx.init.Xavier())
         vae.save_parameters(str(d / "vae.params"))
         (d / "config.json").write_text(json.dumps(cfg))
         (d / "metrics.json").write_text(json.dumps({"fid_recon": value}))
         runs[f"run{i}"] = str(d)
-    fig = nbh.comparison_figure(runs, metric="fid_recon", n=4, path=str(tmp_path / "cmp.png"))
+    fig = nbf.comparison_figure(runs, metric="fid_recon", n=4, path=str(tmp_path / "cmp.png"))
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     assert titles == ["held-out originals (4 of 100)", "run0: fid_recon 12.5", "run1: fid_recon 7.25"]
     _, val = load_data(cfg)
     shown = fig.axes[2].images[0].get_array()
-    want = inference.reconstruct(nbh.load_vae(runs["run1"]), val.images[:4])
+    want = inference.reconstruct(nbf.load_vae(runs["run1"]), val.images[:4])
     import numpy as np
     from vaegan_gluon import viz
     np.testing.assert_array_equal(np.asarray(shown), viz.image_grid(np.asarray(want), nrow=4))
-    other = inference.reconstruct(nbh.load_vae(runs["run0"]), val.images[:4])
+    other = inference.reconstruct(nbf.load_vae(runs["run0"]), val.images[:4])
     assert not np.array_equal(viz.image_grid(np.asarray(other), nrow=4), np.asarray(shown))
     assert (tmp_path / "cmp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

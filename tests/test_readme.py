@@ -125,4 +125,5 @@ def test_relative_links_resolve(page):
 def test_docs_index_lists_every_page():
     text = _readme()
     for p in glob.glob(os.path.join(ROOT, "docs", "*.md")):
-        assert f"(docs/{os.path.basename(p)})" in text, f"README's Documentation table misses docs/{os.path.basename(p)}"
+        name = os.path.basename(p)
+        assert f"(docs/{name})" in text, f"README's Documentation table misses docs/{name}"

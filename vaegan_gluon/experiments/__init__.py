@@ -19,7 +19,7 @@ from .catalog import ALIASES, DEFAULT_CLI_SCALE, DEFAULT_NOTEBOOK_SCALE, EXPERIM
 from .config import (apply_overrides, check_scale, default_scale, get_config, parse_overrides, parse_value,
                      resolve_key, valid_keys, validate_config)
 from .naming import run_dir_for, run_name
-from .notebook import NOTEBOOK_PNG_MAX_BYTES, RUN_PICTURES, compact_picture, show_run, show_sweep
+from .notebook_figures import NOTEBOOK_PNG_MAX_BYTES, RUN_PICTURES, compact_picture, show_run, show_sweep
 from .runner import RunResult, load_run, reproduce_command, run, run_experiment
 from .sweep import run_sweep, sweep_configs, sweep_runs
 from .tables import METRIC_COLUMNS, metrics_table, results_markdown

@@ -1,17 +1,12 @@
-"""Notebook helpers: pictures and figures (:mod:`.notebook_figures`), the study's settings and models
-(:mod:`.notebook_settings`), and here the expected training time on this CPU, comparison tables, the
-mean-face check and the claims rows of a notebook's runs. Every helper is importable from this module."""
+"""Notebook helpers: the expected training time on this CPU, comparison tables, the mean-face check and the
+claims rows of a notebook's runs. Pictures and figures are :mod:`.notebook_figures`', the study's settings
+and models :mod:`.notebook_settings`'."""
 import json as _json
 import os
 
 from .config import get_config
-from .notebook_figures import (NOTEBOOK_PNG_MAX_BYTES, RUN_PICTURES, _show_picture, comparison_figure,  # noqa: F401
-                               compact_picture, load_vae, show_run, show_sweep)
-from .notebook_settings import (DATA_SIZES, _configs, _model_name, _train, data_sizes,  # noqa: F401
-                                image_shape_of, model_parameters, optimizer_steps, print_models,
-                                print_study_settings, settings, show_training_step, study_vs_here,
-                                training_step_source)
-from .tables import _run_dir
+from .notebook_settings import data_sizes, image_shape_of, named_configs, train_config
+from .tables import run_dir_of
 
 
 # -------------------------------------------------------------- expected time at full scale
@@ -49,7 +44,7 @@ MEASURED_IMG_S = [
 
 
 def _signature(config):
-    t = _train(config)
+    t = train_config(config)
     return _json.dumps([config["vae"], config.get("disc"), image_shape_of(config), t.batch_size, t.scheme],
                        sort_keys=True)
 
@@ -66,7 +61,7 @@ def _measured_in_folders(config, root=None):
     root = root or _results_root()
     if not os.path.isdir(root):
         return None
-    sig, t = _signature(config), _train(config)
+    sig, t = _signature(config), train_config(config)
     found = []
     for dirpath, _, files in sorted(os.walk(root)):
         if "metrics.json" not in files or "config.json" not in files:
@@ -75,7 +70,7 @@ def _measured_in_folders(config, root=None):
             cfg, m = read_json(os.path.join(dirpath, "config.json")), read_json(os.path.join(dirpath, "metrics.json"))
             if _signature(cfg) != sig or not m.get("train_images_per_s"):
                 continue
-            ct = _train(cfg)
+            ct = train_config(cfg)
         except (ValueError, KeyError, TypeError, OSError):
             continue
         if abs(ct.n_solo_epochs / ct.n_epochs - t.n_solo_epochs / t.n_epochs) > 1e-9:
@@ -98,7 +93,7 @@ def measured_img_s(config):
     found = _measured_in_folders(config)
     if found:
         return found
-    sig, t = _signature(config), _train(config)
+    sig, t = _signature(config), train_config(config)
     for name, speeds, source in MEASURED_IMG_S:
         if _signature(get_config(name, "full")) != sig:
             continue
@@ -106,7 +101,7 @@ def measured_img_s(config):
         if config.get("disc") is None:
             n_solo, n_combo = t.n_epochs, 0
         if "mixed" in speeds:
-            ref = _train(get_config(name, "full"))
+            ref = train_config(get_config(name, "full"))
             if abs(ref.n_solo_epochs / ref.n_epochs - n_solo / t.n_epochs) > 1e-9:
                 continue
             return speeds["mixed"], source
@@ -124,9 +119,9 @@ def expected_hours(names):
     (``images x epochs / img_s / 3600``; evaluation adds minutes)."""
     import pandas as pd
     rows = {}
-    for label, cfg in _configs(names, "full"):
+    for label, cfg in named_configs(names, "full"):
         n_train, _ = data_sizes(cfg)
-        epochs = _train(cfg).n_epochs
+        epochs = train_config(cfg).n_epochs
         img_s, source = measured_img_s(cfg)
         hours = None if (img_s is None or n_train is None) else n_train * epochs / img_s / 3600
         rows[label] = {"train images": n_train, "epochs": epochs, "img/s (this CPU)": img_s,
@@ -191,7 +186,7 @@ def mean_face_check(results):
                 prefix + "left_mean_face": passes_bar(m)}
     rows = {}
     if not isinstance(results, dict):
-        results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
+        results = {os.path.basename(os.path.normpath(run_dir_of(r))): r for r in results}
     for label, r in results.items():
         m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
         rows[label] = columns(m)

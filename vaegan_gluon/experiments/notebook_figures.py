@@ -3,7 +3,7 @@ a figure comparing runs' reconstructions by eye. Re-exported by :mod:`vaegan_glu
 import os
 
 from .notebook_settings import image_shape_of
-from .tables import _run_dir, metrics_table
+from .tables import metrics_table, run_dir_of
 
 RUN_PICTURES = ("reconstructions.png", "samples.png", "loss_curves.png", "interpolation.png")
 
@@ -44,7 +44,7 @@ def show_run(result, pictures=RUN_PICTURES, metrics=True):
     ``result``: a :class:`RunResult` or a results folder. Shown in ``notebooks/*.ipynb``.
     """
     from IPython.display import Markdown, display
-    run_dir = _run_dir(result)
+    run_dir = run_dir_of(result)
     display(Markdown(f"**Results folder** `{run_dir}` (its README.md is the full report)"))
     for name in pictures:
         path = os.path.join(run_dir, "images", name)
@@ -91,19 +91,18 @@ def comparison_figure(results, metric="fid_recon", n=8, path=None, title=None):
     import numpy as np
     from .. import inference, viz
     from ..utils import read_json
-    from .runner import RunResult, load_data
-    from .runner import load_run
+    from .runner import RunResult, load_data, load_run
     if not isinstance(results, dict):
-        results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
+        results = {os.path.basename(os.path.normpath(run_dir_of(r))): r for r in results}
     labels = list(results)
-    first = _run_dir(results[labels[0]])
+    first = run_dir_of(results[labels[0]])
     _, val = load_data(read_json(os.path.join(first, "config.json")))
     x = val.images[:n]
     rows, titles = [x], [f"held-out originals ({len(x)} of {len(val)})"]
     for label in labels:
         r = results[label]
         trainer = getattr(r, "trainer", None) if isinstance(r, RunResult) else None
-        vae = trainer.vae if trainer is not None else load_vae(_run_dir(r))
+        vae = trainer.vae if trainer is not None else load_vae(run_dir_of(r))
         m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
         value = m.get(metric)
         rows.append(inference.reconstruct(vae, x))

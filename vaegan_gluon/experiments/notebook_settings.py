@@ -46,7 +46,7 @@ def data_sizes(config):
     return n_train, n_val
 
 
-def _train(config):
+def train_config(config):
     from ..train import TrainConfig
     return TrainConfig.from_dict(dict(config["train"]))
 
@@ -55,7 +55,7 @@ def optimizer_steps(config):
     """Optimizer steps of a run (batches per epoch x epochs; the last short batch counts): each is one
     VAE update, plus one discriminator update in a combo epoch."""
     n_train, _ = data_sizes(config)
-    t = _train(config)
+    t = train_config(config)
     if n_train is None:
         return None
     return int(_math.ceil(n_train / min(t.batch_size, n_train))) * t.n_epochs
@@ -84,7 +84,7 @@ def _model_name(section):
 
 def settings(config):
     """The settings a "study vs here" table compares, as ``{label: value}``."""
-    t = _train(config)
+    t = train_config(config)
     n_train, n_val = data_sizes(config)
     c, h, w = image_shape_of(config)
     extra = {k: v for k, v in (config["train"].get("extra") or {}).items()}
@@ -110,7 +110,7 @@ def settings(config):
     return row
 
 
-def _configs(names, scale):
+def named_configs(names, scale):
     """``[(label, config)]`` for experiment names and sweep names (a sweep gives one row per run)."""
     from . import SWEEPS
     from .sweep import sweep_configs
@@ -132,7 +132,7 @@ def study_vs_here(names, scale):
     scales = ["full"] if scale == "full" else ["full", scale]
     rows, index = [], []
     for s in scales:
-        for label, cfg in _configs(names, s):
+        for label, cfg in named_configs(names, s):
             rows.append(settings(cfg))
             index.append((label, "study (full)" if s == "full" else f"here ({s})"))
     df = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["experiment", "scale"]))
@@ -142,7 +142,7 @@ def study_vs_here(names, scale):
 def print_study_settings(names):
     """Print the study's (full-scale) settings of ``names`` (experiments or sweeps) with the models'
     parameter counts: scale-independent facts, the same in every run of the notebook."""
-    for label, cfg in _configs(names, "full"):
+    for label, cfg in named_configs(names, "full"):
         print(f"{label}:")
         for k, v in settings(cfg).items():
             print(f"  {k:22s} {v}")
@@ -160,7 +160,7 @@ def print_models(names, scale):
     from ..models import count_parameters, initialize_model
     from .runner import build_models
     seen, shared = {}, {}
-    for label, cfg in _configs(names, scale):
+    for label, cfg in named_configs(names, scale):
         shape = image_shape_of(cfg)
         for net in ("vae", "disc"):
             section = cfg.get(net)
@@ -188,8 +188,8 @@ def training_step_source(name):
     scheme, of the hybridized VAE forward that computes its PBP and KL terms)."""
     from ..train.schemes import get_scheme, VAEWithLoss
     from .. import train as _train_pkg  # noqa: F401  (registers every scheme)
-    (_, cfg), = _configs(name, "full")[:1]
-    scheme = get_scheme(_train(cfg).scheme)
+    (_, cfg), = named_configs(name, "full")[:1]
+    scheme = get_scheme(train_config(cfg).scheme)
     parts = []
     if scheme.name == "learnable_loss":
         parts += [_inspect.getsource(VAEWithLoss.hybrid_forward), _inspect.getsource(VAEWithLoss.forward)]

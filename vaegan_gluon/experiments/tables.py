@@ -21,7 +21,7 @@ def flat_metrics(m, columns=METRIC_COLUMNS):
 def metrics_table(results, columns=METRIC_COLUMNS):
     """One row per run: ``results`` is ``{label: RunResult or results folder}`` or a list of them."""
     if not isinstance(results, dict):
-        results = {os.path.basename(os.path.normpath(_run_dir(r))): r for r in results}
+        results = {os.path.basename(os.path.normpath(run_dir_of(r))): r for r in results}
     rows = {}
     for label, r in results.items():
         m = r.metrics if isinstance(r, RunResult) else load_run(r).metrics
@@ -99,5 +99,6 @@ def _changed_overrides(cfg):
     return changed
 
 
-def _run_dir(r):
+def run_dir_of(r):
+    """The folder of a RunResult or of a path."""
     return r.run_dir if isinstance(r, RunResult) else str(r)
