@@ -75,7 +75,56 @@ CONFIGS = {
               disc=("DeepConvDisc", dict(base_channels=64)), shape=FACES, goal=2.5, steps=2,
               rss_goal_mb=8192),
 }
+FACES32 = (3, 32, 32)
+#: the claims campaign's medium experiments (issue 35): one config per family, the models and sizes of
+#: ``vaegan_gluon.experiments.get_config(experiment, "medium")`` (tests/test_bench_campaign.py checks they
+#: agree). ``scheme``/``extra``: the TrainConfig of that experiment's step; ``phase``: the step measured
+#: (combo, or the solo epochs that make most of a run); ``reference=False``: the original study has no
+#: such step (Larsen VAE/GAN, AE-GAN), only ours and PyTorch are measured. Goals: issue 35 (>= 4x the
+#: original combo, >= 2x solo; >= 1.5x PyTorch eager on the same arithmetic).
+CAMPAIGN = {
+    "g": dict(experiment="anime-conv-vae-resnet", desc="ConvVAE(128,16) + ResNetDisc combo, 3x32x32",
+              vae=("ConvVAE", dict(n_latent=128, base_channels=16)), disc=("ResNetDisc", {}),
+              shape=FACES32, goal=4.0, steps=1, disc_weight=10.0),
+    "h": dict(experiment="anime-conv-vae-convdisc", desc="ConvVAE(128,16) + ConvDisc(32) combo, 3x32x32",
+              vae=("ConvVAE", dict(n_latent=128, base_channels=16)), disc=("ConvDisc", dict(base_channels=32)),
+              shape=FACES32, goal=4.0, steps=2, disc_weight=10.0),
+    "i": dict(experiment="anime-conv-vae1024-convdisc64", desc="ConvVAE(256,16) + ConvDisc(64) combo, 3x32x32",
+              vae=("ConvVAE", dict(n_latent=256, base_channels=16)), disc=("ConvDisc", dict(base_channels=64)),
+              shape=FACES32, goal=4.0, steps=2, disc_weight=10.0),
+    "j": dict(experiment="anime-deepconv", desc="DeepConvVAE(256,16) + DeepConvDisc(32) combo, 3x32x32",
+              vae=("DeepConvVAE", dict(n_latent=256, base_channels=16)),
+              disc=("DeepConvDisc", dict(base_channels=32)), shape=FACES32, goal=4.0, steps=2,
+              disc_weight=10.0, lr=2e-4),
+    "k": dict(experiment="anime-dense-vae-logreg", desc="DenseVAE(128,3,512) + DenseLogReg(1,1024) combo, 3x32x32",
+              vae=("DenseVAE", dict(n_latent=128, n_hidden_layers=3, n_hidden_units=512)),
+              disc=("DenseLogReg", dict(n_hidden_layers=1, n_hidden_units=1024)), shape=FACES32, goal=4.0,
+              steps=6, disc_weight=10.0),
+    "l": dict(experiment="faces-aegan-constant", desc="AE(100,32) + ConvDisc(32) AE-GAN combo, batch 256, 3x32x32",
+              vae=("AE", dict(n_latent=100, base_channels=32)), disc=("ConvDisc", dict(base_channels=32)),
+              shape=FACES32, goal=None, steps=1, batch=256, scheme="aegan", lr=2e-4, reference=False,
+              extra={"beta_policy": "constant", "alpha": 1.0, "beta": 0.005}),
+    "m": dict(experiment="faces-larsen-vaegan", desc="Larsen ConvVAE(128,16) + DeepConvDisc(16, features 4), 3x32x32",
+              vae=("ConvVAE", dict(n_latent=128, base_channels=16)),
+              disc=("DeepConvDisc", dict(base_channels=16, feature_layer=4)), shape=FACES32, goal=None, steps=2,
+              scheme="larsen", lr=3e-4, extra={"gamma": 1e-6}, reference=False),
+    "n": dict(experiment="mnist-larsen-vaegan", desc="Larsen ConvVAE(16,32) + ConvDisc(32, features 2), 1x28x28",
+              vae=("ConvVAE", dict(n_latent=16, base_channels=32)),
+              disc=("ConvDisc", dict(base_channels=32, feature_layer=2)), shape=MNIST, goal=None, steps=2,
+              scheme="larsen", lr=3e-4, extra={"gamma": 5e-5}, reference=False),
+    "o": dict(experiment="anime-conv-vae-resnet", desc="ConvVAE(128,16) solo (20 of 25 epochs of g, h), 3x32x32",
+              vae=("ConvVAE", dict(n_latent=128, base_channels=16)), disc=None, shape=FACES32, goal=2.0, steps=3),
+    "p": dict(experiment="anime-dense-vae-logreg", desc="DenseVAE(128,3,512) solo (95 of 100 epochs of k), 3x32x32",
+              vae=("DenseVAE", dict(n_latent=128, n_hidden_layers=3, n_hidden_units=512)), disc=None,
+              shape=FACES32, goal=2.0, steps=10),
+}
+CONFIGS.update(CAMPAIGN)
 SIDES = ("ours", "reference")
+#: the PyTorch sides (benchmarks/torch_side.py, run under --torch-python / VAEGAN_TORCH_PYTHON)
+TORCH_SIDES = ("torch", "torch_compile")
+#: issue 35: ours >= 1.5x PyTorch eager on the same arithmetic
+TORCH_GOAL = 1.5
+TORCH_LABEL = {"torch": "PyTorch eager", "torch_compile": "PyTorch compile"}
 OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
 #: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
 #: (``env``: environment of the child instead, e.g. the OpenMP wait policy the package sets on import)
@@ -93,6 +142,16 @@ PACKAGE_ENV = {"OMP_WAIT_POLICY": "VAEGAN_OMP_WAIT_POLICY", "MXNET_CPU_TEMP_COPY
 USER_ENV = {k: os.environ.get(k) for k in PACKAGE_ENV}
 
 
+def batch_of(cfg):
+    """The batch size of a config (64 unless it says, e.g. the AE-GAN's 256)."""
+    return int(cfg.get("batch", BATCH))
+
+
+def has_reference(cfg):
+    """Whether the original study had this step (not the Larsen VAE/GAN nor the AE-GAN)."""
+    return cfg.get("reference", True)
+
+
 # ---------------------------------------------------------------------------------------------- child
 def _build(cfg):
     from vaegan_gluon.models import get_model
@@ -105,36 +164,59 @@ def step_flops(cfg, side):
     """Analytic FLOPs of one step (batch 64) of ``side`` for config ``cfg``: (total, vae fwd, disc fwd)."""
     from vaegan_gluon.models import get_model
     from .flops import FWD_BWD, forward_flops
-    shape = (BATCH,) + tuple(cfg["shape"])
+    shape = (batch_of(cfg),) + tuple(cfg["shape"])
     vae_f = forward_flops(lambda: get_model(cfg["vae"][0], image_shape=cfg["shape"], **cfg["vae"][1]), shape)
     disc_f = forward_flops(lambda: get_model(cfg["disc"][0], **cfg["disc"][1]), shape) if cfg["disc"] else 0
     if cfg["disc"] is None:
         return FWD_BWD * vae_f, vae_f, disc_f
+    if cfg.get("scheme") == "larsen":
+        # encoder on the batch, decoder on 2x (z and a prior draw), D on the batch and on 2x: forward F;
+        # ours runs three full backward passes (D's, the encoder's, the decoder's loss), each 2x forward
+        # of what it reaches: all of F for D's loss, F less D(real) for the encoder's and decoder's
+        # (torch_side.py's autograd.grad reaches less: this counts ours)
+        enc_f = forward_flops(lambda: get_model(cfg["vae"][0], image_shape=cfg["shape"], **cfg["vae"][1]).encoder,
+                              shape)
+        fwd = enc_f + 2 * (vae_f - enc_f) + 3 * disc_f
+        return fwd + 2 * fwd + 4 * (fwd - disc_f), vae_f, disc_f
     if side != "reference":
         # VAE once; D(x), D(x_hat) for D's update; D(x_hat) without D's weight grads (2x fwd: no_parameter_gradients)
         return FWD_BWD * (vae_f + 2 * disc_f) + 2 * disc_f, vae_f, disc_f
     return FWD_BWD * (3 * vae_f + 3 * disc_f), vae_f, disc_f   # VAE in D's graph + two for the split update
 
 
+def step_api():
+    """``(StatSums, batch_arg)`` of the package at hand: the step's batch argument is ``{"x": [x]}`` where
+    the training code's fast wing (``vaegan_gluon.fast``) exists, ``[x]`` before it."""
+    import vaegan_gluon
+    if os.path.isdir(os.path.join(os.path.dirname(vaegan_gluon.__file__), "fast")):
+        from vaegan_gluon.fast.stat_sums import StatSums
+        return StatSums, lambda x: {"x": [x]}
+    from vaegan_gluon.train.stat_sums import StatSums
+    return StatSums, lambda x: [x]
+
+
 def _ours(cfg, batches, opts):
     from mxnet import nd
     from vaegan_gluon.train import Trainer
-    from vaegan_gluon.train.stat_sums import StatSums
+    StatSums, batch_arg = step_api()
     vae, disc = _build(cfg)
     phase = "combo" if disc is not None else "solo"
-    config = {"n_epochs": 1, "batch_size": BATCH, "seed": 0}
+    config = {"n_epochs": 1, "batch_size": batch_of(cfg), "seed": 0}
+    for key in ("scheme", "extra", "lr"):    # the campaign configs' own step (CAMPAIGN)
+        if key in cfg:
+            config[key] = cfg[key]
     if opts.get("optimizer", "package") != "package":
         config["optimizer"] = opts["optimizer"]          # TrainConfig.optimizer
     config.update({k: v for k, v in (opts.get("lever") or {}).items() if k != "env"})   # a lever alone (LEVERS)
     trainer = Trainer(vae, disc, config=config, progress=False)
     trainer._prepare()
-    weights = {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": phase == "combo"}
+    weights = {"pbp_weight": 1.0, "disc_weight": cfg.get("disc_weight", 1.0), "adv_on": phase == "combo"}
     step = trainer.scheme.step
     sums = StatSums()   # as the Trainer accumulates them
 
     def run(n_steps):
         for i in range(n_steps):
-            sums.add(step([batches[i % len(batches)]], phase, weights))
+            sums.add(step(batch_arg(batches[i % len(batches)]), phase, weights))
         nd.waitall()
         return sums.read()   # one host read per repeat
     run.trainer = trainer   # for inspection (tests/test_bench_profile.py)
@@ -191,7 +273,7 @@ def run_child(name, side, steps, repeats, warmup, opts):
     t0 = time.time()
     mx.random.seed(0)
     rs = np.random.RandomState(0)
-    batches = [nd.array(rs.rand(BATCH, *cfg["shape"]).astype(np.float32)) for _ in range(4)]
+    batches = [nd.array(rs.rand(batch_of(cfg), *cfg["shape"]).astype(np.float32)) for _ in range(4)]
     if side.startswith("ours_"):              # a lever measured alone, e.g. ours_multiadam
         opts = dict(opts, lever=LEVERS[side.split("_", 1)[1]])
     run, info = (_reference if side == "reference" else _ours)(cfg, batches, opts)
@@ -204,12 +286,12 @@ def run_child(name, side, steps, repeats, warmup, opts):
         t = time.perf_counter()
         last = run(steps)
         times.append(time.perf_counter() - t)
-    ips = [steps * BATCH / t for t in times]
+    ips = [steps * batch_of(cfg) / t for t in times]
     med = statistics.median(ips)
     if opts.get("profile"):   # one more repeat under MXNet's profiler: where the time goes (benchmarks/profile.py)
         from .profile import profile_steps
         info = dict(info, profile=profile_steps(run, steps))
-    return dict(info, images_per_s={"median": med, "min": min(ips), "max": max(ips), "all": ips},
+    return dict(info, images_per_s={"median": med, "min": min(ips), "max": max(ips), "all": ips}, batch=batch_of(cfg),
                 seconds_per_step=statistics.median(times) / steps, steps=steps, repeats=repeats,
                 warmup=warmup, build_seconds=build_s,
                 peak_rss_mb=peak_rss_mb(),
@@ -224,7 +306,8 @@ def run_child(name, side, steps, repeats, warmup, opts):
 def add_flops(name, side, out):
     """GFLOP/step and GFLOP/s of a child's result, computed here (fresh models: kept out of the child's RSS)."""
     flops, vae_f, disc_f = step_flops(CONFIGS[name], side)
-    out.update(gflop_per_step=flops / 1e9, gflop_per_s=flops / 1e9 * out["images_per_s"]["median"] / BATCH,
+    out.update(gflop_per_step=flops / 1e9,
+               gflop_per_s=flops / 1e9 * out["images_per_s"]["median"] / batch_of(CONFIGS[name]),
                vae_forward_gflop=vae_f / 1e9, disc_forward_gflop=disc_f / 1e9)
     return out
 
@@ -270,6 +353,74 @@ def _spawn(name, side, steps, repeats, warmup, opts, timeout):
             out["wall_seconds"] = time.time() - t0
             return add_flops(name, side, out)
     return {"error": "no result line", "stdout_tail": p.stdout.strip().splitlines()[-6:]}
+
+
+def torch_python(arg=None):
+    """The Python that runs the PyTorch sides: ``--torch-python``, else ``VAEGAN_TORCH_PYTHON``, else None."""
+    return arg or os.environ.get("VAEGAN_TORCH_PYTHON") or None
+
+
+def _export(name, folder, timeout):
+    """The config's bundle for the PyTorch side (benchmarks/torch_export.py), written by an MXNet child
+    (with ours' one-step check: check.npz, ours.npz); returns None or an error dict."""
+    if os.path.exists(os.path.join(folder, "spec.json")):
+        return None
+    cmd = [sys.executable, "-m", "benchmarks", "--_export", f"{name}:{folder}"]
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, env=child_env("ours"), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"export timed out after {timeout} s"}
+    if p.returncode != 0:
+        return {"error": f"export: exit code {p.returncode}", "stderr_tail": (p.stderr or "").strip().splitlines()[-6:]}
+    return None
+
+
+def _spawn_torch(name, side, steps, repeats, warmup, python, folder, timeout):
+    """One PyTorch side (``torch``: eager, ``torch_compile``) of config ``name`` under ``python``, in ours'
+    environment (the package's ``OMP_WAIT_POLICY=PASSIVE`` included: on this shared 2-core machine
+    PyTorch's OpenMP threads spin-waiting for descheduled peers made its step ~5x slower, 4.05 against
+    0.82 s a step of (h) at load 7-9)."""
+    if not python:
+        return {"error": "no torch python (--torch-python / VAEGAN_TORCH_PYTHON)"}
+    err = _export(name, folder, timeout)
+    if err:
+        return err
+    cmd = [python, "-m", "benchmarks.torch_side", "--bundle", folder, "--steps", str(steps), "--repeats",
+           str(repeats), "--warmup", str(warmup)] + (["--compile"] if side == "torch_compile" else [])
+    t0 = time.time()
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, env=child_env("ours"), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    if p.returncode != 0:
+        return {"error": f"exit code {p.returncode}", "stderr_tail": (p.stderr or "").strip().splitlines()[-6:]}
+    for line in reversed(p.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            out = json.loads(line)
+            out["wall_seconds"] = time.time() - t0
+            return add_flops(name, side, out)
+    return {"error": "no result line"}
+
+
+def torch_check(name, python, folder, timeout):
+    """Ours against the PyTorch side on one step (benchmarks/torch_export.py: same weights, batch, noise;
+    the VAE half from the same updated D): the relative errors of the loss sums and gradients."""
+    err = _export(name, folder, timeout)
+    if err:
+        return err
+    out = {}
+    for tag, extra in (("torch", []), ("float64", ["--float64"])):
+        npz = os.path.join(folder, f"{tag}.npz")
+        p = subprocess.run([python, "-m", "benchmarks.torch_side", "--bundle", folder, "--check", npz] + extra,
+                           cwd=ROOT, env=child_env("reference"), capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            return {"error": f"check: exit code {p.returncode}", "stderr_tail": (p.stderr or "").strip().splitlines()[-6:]}
+    from .torch_export import compare
+    ours, t32, t64 = (os.path.join(folder, f) for f in ("ours.npz", "torch.npz", "float64.npz"))
+    out["torch_vs_ours"] = compare(ours, t32)
+    out["ours_vs_float64"] = compare(t64, ours)      # each float32 side against a float64 evaluation
+    out["torch_vs_float64"] = compare(t64, t32)
+    return out
 
 
 def _machine():
@@ -322,9 +473,10 @@ def markdown(result, title=True):
     gemm, bw = m.get("gemm_gflop_s"), m.get("bandwidth_gb_s")
     sides = s.get("sides", list(SIDES))
     levers = [x for x in sides if x.startswith("ours_")]
+    tsides = [x for x in sides if x in TORCH_SIDES]
     load = lambda v: ", ".join(f"{x:.1f}" for x in v) if v else "?"  # noqa: E731
     lines = ([f"# Benchmark {result['timestamp']}", ""] if title else []) + [
-             f"`{result['command']}`  ", f"batch {BATCH}, {s['repeats']} timed repeats after {s['warmup']} "
+             f"`{result['command']}`  ", f"batch {BATCH} (where the model column says no other), {s['repeats']} timed repeats after {s['warmup']} "
              f"warm-up, optimizer: {s['optimizer']}, bf16: {s['bf16']}; "
              f"{m.get('cpu', '?')}, {m.get('cpus')} CPUs, OMP_NUM_THREADS={m.get('omp_num_threads')}; "
              f"load average at start {load(m.get('loadavg_start'))}, at end {load(m.get('loadavg_end'))}  ",
@@ -333,8 +485,9 @@ def markdown(result, title=True):
              f"({m.get('copy_mb')} MB copy), best of 5 (benchmarks/machine.py)", "",
              "| cfg | model | ours img/s (min-max) | reference img/s (min-max) | ratio | goal | "
              + "".join(f"{x[5:]} alone img/s (ratio, RSS MB) | " for x in levers)
+             + "".join(f"{TORCH_LABEL[x]} img/s (min-max) | ours / {TORCH_LABEL[x]} | " for x in tsides)
              + "ours GFLOP/step | ours GFLOP/s (% GEMM) | ref GFLOP/s (% GEMM) | RSS ours / ref (MB) | load (ours, ref) |",
-             "|---|---|---|---|---|---|" + "---|" * len(levers) + "---|---|---|---|---|"]
+             "|---|---|---|---|---|---|" + "---|" * (len(levers) + 2 * len(tsides)) + "---|---|---|---|---|"]
     for name, r in result["configs"].items():
         o, f = r.get("ours") or {}, r.get("reference") or {}
 
@@ -342,7 +495,7 @@ def markdown(result, title=True):
             if not side:
                 return "-"
             if "error" in side:
-                return side["error"]
+                return side["error"] if side["error"].startswith("n/a") else side["error"][:40]
             i = side["images_per_s"]
             return f"**{_fmt(i['median'])}** ({_fmt(i['min'])}-{_fmt(i['max'])})"
 
@@ -358,9 +511,15 @@ def markdown(result, title=True):
             lr = r.get(f"ratio_{x}")
             rss = f", {lv['peak_rss_mb']:,.0f}" if "peak_rss_mb" in lv else ""
             lever_cells += f"{ips(lv)} ({f'{lr:.2f}x' if lr else '-'}{rss}) | "
-        goal = f">= {r['goal']:g}x" + (f", >= {100 * r['gemm_goal']:.0f}% GEMM" if r.get("gemm_goal") else "") + \
+        goal = (f">= {r['goal']:g}x" if r.get("goal") else "-") + \
+            (f", >= {100 * r['gemm_goal']:.0f}% GEMM" if r.get("gemm_goal") else "") + \
             (f", RSS <= {r['rss_goal_mb'] / 1024:.0f} GB" if r.get("rss_goal_mb") else "") + \
-            (": met" if r.get("meets_goal") else ": missed")
+            ("" if r.get("meets_goal") is None else ": met" if r.get("meets_goal") else ": missed")
+        if "meets_torch_goal" in r:
+            goal += f"; >= {TORCH_GOAL:g}x {TORCH_LABEL['torch']}: " + ("met" if r["meets_torch_goal"] else "missed")
+        for x in tsides:
+            tr = r.get(f"ratio_{x}")
+            lever_cells += f"{ips(r.get(x))} | " + (f"**{tr:.2f}x**" if tr else "-") + " | "
         lines.append(f"| {name} | {r['desc']} | {ips(o)} | {ips(f)} | {ratio} | {goal} | {lever_cells}"
                      f"{_fmt(o.get('gflop_per_step'), 2)} | {_fmt(o.get('gflop_per_s'))} ({_pct(o.get('gflop_per_s'), gemm)}) | "
                      f"{_fmt(f.get('gflop_per_s'))} ({_pct(f.get('gflop_per_s'), gemm)}) | "
@@ -374,8 +533,46 @@ def markdown(result, title=True):
               "counted analytically (benchmarks/flops.py), fwd+bwd = 3x fwd; ours counts the VAE once per "
               "step, the reference three times. % GEMM = achieved GFLOP/s / the GEMM rate above. load = "
               "1-minute load average when that side started (2 cores: above 2 the side shared the CPU)."]
+    if tsides:
+        lines += ["", f"PyTorch ({m.get('torch') or '?'}, CPU; benchmarks/torch_side.py, run under its own Python): "
+                  "our step's arithmetic in PyTorch -- the same graphs (our MXNet symbols run by PyTorch's "
+                  "operators), the same initial weights, one VAE pass, D on the detached reconstructions, the "
+                  "VAE through the updated D (D frozen), the Larsen step's three losses (each network's "
+                  "gradient by `torch.autograd.grad`, which reaches less of the graph than ours' three full "
+                  "backward passes), fused Adam, no per-step host read; `torch.compile`: each graph and the "
+                  "loss arithmetic compiled (inductor), warm-up included the compilation. Run in ours' "
+                  "environment (same OMP_NUM_THREADS, the package's OMP_WAIT_POLICY=PASSIVE: PyTorch's default "
+                  "spin-wait made its step ~5x slower on this shared machine). GFLOP/s "
+                  "of the PyTorch sides not shown: same count as ours (less for Larsen)."]
+    lines += torch_check_markdown(result)
     lines += profile_markdown(result)
     return "\n".join(lines) + "\n"
+
+
+def torch_check_markdown(result):
+    """The one-step check of the PyTorch side against ours (lines; none without checks)."""
+    rows = [(n, r["torch_check"]) for n, r in result["configs"].items() if r.get("torch_check")]
+    if not rows:
+        return []
+    out = ["", "The PyTorch side checked against ours on one step (same weights, batch and noise; the VAE half "
+           "from ours' updated D, the two Adams' eps differing in placement): relative error of the loss sums "
+           "(largest), and per parameter tensor ||g - g_ref|| / ||g_ref|| (median, largest) -- PyTorch against "
+           "ours, and each float32 side against the same step in float64 (PyTorch):", "",
+           "| cfg | losses: PyTorch vs ours | grads: PyTorch vs ours (median, max) | ours vs float64 (median, max) | "
+           "PyTorch vs float64 (median, max) | tensors |", "|---|---|---|---|---|---|"]
+
+    def g(c):
+        if not c:
+            return "-"
+        return f"{c['grads']['median_rel']:.1e}, {c['grads']['max_rel']:.1e}"
+    for name, c in rows:
+        if "error" in c:
+            out.append(f"| {name} | {c['error']} | - | - | - | - |")
+            continue
+        t = c["torch_vs_ours"]
+        out.append(f"| {name} | {t['max_sum_rel']:.1e} | {g(t)} | {g(c.get('ours_vs_float64'))} | "
+                   f"{g(c.get('torch_vs_float64'))} | {t['grads']['n']} |")
+    return out
 
 
 def profile_markdown(result):
@@ -418,6 +615,20 @@ def profile_markdown(result):
 README_BEGIN = ("<!-- benchmark table: `python -m benchmarks --render benchmarks/results/reference.json "
                 "--readme docs/performance.md`; do not edit -->")
 README_END = "<!-- end of benchmark table -->"
+#: the markers of the campaign configs' table (CAMPAIGN, issue 35) in docs/performance.md: a result whose
+#: configs are all campaign configs goes there (markers_for)
+CAMPAIGN_BEGIN = ("<!-- campaign benchmark table: `python -m benchmarks --render benchmarks/results/campaign.json "
+                  "--readme docs/performance.md`; do not edit -->")
+CAMPAIGN_END = "<!-- end of campaign benchmark table -->"
+
+
+def markers_for(result):
+    """The (begin, end) markers of a saved run's table in docs/performance.md: the campaign table's when
+    every config of the run is a campaign config (:data:`CAMPAIGN`), else the benchmark table's."""
+    names = list(result.get("configs", {}))
+    if names and all(n in CAMPAIGN for n in names):
+        return CAMPAIGN_BEGIN, CAMPAIGN_END
+    return README_BEGIN, README_END
 
 
 def render_saved(ap, a, table, write):
@@ -435,10 +646,10 @@ def render_saved(ap, a, table, write):
     return 0
 
 
-def write_readme(path, table):
+def write_readme(path, table, markers=(README_BEGIN, README_END)):
     """Replace the table between the benchmark-table markers in ``path`` (docs/performance.md)."""
     from vaegan_gluon.utils import splice_between
-    splice_between(path, table, README_BEGIN, README_END)
+    splice_between(path, table, *markers)
 
 
 def rounds_for(spec, name):
@@ -472,7 +683,7 @@ def merge_rounds(outs):
     merged["rounds"] = len(ok)
     merged["peak_rss_mb"] = max(o["peak_rss_mb"] for o in ok)
     if merged.get("gflop_per_step"):   # achieved rate at the merged median
-        merged["gflop_per_s"] = merged["gflop_per_step"] * merged["images_per_s"]["median"] / BATCH
+        merged["gflop_per_s"] = merged["gflop_per_step"] * merged["images_per_s"]["median"] / merged.get("batch", BATCH)
     if len(ok) < len(outs):
         merged["failed_rounds"] = [o.get("error") for o in outs if "images_per_s" not in o]
     return merged
@@ -506,13 +717,26 @@ def main(argv=None):
                     help="print the markdown table of a saved results JSON (README regeneration) and exit")
     ap.add_argument("--readme", default=None, metavar="MD",
                     help="with --render: also write the table between the benchmark-table markers of MD")
+    ap.add_argument("--torch-python", default=None, metavar="PYTHON",
+                    help="the Python (with torch) that runs the sides torch and torch_compile "
+                         "(default: VAEGAN_TORCH_PYTHON); the package never imports torch")
+    ap.add_argument("--compile-configs", default=None, metavar="a,b",
+                    help="run the side torch_compile only on these configs (its compilation takes minutes a "
+                         "config on 2 cores); default: every config")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--_export", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if render_saved(ap, a, markdown, lambda md, result: write_readme(md, markdown(result, title=False))) == 0:
+    if render_saved(ap, a, markdown,
+                    lambda md, result: write_readme(md, markdown(result, title=False), markers_for(result))) == 0:
         return 0
     opts = {"optimizer": a.optimizer, "bf16": a.bf16, "profile": a.profile}
     if a.quick:
         a.repeats, a.warmup, a.steps = 1, 1, a.steps or 3
+    if a._export:
+        from .torch_export import export_bundle
+        name, folder = a._export.split(":", 1)
+        export_bundle(name, folder, check=True)
+        return 0
     if a._child:
         name, side = a._child.split(":")
         steps = a.steps or CONFIGS[name]["steps"]
@@ -525,15 +749,26 @@ def main(argv=None):
     if bad:
         ap.error(f"unknown configs {bad}; valid: {', '.join(CONFIGS)}")
     sides = [s.strip() for s in a.sides.split(",") if s.strip()]
-    bad = [x for x in sides if x not in SIDES and not (x.startswith("ours_") and x[5:] in LEVERS)]
+    bad = [x for x in sides if x not in SIDES + TORCH_SIDES and not (x.startswith("ours_") and x[5:] in LEVERS)]
     if bad:
-        ap.error(f"unknown sides {bad}; valid: ours, reference, " + ", ".join(f"ours_{o}" for o in LEVERS))
+        ap.error(f"unknown sides {bad}; valid: ours, reference, torch, torch_compile, "
+                 + ", ".join(f"ours_{o}" for o in LEVERS))
+    tpy = torch_python(a.torch_python)
+    import tempfile
+    bundles = tempfile.mkdtemp(prefix="vaegan-torch-bundles-")
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     result = {"timestamp": stamp, "command": "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv),
               "machine": _machine(), "batch_size": BATCH,
               "settings": {"repeats": a.repeats, "warmup": a.warmup, "steps": a.steps, "optimizer": a.optimizer,
                            "rounds": a.rounds,
                            "bf16": a.bf16, "sides": sides, "profile": a.profile}, "configs": {}}
+    if any(x in TORCH_SIDES for x in sides) and tpy:
+        try:
+            v = subprocess.run([tpy, "-c", "import torch; print(torch.__version__, torch.get_num_threads())"],
+                               capture_output=True, text=True, timeout=120, env=child_env("reference")).stdout.split()
+            result["machine"]["torch"] = v[0] if v else None
+        except (OSError, subprocess.TimeoutExpired):
+            result["machine"]["torch"] = None
     for name in names:
         cfg = CONFIGS[name]
         steps = a.steps or cfg["steps"]
@@ -545,8 +780,17 @@ def main(argv=None):
             for side in sides:
                 print(f"[{name}] {side}: {steps} steps x {a.repeats} repeats (+{a.warmup} warm-up)"
                       + (f", round {k + 1}/{n_rounds}" if n_rounds > 1 else "") + " ...", file=sys.stderr, flush=True)
-                out = _spawn(name, side, steps, a.repeats, a.warmup, dict(opts, profile=opts["profile"] and k == 0),
-                             a.timeout)
+                if side == "reference" and not has_reference(cfg):
+                    out = {"error": "n/a: the original study has no such step"}
+                elif side == "torch_compile" and a.compile_configs and \
+                        name not in [c.strip() for c in a.compile_configs.split(",")]:
+                    out = {"error": "n/a: not compiled in this run (--compile-configs)"}
+                elif side in TORCH_SIDES:
+                    out = _spawn_torch(name, side, steps, a.repeats, a.warmup, tpy, os.path.join(bundles, name),
+                                       a.timeout)
+                else:
+                    out = _spawn(name, side, steps, a.repeats, a.warmup,
+                                 dict(opts, profile=opts["profile"] and k == 0), a.timeout)
                 per_round[side].append(out)
                 if "error" not in out:
                     print(f"[{name}] {side}: {out['images_per_s']['median']:.1f} img/s, "
@@ -561,6 +805,12 @@ def main(argv=None):
                 rr = round_ratios(per_round[x], per_round.get("reference", []))
                 if rr:
                     r[f"ratio_{x}"] = statistics.median(rr)
+        for x in TORCH_SIDES:   # ours / PyTorch, per round
+            rr = round_ratios(per_round.get("ours", []), per_round.get(x, []))
+            if rr:
+                r[f"ratio_{x}"] = statistics.median(rr)
+        if tpy and any(x in TORCH_SIDES for x in sides):
+            r["torch_check"] = torch_check(name, tpy, os.path.join(bundles, name), a.timeout)
         rr = round_ratios(per_round.get("ours", []), per_round.get("reference", []))
         if rr:
             r["ratio"] = statistics.median(rr)
@@ -568,20 +818,24 @@ def main(argv=None):
                 r["ratio_rounds"] = rr
         if "profile" in o:
             from .profile import ceiling
-            r["ceiling"] = ceiling(o["profile"], BATCH, f.get("images_per_s", {}).get("median"), cfg["goal"],
+            r["ceiling"] = ceiling(o["profile"], batch_of(cfg), f.get("images_per_s", {}).get("median"), cfg["goal"],
                                    o.get("seconds_per_step"))
-        r["meets_goal"] = r.get("ratio", 0) >= cfg["goal"]
+        r["meets_goal"] = r.get("ratio", 0) >= cfg["goal"] if cfg["goal"] else None
+        if "ratio_torch" in r:
+            r["meets_torch_goal"] = r["ratio_torch"] >= TORCH_GOAL
         gemm = result["machine"].get("gemm_gflop_s")
         if "images_per_s" in o and gemm:
             r["gemm_fraction"] = o["gflop_per_s"] / gemm
             if cfg.get("gemm_goal"):
                 r["meets_gemm_goal"] = r["gemm_fraction"] >= cfg["gemm_goal"]
-                r["meets_goal"] = r["meets_goal"] and r["meets_gemm_goal"]
+                r["meets_goal"] = bool(r["meets_goal"]) and r["meets_gemm_goal"]
         if cfg.get("rss_goal_mb") and "images_per_s" in o:
             r["meets_rss_goal"] = o["peak_rss_mb"] <= cfg["rss_goal_mb"]
             r["meets_goal"] = r["meets_goal"] and r["meets_rss_goal"]
         result["configs"][name] = r
     result["machine"]["loadavg_end"] = os.getloadavg()
+    import shutil
+    shutil.rmtree(bundles, ignore_errors=True)
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, f"{stamp}.json")
     with open(path, "w") as fh:
