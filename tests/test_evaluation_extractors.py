@@ -9,6 +9,7 @@ import pytest
 from vaegan_gluon.data import DataSourceUnavailable
 from vaegan_gluon.evaluation import NAMES, extractors, get_extractor, scores
 from vaegan_gluon.evaluation.train import _labels, held_out_accuracy, load_split
+from vaegan_gluon.utils import file_sha256
 
 N_HELD = {"mnist": 500, "fashion-mnist": 2000, "faces": 600}
 # a faces attribute may be hard at 32x32; every one must still be read well above chance
@@ -48,7 +49,7 @@ def test_weights_match_sha256_and_give_bit_identical_features(shipped, monkeypat
     name, held = shipped
     monkeypatch.setenv("MXNET_GLUON_REPO", "http://0.0.0.0:1/")   # nothing may be fetched
     ext = get_extractor(name)
-    assert ext.sha256 == extractors.file_sha256(os.path.join(extractors.WEIGHTS_DIR, ext.info["file"]))
+    assert ext.sha256 == file_sha256(os.path.join(extractors.WEIGHTS_DIR, ext.info["file"]))
     assert ext.sha256 == extractors.read_manifest()[name]["sha256"]
     x = held.images[:64]
     a = ext.features(x)

@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-from ..utils import file_sha256  # noqa: F401  (re-exported: evaluation.train, inception)
+from ..utils import file_sha256
 from .networks import FEATURE_DIM, NETWORKS
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")

@@ -45,7 +45,7 @@ class InceptionExtractor:
             from gluoncv.model_zoo import get_model
         except Exception as err:  # gluoncv raises at import beside torch >= 2
             raise ImportError(f"the inception extractor needs gluoncv, which failed to import: {err}") from None
-        from .extractors import file_sha256
+        from ..utils import file_sha256
         self.net = get_model("inceptionv3", pretrained=True, root=root)
         self.net.hybridize()
         self.sha256 = file_sha256(path)

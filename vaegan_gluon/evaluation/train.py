@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from .extractors import (MANIFEST, SPECS, WEIGHTS_DIR, Extractor, build_network, check_name, file_sha256,
-                         prepare, read_manifest)
+from ..utils import file_sha256
+from .extractors import MANIFEST, SPECS, WEIGHTS_DIR, Extractor, build_network, check_name, prepare, read_manifest
 
 
 def _labels(imageset, heads):
