@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip check
 	@# compile the vectorised Adam kernel now (cached; without a compiler training uses MXNet's own, same results).
 	@# Imported, not run with -m: runpy would load fastadam twice (a RuntimeWarning and a second FastAdam registration).
-	$(BIN)/python -c "import sys; from vaegan_gluon.train import fastadam; sys.exit(fastadam.main())" || true
+	$(BIN)/python -c "import sys; from vaegan_gluon.fast import kernels; sys.exit(kernels.main())" || true
 	rm -f $(VENV)/.installed-*
 	touch $@
 

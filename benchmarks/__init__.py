@@ -191,7 +191,7 @@ def step_api():
     if os.path.isdir(os.path.join(os.path.dirname(vaegan_gluon.__file__), "fast")):
         from vaegan_gluon.fast.stat_sums import StatSums
         return StatSums, lambda x: {"x": [x]}
-    from vaegan_gluon.train.stat_sums import StatSums
+    from vaegan_gluon.fast.stat_sums import StatSums
     return StatSums, lambda x: [x]
 
 

@@ -110,7 +110,7 @@ def run_side(side, max_epochs, target, seed=0, task="mnist"):
         weights = {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": phase == "combo"}
 
         def step(x):
-            return tr.scheme.step([x], phase, weights)
+            return tr.scheme.step({"x": [x]}, phase, weights)
     else:
         from .reference import ReferenceStep
         for net in (vae, disc):

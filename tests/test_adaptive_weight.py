@@ -18,7 +18,7 @@ from vaegan_gluon import losses, viz
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
 from vaegan_gluon.train.adaptive import EPS, CLAMP, decoder_last_weight
-from vaegan_gluon.train.aegan import AEGAN
+from vaegan_gluon.train.schemes.aegan import AEGAN
 from vaegan_gluon.train.schemes import LearnableLoss
 
 
@@ -66,7 +66,7 @@ def test_the_recorded_ratio_is_the_hand_computed_one(hybridize, scheme):
     x = nd.array(_images())
     before = {k: p.data().copy() for k, p in vae.collect_params().items()}
     mx.random.seed(11)
-    stats = s.step([x], "combo", {"pbp_weight": 0.7, "disc_weight": 10.0, "adv_on": True})
+    stats = s.step({"x": [x]}, "combo", {"pbp_weight": 0.7, "disc_weight": 10.0, "adv_on": True})
     got = float(stats["grad_ratio"].asscalar()) / 4
     for k, p in vae.collect_params().items():   # the VAE as it was when the ratio was measured
         p.set_data(before[k])

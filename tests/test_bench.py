@@ -59,7 +59,7 @@ def test_fast_step_matches_reference(case, split):
     assert ref.split == (case == "conv" or bool(split))
 
     mx.random.seed(seed)   # the fast step's only random draw is the VAE's eps
-    ours = trainer.scheme.step([x], "combo", {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": True})
+    ours = trainer.scheme.step({"x": [x]}, "combo", {"pbp_weight": 1.0, "disc_weight": 1.0, "adv_on": True})
     # grad_ratio: the package's diagnostic (measured on a step's first call), which the original has no term for
     ours = {k: float(v.asscalar()) for k, v in ours.items() if k != "grad_ratio"}
     theirs = ref.step(x, "combo")
@@ -100,7 +100,7 @@ def test_solo_step_matches_reference():
     _copy_params(trainer.vae, ref_vae)
     ref = ReferenceStep(ref_vae, None, noise_seed=5, diagnostics=True)
     mx.random.seed(5)
-    ours = {k: float(v.asscalar()) for k, v in trainer.scheme.step([x], "solo", {"pbp_weight": 1.0,
+    ours = {k: float(v.asscalar()) for k, v in trainer.scheme.step({"x": [x]}, "solo", {"pbp_weight": 1.0,
                                                                                "disc_weight": 0.0}).items()}
     theirs = ref.step(x, "solo")
     assert set(ours) <= set(theirs)

@@ -92,7 +92,7 @@ def test_learnable_loss_vae_gradient_at_disc_weight_10_is_the_hand_computed_one(
     assert w["disc_weight"] == 10.0
     before = {k: p.data().copy() for k, p in vae.collect_params().items()}
     mx.random.seed(11)
-    t.scheme.step([x], "combo", w)
+    t.scheme.step({"x": [x]}, "combo", w)
     got = {k: p.grad().asnumpy().copy() for k, p in vae.collect_params().items() if p.grad_req != "null"}
     for k, p in vae.collect_params().items():
         p.set_data(before[k])

@@ -1,4 +1,4 @@
-"""The vectorised Adam kernel (vaegan_gluon/train/fastadam.py): bit-identical to MXNet's adam_update
+"""The vectorised Adam kernel (vaegan_gluon/fast/adam.py): bit-identical to MXNet's adam_update
 (every bit, several steps, clipping, weight decay, in place, odd sizes), the same training as stock
 Adam on the experiments' own models and schemes over several steps (hybridized and not), its fallbacks
 (no compiler, VAEGAN_FAST_ADAM=0, float16, convolution weights), and that it really is what runs."""
@@ -14,10 +14,11 @@ import mxnet as mx
 from mxnet import autograd, gluon, nd
 
 from vaegan_gluon.models import get_model
-from vaegan_gluon.train import Trainer, fastadam
+from vaegan_gluon.fast import adam as fastadam, kernels
+from vaegan_gluon.train import Trainer
 
-needs_kernel = pytest.mark.skipif(not fastadam.available(), reason="the vectorised kernel could not be built "
-                                  f"here: {fastadam.status()['reason']}")
+needs_kernel = pytest.mark.skipif(not kernels.available(), reason="the vectorised kernel could not be built "
+                                  f"here: {kernels.status()['reason']}")
 
 
 def _bits(a):
@@ -74,8 +75,8 @@ def test_multi_tensor_kernel_bit_identical_to_mxnet():
 def test_the_kernel_is_what_runs(monkeypatch):
     """The optimiser must reach the extension operator, not quietly fall back to adam_update."""
     calls = []
-    real = getattr(mx.nd, fastadam.MULTI_OP_NAME)
-    monkeypatch.setattr(mx.nd, fastadam.MULTI_OP_NAME, lambda *a, **k: calls.append(k["num_weights"]) or real(*a, **k))
+    real = getattr(mx.nd, kernels.MULTI_OP_NAME)
+    monkeypatch.setattr(mx.nd, kernels.MULTI_OP_NAME, lambda *a, **k: calls.append(k["num_weights"]) or real(*a, **k))
     monkeypatch.setattr(mx.nd, "adam_update", lambda *a, **k: pytest.fail("stock adam_update ran"))
     net = gluon.nn.Dense(3, in_units=4)
     net.initialize()
@@ -100,7 +101,7 @@ def _trained(optimizer, vae_name, vae_kw, disc_name, disc_kw, shape, hybridize, 
     weights = {"pbp_weight": 1.0, "disc_weight": 10.0, "adv_on": True}   # the study's disc weight 10
     for _ in range(steps):
         x = nd.array(rs.rand(16, *shape).astype(np.float32))
-        tr.scheme.step([x], "combo" if disc is not None else "solo", weights)
+        tr.scheme.step({"x": [x]}, "combo" if disc is not None else "solo", weights)
     nd.waitall()
     return [p.data().asnumpy() for net in (vae, disc) if net is not None
             for p in net.collect_params().values()]
@@ -147,8 +148,8 @@ def test_optimizer_rechecks_when_an_index_gets_other_arrays(monkeypatch):
     """FastAdam keeps its kernel-or-stock decision per parameter index, keyed by the arrays' handles: the
     same index updated with float16 arrays after float32 ones must take MXNet's path, and back."""
     fast, stock = [], []
-    real_fast, real_stock = getattr(mx.nd, fastadam.OP_NAME), mx.nd.adam_update
-    monkeypatch.setattr(mx.nd, fastadam.OP_NAME, lambda *a, **k: fast.append(1) or real_fast(*a, **k))
+    real_fast, real_stock = getattr(mx.nd, kernels.OP_NAME), mx.nd.adam_update
+    monkeypatch.setattr(mx.nd, kernels.OP_NAME, lambda *a, **k: fast.append(1) or real_fast(*a, **k))
     monkeypatch.setattr(mx.optimizer.optimizer, "adam_update",   # what stock Adam.update calls
                         lambda *a, **k: stock.append(1) or real_stock(*a, **k))
     opt = fastadam.FastAdam(learning_rate=0.1)
@@ -165,7 +166,7 @@ def test_optimizer_rechecks_when_an_index_gets_other_arrays(monkeypatch):
 
 def test_build_failure_is_a_clear_error(tmp_path):
     with pytest.raises(RuntimeError, match="failed|no C\\+\\+ compiler"):
-        fastadam.build(cache_dir=str(tmp_path), compiler="false")
+        kernels.build(cache_dir=str(tmp_path), compiler="false")
     assert not any(f.suffix == ".so" for f in (tmp_path / "ext").iterdir())   # no half-written library
 
 
@@ -176,7 +177,7 @@ def test_build_failure_is_a_clear_error(tmp_path):
 def test_fallback_trains_with_mxnets_kernel_and_says_why(env, reason, warned, tmp_path):
     """No kernel (disabled, or no working compiler): training runs on MXNet's adam_update, no crash."""
     code = ("import warnings, mxnet as mx; from mxnet import gluon, nd, autograd\n"
-            "from vaegan_gluon.train import fastadam\n"
+            "from vaegan_gluon.fast import adam as fastadam, kernels\n"
             "with warnings.catch_warnings(record=True) as w:\n"
             "    warnings.simplefilter('always')\n"
             "    net = gluon.nn.Dense(2, in_units=3); net.initialize()\n"
@@ -184,7 +185,7 @@ def test_fallback_trains_with_mxnets_kernel_and_says_why(env, reason, warned, tm
             "    with autograd.record(): loss = net(nd.ones((1, 3))).sum()\n"
             "    loss.backward(); tr.step(1)\n"
             "w0 = net.weight.data().asnumpy()\n"
-            "print(repr(fastadam.status()['reason']), hasattr(mx.nd, fastadam.OP_NAME), len(w))\n")
+            "print(repr(kernels.status()['reason']), hasattr(mx.nd, kernels.OP_NAME), len(w))\n")
     full = dict(os.environ, VAEGAN_CACHE=str(tmp_path), **env)   # an empty cache: nothing prebuilt
     out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=True).stdout
     got_reason, has_op, n_warn = out.rsplit(" ", 2)
@@ -202,9 +203,9 @@ def test_per_tensor_lever_calls_the_single_kernel_and_trains_identically(monkeyp
     monkeypatch.setenv("VAEGAN_ADAM_MULTI", "0")
     assert fastadam.FastAdam().aggregate_num == 0
     calls = []
-    real = getattr(mx.nd, fastadam.OP_NAME)
-    monkeypatch.setattr(mx.nd, fastadam.OP_NAME, lambda *a, **k: calls.append(1) or real(*a, **k))
-    monkeypatch.setattr(mx.nd, fastadam.MULTI_OP_NAME, lambda *a, **k: pytest.fail("multi-tensor call"))
+    real = getattr(mx.nd, kernels.OP_NAME)
+    monkeypatch.setattr(mx.nd, kernels.OP_NAME, lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(mx.nd, kernels.MULTI_OP_NAME, lambda *a, **k: pytest.fail("multi-tensor call"))
     single = _trained("adam", *CASES["dense-logreg"][:5], hybridize=True)
     assert len(calls) > 4 * 2
     for a, b in zip(multi, single):

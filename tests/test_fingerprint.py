@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from vaegan_gluon.train import fastadam
+from vaegan_gluon.fast import adam as fastadam, kernels  # noqa: F401
 from vaegan_gluon.train import fingerprint as fpm
 from vaegan_gluon.train.fingerprint import (REPO_ROOT, WorkTree, canonical, code_hash, fingerprint,
                                             is_numerics_file, legacy_fingerprint)
@@ -40,14 +40,14 @@ def test_docstrings_comments_and_formatting_keep_the_code_hash(tree):
     edit(tree, "losses.py", '"""KL(q(z|x) || N(0, I)) per image', '"""The KL divergence, per image')
     edit(tree, "losses.py", "def kl_divergence(mu, logvar, F=nd):",
          "def kl_divergence(mu, logvar,\n                  F=nd):   # reformatted, with a comment\n    'a bare string'")
-    edit(tree, "train/kernels/bce_ext.cc", "inline float bce_elem(float x, float y) {",
+    edit(tree, "fast/kernels/bce_ext.cc", "inline float bce_elem(float x, float y) {",
          "// a new comment\n\ninline float bce_elem(float x, float y) {   // and a trailing one")
     assert code_hash(WorkTree(tree)) == before
 
 
 @pytest.mark.parametrize("rel, old, new", [
     ("losses.py", "return -0.5 * F.sum(1 + logvar", "return -0.25 * F.sum(1 + logvar"),
-    ("train/kernels/bce_ext.cc", "return x >= 0.f ? 1.f / (1.f + e)", "return x > 0.f ? 1.f / (1.f + e)"),
+    ("fast/kernels/bce_ext.cc", "return x >= 0.f ? 1.f / (1.f + e)", "return x > 0.f ? 1.f / (1.f + e)"),
     ("utils.py", "seed = int(seed) % (2 ** 32)", "seed = int(seed) % (2 ** 31)"),
 ])
 def test_an_arithmetic_line_moves_the_code_hash(tree, rel, old, new):
@@ -64,7 +64,7 @@ def test_the_file_rule(tree):
     assert code_hash(WorkTree(tree)) == before
     (tree / "vaegan_gluon" / "train" / "new_step.py").write_text("SCALE = 2.0\n")
     assert code_hash(WorkTree(tree)) != before
-    assert is_numerics_file("vaegan_gluon/train/trainer.py") and is_numerics_file("vaegan_gluon/train/kernels/adam_ext.cc")
+    assert is_numerics_file("vaegan_gluon/train/trainer.py") and is_numerics_file("vaegan_gluon/fast/kernels/adam_ext.cc")
     assert not any(is_numerics_file(p) for p in ("vaegan_gluon/cli.py", "vaegan_gluon/claims/board.py",
                                                  "vaegan_gluon/evaluation/scores.py", "README.md",
                                                  "tests/test_losses.py", "vaegan_gluon/train/fingerprint.py"))
@@ -75,7 +75,7 @@ def test_fused_bce_off_moves_the_fingerprint_iff_the_kernel_runs(monkeypatch):
     monkeypatch.setenv("VAEGAN_FUSED_BCE", "0")
     off = fingerprint()
     assert off["switches"]["fused_bce"] is False and off["code"] == on["code"]
-    if fastadam.available():
+    if kernels.available():
         assert on["switches"]["fused_bce"] is True and on["kernels"]["bce_ext"] == "loaded"
         assert off["kernels"]["bce_ext"] == "disabled by VAEGAN_FUSED_BCE=0"
         assert off["fingerprint"] != on["fingerprint"]
@@ -116,7 +116,7 @@ def test_legacy_fingerprint_of_head_is_the_clean_tree():
     dirty = _dirty_numerics_files()
     if dirty:
         pytest.skip(f"working tree differs from HEAD in numerics files: {dirty[:3]}")
-    if not fastadam.available():
+    if not kernels.available():
         pytest.skip("no kernel library here: HEAD's default (fused BCE) cannot run")
     cfg = {"train": {"hybridize": True, "optimizer": "adam"}, "command": "vaegan run x --scale quick"}
     old, now = legacy_fingerprint("HEAD", REPO_ROOT, cfg), fingerprint(cfg)
@@ -159,13 +159,13 @@ def test_a_quick_run_records_its_fingerprint_and_a_changed_resume_warns(tmp_path
     assert cfg["numerics"]["source"] == "recorded at run"
     assert cfg["numerics"]["fingerprint"] == fingerprint(cfg)["fingerprint"]
     capsys.readouterr()
-    if fastadam.available():
+    if kernels.available():
         monkeypatch.setenv("VAEGAN_FUSED_BCE", "0")
     run_experiment("mnist-vae-logreg", "quick", dict(over, **{"train.n_epochs": 2}), run_dir=run_dir,
                    progress=False, resume=True)
     warned = [line for line in capsys.readouterr().err.splitlines() if "numerics fingerprint" in line]
     again = json.loads(open(os.path.join(run_dir, "config.json")).read())["numerics"]
-    if fastadam.available():
+    if kernels.available():
         assert len(warned) == 1 and "fused_bce True->False" in warned[0]
         assert again["resumed_from"] == cfg["numerics"]["fingerprint"] != again["fingerprint"]
     else:

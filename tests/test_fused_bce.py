@@ -12,10 +12,11 @@ from mxnet import autograd, nd
 
 from vaegan_gluon import losses
 from vaegan_gluon.models import get_model
-from vaegan_gluon.train import Trainer, fastadam
+from vaegan_gluon.fast import adam as fastadam, kernels
+from vaegan_gluon.train import Trainer
 
-needs_kernel = pytest.mark.skipif(not losses.fused_bce_available(), reason="the kernel library could not be "
-                                  f"built here: {fastadam.status()['reason']}")
+needs_kernel = pytest.mark.skipif(not kernels.fused_bce_enabled({}, mx.cpu()), reason="the kernel library could not be "
+                                  f"built here: {kernels.status()['reason']}")
 
 
 def _value_and_grad(f, logits, og):
@@ -92,10 +93,12 @@ def test_sigmoid_is_mxnets_to_a_few_ulp(n):
 
 
 def test_not_fused_off_the_cpu_or_when_switched_off(monkeypatch):
-    assert not losses.fused_bce_available(mx.gpu(0))
-    assert not losses.fused_bce_available([mx.cpu(), mx.gpu(0)])
+    assert not kernels.fused_bce_enabled({}, mx.gpu(0))
+    assert not kernels.fused_bce_enabled({}, [mx.cpu(), mx.gpu(0)])
+    assert not kernels.fused_bce_enabled({"fused_bce": False}, mx.cpu())
+    assert not kernels.fused_bce_enabled({"fast": False}, mx.cpu())
     monkeypatch.setenv("VAEGAN_FUSED_BCE", "0")
-    assert not losses.fused_bce_available()
+    assert not kernels.fused_bce_enabled({}, mx.cpu())
     import benchmarks as bench      # the benchmark's lever: ours with the stock operators
     assert bench.child_env("ours_stockbce")["VAEGAN_FUSED_BCE"] == "0"
 
@@ -117,10 +120,10 @@ def _train(case, hybridize, steps=4):
     weights = {"pbp_weight": 1.0, "disc_weight": 10.0, "adv_on": True}   # the study's disc weight 10
     stats = []
     for _ in range(steps):
-        s = tr.scheme.step([nd.array(rs.rand(16, *shape).astype(np.float32))], "combo", weights)
+        s = tr.scheme.step({"x": [nd.array(rs.rand(16, *shape).astype(np.float32))]}, "combo", weights)
         stats.append({k: float(v.asscalar()) for k, v in s.items()})
     params = [p.data().asnumpy() for net in (tr.vae, tr.disc) for p in net.collect_params().values()]
-    return tr.scheme.fused_bce, stats, params
+    return tr.scheme.graphs.fused, stats, params
 
 
 @needs_kernel
@@ -152,8 +155,8 @@ def test_the_fused_operators_are_what_the_step_runs(switch, present, absent, mon
     tr._prepare()
     x = nd.array(np.random.RandomState(0).rand(8, *shape).astype(np.float32))
     w = {"pbp_weight": 1.0, "disc_weight": 10.0, "adv_on": True}
-    tr.scheme.step([x], "combo", w)
+    tr.scheme.step({"x": [x]}, "combo", w)
     nd.waitall()
     from benchmarks.profile import profiled
-    ops = set(profiled(lambda: tr.scheme.step([x], "combo", w))[0]["Time"]["operator"])
+    ops = set(profiled(lambda: tr.scheme.step({"x": [x]}, "combo", w))[0]["Time"]["operator"])
     assert present <= ops and not (absent & ops), sorted(ops)

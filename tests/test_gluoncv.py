@@ -12,7 +12,8 @@ import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
 import mxnet as mx
 
 from vaegan_gluon.schedules import make_lr_schedule
-from vaegan_gluon.schedules_gluoncv import GluonCVLR, import_gluoncv
+from vaegan_gluon.schedules import GluonCVLR
+from vaegan_gluon.utils import import_gluoncv
 from vaegan_gluon.utils import seed_everything
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,7 +30,7 @@ def test_pinned_environment_imports_gluoncv_cleanly_and_the_package_does_not_imp
     code = ("import sys, vaegan_gluon.train, vaegan_gluon.experiments, vaegan_gluon.schedules\n"
             "assert 'gluoncv' not in sys.modules, 'gluoncv imported at package import'\n"
             "import warnings; warnings.simplefilter('error', UserWarning)\n"
-            "from vaegan_gluon.schedules_gluoncv import import_gluoncv\n"
+            "from vaegan_gluon.utils import import_gluoncv\n"
             "g = import_gluoncv(); print(g.utils.LRScheduler.__name__, g.utils.LRSequential.__name__)")
     out = _python(code)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -44,7 +45,7 @@ def test_torch_2_beside_gluoncv_is_a_clear_error_and_training_still_imports(tmp_
             "from vaegan_gluon.utils import seed_everything\n"
             "import mxnet as mx; seed_everything(3); a = mx.nd.random.uniform(shape=(3,)).asnumpy()\n"
             "seed_everything(3); assert (a == mx.nd.random.uniform(shape=(3,)).asnumpy()).all()\n"
-            "from vaegan_gluon.schedules_gluoncv import import_gluoncv\n"
+            "from vaegan_gluon.utils import import_gluoncv\n"
             "try:\n    import_gluoncv()\nexcept RuntimeError as e:\n    print('ERR', e)\n"
             "try:\n    TrainConfig(lr_schedule={'kind': 'cosine'})\nexcept RuntimeError as e:\n    print('CFG', e)\n")
     out = _python(code, extra_path=str(tmp_path))

@@ -131,7 +131,7 @@ def test_comparison_table_and_mean_face_check(tmp_path):
 
 
 def test_training_step_source_is_the_schemes_own():
-    from vaegan_gluon.train.larsen import LarsenVAEGAN
+    from vaegan_gluon.train.schemes.larsen import LarsenVAEGAN
     from vaegan_gluon.train.schemes import LearnableLoss
     import inspect
     src = nbs.training_step_source("mnist-vae-logreg")

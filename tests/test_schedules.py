@@ -8,8 +8,9 @@ from mxnet import autograd, nd
 
 from vaegan_gluon.data import load
 from vaegan_gluon.models import get_model
-from vaegan_gluon.schedules import (ConstantLR, DerivativeBeta, EquilibriumGate, LinearDecay, PlateauLR, StepLR,
-                                    TF2_LR_SCHEDULES, make_beta_policy, make_lr_schedule)
+from vaegan_gluon.schedules import ConstantLR, LinearDecay, PlateauLR, StepLR, TF2_LR_SCHEDULES, make_lr_schedule
+from vaegan_gluon.train.schemes.aegan import DerivativeBeta, make_beta_policy
+from vaegan_gluon.train.schemes.larsen import EquilibriumGate
 from vaegan_gluon.train import Trainer
 
 

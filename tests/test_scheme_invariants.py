@@ -26,7 +26,7 @@ from vaegan_gluon.data import load
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
 from vaegan_gluon.train import schemes as schemes_mod
-from vaegan_gluon.train.stabilisers import disc_logits
+from vaegan_gluon.train.schemes.stabilisers import disc_logits
 
 STUDY = dict(disc_weight=10.0, pbp_weight=0.5)
 SHAPE = (1, 28, 28)
@@ -68,7 +68,7 @@ def _objective(scheme, name, x):
         per = s.forward_losses([x])[0]
         return {"disc": per["dis"], "encoder": per["enc"], "decoder": per["dec"]}[name].mean()
     if s.name == "learnable_loss":
-        logits, pbp, kl = s.vae_with_loss(x)
+        _, logits, pbp, kl = s.vae_losses(x)
     else:
         logits, _, _ = s.vae(x)
     fake = nd.sigmoid(logits)
@@ -103,7 +103,7 @@ def test_one_update_lowers_its_own_loss(case, hybridize, mnist):
         # the step computes every gradient; only optimiser `name` is applied, the other networks stay still
         scheme.update = lambda k, n, name=name: apply_update(scheme, k, n) if k == name else None
         mx.random.seed(11)
-        scheme.step([x], "combo", weights)
+        scheme.step({"x": [x]}, "combo", weights)
         after = _measure(scheme, name, x, seed=11)
         assert after < before, f"{case}: one {name!r} update raised its own loss on the batch: {before} -> {after}"
 

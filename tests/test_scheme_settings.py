@@ -10,33 +10,47 @@ from mxnet import nd
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
 from vaegan_gluon.train.config import ExtraSettings
-from vaegan_gluon.train.stabilisers import DiscLabels
+from vaegan_gluon.train.schemes.stabilisers import DiscLabels
 
 
-@pytest.mark.parametrize("extra, match", [
-    ({"label_smoothin": 0.9}, r"unknown setting\(s\) \['label_smoothin'\]; valid: .*'label_noise'"),
-    ({"gamma": "x"}, "gamma='x' has the wrong type: expected float"),
-    ({"derivative_window": 2.5}, "derivative_window=2.5 has the wrong type"),
-    ({"label_flip_prob": 1.5}, r"label_flip_prob=1.5 out of range: valid \[0, 1\)"),
-    ({"beta_policy": "foo"}, "beta_policy='foo' unknown: valid"),
-    ({"disc_batches": "both"}, "disc_batches='both' unknown"),
-    ({"flip_when_disc_acc": 0.9}, r"flip_when_disc_acc=0.9 needs flip_steps >= 1 .*--set train.extra.flip_steps=N"),
-    ({"attribute_vae_weight": 1.0}, "attribute_vae_weight > 0 needs attribute_weight > 0"),
-    ({"gamma": float("nan")}, "wrong type"),
+@pytest.mark.parametrize("scheme, extra, match", [
+    ("learnable_loss", {"label_smoothin": 0.9}, r"unknown setting\(s\) \['label_smoothin'\]; valid: .*'label_noise'"),
+    ("larsen", {"gamma": "x"}, "gamma='x' has the wrong type: expected float"),
+    ("aegan", {"derivative_window": 2.5}, "derivative_window=2.5 has the wrong type"),
+    ("learnable_loss", {"label_flip_prob": 1.5}, r"label_flip_prob=1.5 out of range: valid \[0, 1\)"),
+    ("aegan", {"beta_policy": "foo"}, "beta_policy='foo' unknown: valid"),
+    ("larsen", {"disc_batches": "both"}, "disc_batches='both' unknown"),
+    ("aegan", {"flip_when_disc_acc": 0.9}, r"flip_when_disc_acc=0.9 needs flip_steps >= 1 .*--set train.extra.flip_steps=N"),
+    ("learnable_loss", {"attribute_vae_weight": 1.0}, "attribute_vae_weight > 0 needs attribute_weight > 0"),
+    ("larsen", {"gamma": float("nan")}, "wrong type"),
+    # a key of another scheme: an error naming the valid ones and the scheme it belongs to
+    ("learnable_loss", {"gamma": 1e-6}, r"unknown setting\(s\) \['gamma'\]; valid: .*'attribute_weight'.* for "
+                                        r"scheme 'learnable_loss' \(gamma: a key of larsen\)"),
+    ("larsen", {"beta_policy": "inverse"}, r"for scheme 'larsen' \(beta_policy: a key of aegan\)"),
+    ("aegan", {"attribute_weight": 1.0}, r"\(attribute_weight: a key of learnable_loss\)"),
 ])
-def test_bad_extra_is_one_line_error_naming_the_key(extra, match):
+def test_bad_extra_is_one_line_error_naming_the_key(scheme, extra, match):
     with pytest.raises(ValueError, match=match) as err:
-        TrainConfig(extra=extra)
+        TrainConfig(scheme=scheme, extra=extra)
     assert "\n" not in str(err.value) and str(err.value).startswith("train.extra: ")
 
 
+def test_each_scheme_has_its_own_settings_class():
+    from vaegan_gluon.train.schemes import AEGANSettings, LarsenSettings, LearnableLossSettings
+    for scheme, cls in (("learnable_loss", LearnableLossSettings), ("larsen", LarsenSettings),
+                        ("aegan", AEGANSettings)):
+        assert type(TrainConfig(scheme=scheme).extra) is cls
+    assert "gamma" not in TrainConfig().to_dict()["extra"]   # a learnable_loss run's config.json holds its keys
+
+
 def test_extra_is_typed_and_round_trips_through_json():
+    from vaegan_gluon.train.schemes import LarsenSettings
     c = TrainConfig(scheme="larsen", extra={"gamma": 1e-6, "equilibrium_margin": 0.35, "flip_steps": 3,
                                             "flip_when_disc_acc": 0.95})
-    assert isinstance(c.extra, ExtraSettings) and c.extra.gamma == 1e-6 and c.extra.flip_steps == 3
+    assert isinstance(c.extra, LarsenSettings) and c.extra.gamma == 1e-6 and c.extra.flip_steps == 3
     assert TrainConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
-    assert isinstance(TrainConfig(extra={"alpha": 1}).extra.alpha, float)   # an int is a float setting
-    # every section's fields are in the flat extra (the override engine walks dataclasses.fields)
+    assert isinstance(TrainConfig(scheme="aegan", extra={"alpha": 1}).extra.alpha, float)   # an int is a float
+    # every scheme's fields are in the union the override engine walks (train.extra.<key>)
     names = {f.name for f in dataclasses.fields(ExtraSettings)}
     assert {"gamma", "beta_policy", "disc_batches", "attribute_weight"} <= names
 
@@ -62,7 +76,7 @@ def test_larsen_state_holds_gate_costs_and_labels():
     t = Trainer(vae, disc, cfg, progress=False)
     t._prepare()
     x = nd.array(np.random.RandomState(0).rand(8, 1, 28, 28).astype("float32"))
-    t.scheme.step([x], "combo", t.weights_for(0))
+    t.scheme.step({"x": [x]}, "combo", t.weights_for(0))
     state = json.loads(json.dumps(t.scheme.state_dict()))
     assert len(state["gate_last_costs"]) == 3 and state["gate_last_costs"][2] == 8
     assert "flip_counter" in state["labels"]
@@ -75,7 +89,7 @@ def test_larsen_state_holds_gate_costs_and_labels():
 
 
 def test_beta_policy_is_abstract():
-    from vaegan_gluon.schedules import BetaPolicy, ConstantBeta
+    from vaegan_gluon.train.schemes.aegan import BetaPolicy, ConstantBeta
     with pytest.raises(TypeError, match="abstract"):
         BetaPolicy()
 

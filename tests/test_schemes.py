@@ -10,8 +10,8 @@ from vaegan_gluon import losses
 from vaegan_gluon.data import load
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import Trainer, TrainConfig
-from vaegan_gluon.train.larsen import LarsenVAEGAN
-from vaegan_gluon.train.stabilisers import DiscLabels, disc_logits
+from vaegan_gluon.train.schemes.larsen import LarsenVAEGAN
+from vaegan_gluon.train.schemes.stabilisers import DiscLabels, disc_logits
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_larsen_each_network_gets_only_its_own_loss_gradient(mnist):
     gan = encoder_grad(lambda p: p["adv"])
     assert any(not np.allclose(no_gan[k] + gan[k], no_gan[k], rtol=1e-4, atol=1e-7) for k in gan)
     mx.random.seed(7)
-    s.step([x], "combo", t.weights_for(0))
+    s.step({"x": [x]}, "combo", t.weights_for(0))
     for loss, net in (("enc", vae.encoder), ("dec", vae.decoder), ("dis", disc)):
         for k, p in net.collect_params().items():
             if p.grad_req != "null":
@@ -140,7 +140,7 @@ def test_larsen_equilibrium_gate_skips_one_network_never_both(mnist):
                                          ((0.1, 1.5), True, True)):
         d0, g0 = trainable(disc), trainable(vae.decoder)
         s._last_costs = nd.array(costs + (1.0,))   # (real sum, fake sum, images)
-        stats = s.step([x], "combo", w)
+        stats = s.step({"x": [x]}, "combo", w)
         moved = lambda a, b: any(not np.array_equal(a[k], b[k]) for k in a)  # noqa: E731
         assert moved(d0, trainable(disc)) == disc_moves          # (BatchNorm running stats move anyway)
         assert moved(g0, trainable(vae.decoder)) == dec_moves
@@ -254,7 +254,7 @@ def test_scheme_experiments_validate_and_one_runs_at_quick_scale(tmp_path):
 @pytest.mark.parametrize("feature_layer, n_attributes", [(None, 0), (2, 0), (None, 3), (2, 3)])
 def test_discriminator_outputs_are_named(feature_layer, n_attributes):
     from vaegan_gluon.models.discriminators import DiscOutput, name_outputs, run_disc
-    from vaegan_gluon.train.stabilisers import disc_outputs
+    from vaegan_gluon.train.schemes.stabilisers import disc_outputs
     disc = small_conv_disc(feature_layer=feature_layer, n_attributes=n_attributes)
     disc.initialize()
     x = nd.random.uniform(shape=(4, 1, 28, 28))

@@ -6,7 +6,7 @@ import pytest
 import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
 from mxnet import nd
 
-from vaegan_gluon.train.stat_sums import StatSums
+from vaegan_gluon.fast.stat_sums import StatSums
 
 
 @pytest.mark.parametrize("fold_every", [1, 3, 32])

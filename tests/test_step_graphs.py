@@ -9,7 +9,7 @@ from mxnet import autograd, nd
 
 from vaegan_gluon import losses
 from vaegan_gluon.models import get_model
-from vaegan_gluon.train.step_graphs import BatchSums, DiscLoss, DiscStats, GeneratorLoss, no_parameter_gradients
+from vaegan_gluon.fast.step_graphs import BatchSums, DiscLoss, DiscStats, GeneratorLoss, no_parameter_gradients
 
 
 def _arr(seed, shape, scale=3.0):

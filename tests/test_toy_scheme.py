@@ -1,11 +1,14 @@
 """A new scheme is one class outside the package: the protocol of :class:`vaegan_gluon.train.Scheme`.
 
-``ToyL2GAN`` below is written against the public hooks only (``build_optimizers``, ``step``, the shared
-``disc_half_step`` / ``record`` / ``backward_and_update`` helpers, ``state_dict`` / ``load_state_dict``) and
-registered with the public ``register_scheme``; no file of ``vaegan_gluon/`` changes to add it. It trains
-through the ordinary :class:`~vaegan_gluon.train.Trainer`, its own state survives a resume, and a catalogue
-entry naming it validates like any other.
+``ToyL2GAN`` below is written against the public hooks only (``settings``, ``build_optimizers``, ``step``, the
+shared ``disc_step`` / ``record`` / ``backward_and_update`` helpers, ``state_dict`` / ``load_state_dict``) and
+registered with the public ``register_scheme``; no file of ``vaegan_gluon/`` changes to add it. Its own typed
+settings (``ToySettings``) are ``train.extra`` of its runs; it trains through the ordinary
+:class:`~vaegan_gluon.train.Trainer`, its own state survives a resume, and a catalogue entry naming it validates
+like any other.
 """
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,16 +22,29 @@ from vaegan_gluon.experiments import catalog
 from vaegan_gluon.experiments.config import get_config
 from vaegan_gluon.models import get_model
 from vaegan_gluon.models.discriminators import run_disc
-from vaegan_gluon.train import SCHEMES, Scheme, Trainer, get_scheme, register_scheme
+from vaegan_gluon.train import SCHEMES, Scheme, TrainConfig, Trainer, get_scheme, register_scheme
+from vaegan_gluon.train.schemes.stabilisers import StabiliserSettings
+from vaegan_gluon.train.settings import check_range
 from vaegan_gluon.train.trainer import TIMING_COLUMNS
+
+
+@dataclass
+class ToySettings(StabiliserSettings):
+    """The toy's ``train.extra``: the stabilisers and one key of its own."""
+    pbp_scale: float = 1.0     # multiplies the L2 reconstruction term
+
+    def validate(self):
+        super().validate()
+        check_range("pbp_scale", self.pbp_scale, 0, lo_open=True)
 
 
 class ToyL2GAN(Scheme):
     """The toy: a VAE on L2 reconstruction (no KL) plus ``disc_weight`` x the adversarial term in combo
-    epochs, the discriminator updated by the shared half-step; it counts its steps (state to resume)."""
+    epochs, the discriminator updated by the shared step; it counts its steps (state to resume)."""
     name = "toy-l2-gan"
+    settings = ToySettings
     needs_disc = True
-    stat_keys = ("vae_loss", "pbp_loss", "adv_loss", "disc_loss", "disc_correct_real", "disc_correct_fake")
+    stat_keys = ("vae_loss", "pbp_loss", "adv_loss", "disc_loss", "disc_acc_real", "disc_acc_fake")
 
     def __init__(self, *args, **kwargs):
         self.steps = 0
@@ -37,18 +53,19 @@ class ToyL2GAN(Scheme):
     def build_optimizers(self):
         return self.with_disc_optimizer({"vae": self.adam(self.vae.collect_params(), self.config.lr)})
 
-    def step(self, xs, phase, weights):
-        n = sum(x.shape[0] for x in xs)
+    def step(self, batch, phase, weights):
+        xs, n, scale = batch["x"], sum(x.shape[0] for x in batch["x"]), self.config.extra.pbp_scale
         outs = self.record(lambda x: (x, self.vae(x)[0]), xs)   # (x, logits) per context
         stats = {}
         combo = phase == "combo"
         if combo:
-            self.disc_half_step(outs, n, stats)
+            self.disc_step(outs, n, stats)
         with autograd.record():
             pbp = [losses.pbp_loss(logits, x, "l2") for x, logits in outs]
             adv = [losses.adversarial_loss(run_disc(self.disc, nd.sigmoid(logits)).logits, 1.0)
                    for _, logits in outs] if combo else []
-            total = [p + weights["disc_weight"] * a for p, a in zip(pbp, adv)] if combo else pbp
+            total = [scale * p + weights["disc_weight"] * a for p, a in zip(pbp, adv)] if combo else \
+                [scale * p for p in pbp]
         self.backward_and_update(total, n, stats, "vae")
         stats["pbp_loss"] = self._sum(pbp)
         if adv:
@@ -93,6 +110,15 @@ def test_toy_scheme_is_found_by_name():
     assert get_scheme("toy-l2-gan") is ToyL2GAN
     with pytest.raises(ValueError, match="toy-l2-gan"):   # listed among the valid names
         get_scheme("toy-l2-gn")
+
+
+def test_toy_scheme_has_its_own_typed_settings():
+    cfg = TrainConfig(scheme="toy-l2-gan", extra={"pbp_scale": 2, "fake_label": 0.1})
+    assert isinstance(cfg.extra, ToySettings) and cfg.extra.pbp_scale == 2.0
+    with pytest.raises(ValueError, match=r"pbp_scale=0.0 out of range"):
+        TrainConfig(scheme="toy-l2-gan", extra={"pbp_scale": 0.0})
+    with pytest.raises(ValueError, match=r"\['gamma'\]; valid: .*'pbp_scale'.*\(gamma: a key of larsen\)"):
+        TrainConfig(scheme="toy-l2-gan", extra={"gamma": 1e-6})
 
 
 def test_toy_scheme_trains_through_the_trainer(digits):

@@ -6,11 +6,9 @@ Per-image values are *summed* over pixels / latents (the usual VAE convention, s
 reconstruction are on the same scale); trainers call ``loss.backward()`` on the (N,) vector and
 ``gluon.Trainer.step(batch_size)``, which averages over the batch.
 """
-import os
-
 from mxnet import nd
 
-__all__ = ["bce_from_logits", "bce_rows", "sigmoid", "fused_bce_available", "pbp_loss", "kl_divergence",
+__all__ = ["bce_from_logits", "bce_rows", "sigmoid", "pbp_loss", "kl_divergence",
            "adversarial_loss", "discriminator_loss",
            "feature_reconstruction_loss", "attribute_loss", "attribute_accuracy", "PBP_LOSSES"]
 
@@ -25,29 +23,15 @@ def bce_from_logits(logits, target, F=nd):
     return F.relu(logits) - logits * target + F.Activation(-F.abs(logits), act_type="softrelu")
 
 
-def fused_bce_available(ctx=None):
-    """True when :func:`bce_rows` may run fused here: the package's kernel library is loaded
-    (:mod:`vaegan_gluon.train.fastadam`, ``kernels/bce_ext.cc``), every context in ``ctx`` (a Context or a
-    list; None: the CPU) is a CPU, and ``VAEGAN_FUSED_BCE`` is not ``0``."""
-    if os.environ.get("VAEGAN_FUSED_BCE", "1").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
-    if any(c is not None and c.device_type != "cpu" for c in ctxs):
-        return False
-    from .train import fastadam
-    return fastadam.available()
-
-
 def bce_rows(logits, target, F=nd, fused=False):
     """Per-image BCE from logits, summed over everything but the batch axis: (N, ...) -> (N,).
 
     ``target``: an array of the logits' shape, or a float (a constant label). ``fused=True``: one operator
     each way (``vaegan_bce_logits``, kernels/bce_ext.cc: the exact gradient ``sigmoid(l) - t``, rows summed
     in double) instead of ~10 forward and ~10 backward; equal to the stock form to float rounding
-    (tests/test_fused_bce.py). Only where :func:`fused_bce_available`; the caller decides (a hybridized
-    graph cannot see its context)."""
+    (tests/test_fused_bce.py). Only where the fast wing's kernel library is loaded
+    (:func:`vaegan_gluon.fast.kernels.fused_bce_enabled`); the caller decides (a graph cannot see its context)."""
     if fused:
-        _need_kernels("bce_rows")
         if isinstance(target, (int, float)):
             return F.vaegan_bce_logits(logits, label=float(target))
         return F.vaegan_bce_logits(logits, target)
@@ -61,16 +45,8 @@ def sigmoid(logits, F=nd, fused=False):
     eight elements at a time (MXNet's runs one at a time), the same backward ``og * y * (1 - y)``; equal to
     ``F.sigmoid`` to a few ulp (glibc's vector ``expf``)."""
     if fused:
-        _need_kernels("sigmoid")
         return F.vaegan_sigmoid(logits)
     return F.sigmoid(logits)
-
-
-def _need_kernels(what):
-    from .train import fastadam
-    if not fastadam.available():
-        raise RuntimeError(f"losses.{what}(fused=True) needs the package's kernel library "
-                           f"({fastadam.status()['reason']}); call it with fused=fused_bce_available()")
 
 
 def pbp_loss(logits, x, kind="bce", F=nd, fused=False):

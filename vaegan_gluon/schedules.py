@@ -1,16 +1,32 @@
-"""Things that change with epoch, step or history: one small object each.
+"""Things that change with epoch, step or history: one small object each, with ``state_dict()`` /
+``load_state_dict(d)`` so checkpoints resume it exactly.
 
-Every schedule has ``state_dict()`` / ``load_state_dict(d)`` so checkpoints resume it exactly.
-Adding a schedule touches only this file (a beta policy: :mod:`.schedules_beta`) and the config key
-that names it.
+The PBP weight and its decay, the discriminator gate, learning-rate schedules (ours, the TF2 project's named
+ones, and gluoncv's schedulers: ``{"kind": "cosine"}``, ``{"kind": "poly", "power": 2}``, ``{"kind": "gluoncv",
+"mode": "step", "step_epoch": [30, 60]}``, ``{"kind": "cosine", "warmup_epochs": 5}``), linear decays. A
+scheme's own schedule lives beside it (Larsen's equilibrium gate, AE-GAN's beta policies).
+
+gluoncv's schedulers run once per epoch, at its beginning: epoch ``e`` of the main part gets the curve's value at
+the fraction ``(e - W) / (epochs - W)`` of training (``W`` warmup epochs; warmup epoch ``e`` gets ``lr * (e + 1)
+/ W``), so the curve ends where training ends. gluoncv itself is imported lazily (:func:`vaegan_gluon.utils.import_gluoncv`).
 """
 import math
 
-from .schedules_base import Schedule
+from .utils import import_gluoncv
 
-__all__ = ["PBPWeight", "DiscGate", "Schedule", "ConstantLR", "StepLR", "PlateauLR", "make_lr_schedule",
-           "TF2_LR_SCHEDULES", "EquilibriumGate", "BetaPolicy", "ConstantBeta", "InverseAEBeta",
-           "DerivativeBeta", "CeilingBeta", "make_beta_policy", "BETA_POLICIES", "LinearDecay"]
+__all__ = ["Schedule", "PBPWeight", "DiscGate", "ConstantLR", "StepLR", "PlateauLR", "GluonCVLR", "CosineLR",
+           "PolyLR", "make_lr_schedule", "TF2_LR_SCHEDULES", "GLUONCV_MODES", "LinearDecay"]
+
+
+class Schedule:
+    """Base: a value that depends on epoch counters and, optionally, on the history of epoch rows."""
+
+    def state_dict(self):
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def load_state_dict(self, state):
+        for k, v in state.items():
+            setattr(self, k, v)
 
 
 class PBPWeight(Schedule):
@@ -165,9 +181,83 @@ class PlateauLR(Schedule):
         return self.lr
 
 
-LR_SCHEDULES = {c.kind: c for c in (ConstantLR, StepLR, PlateauLR)}
-from .schedules_gluoncv import GLUONCV_LR_SCHEDULES  # noqa: E402  (gluoncv itself is imported lazily)
-LR_SCHEDULES.update(GLUONCV_LR_SCHEDULES)   # "cosine", "poly", "gluoncv" (any gluoncv mode, optional warmup)
+GLUONCV_MODES = ("constant", "step", "linear", "poly", "cosine")
+
+
+class GluonCVLR(Schedule):
+    """A gluoncv ``LRScheduler`` (optionally after a linear warmup, with ``LRSequential``), per epoch.
+
+    >>> s = GluonCVLR(1.0, mode="cosine", n_epochs=4)
+    >>> [round(s.begin_epoch(e), 4) for e in range(4)]
+    [1.0, 0.8536, 0.5, 0.1464]
+    >>> s = GluonCVLR(1.0, mode="cosine", n_epochs=6, warmup_epochs=2)
+    >>> [round(s.begin_epoch(e), 4) for e in range(6)]
+    [0.5, 1.0, 1.0, 0.8536, 0.5, 0.1464]
+    """
+    kind = "gluoncv"
+    needs_n_epochs = True   # make_lr_schedule passes the run's n_epochs
+
+    def __init__(self, lr, mode="cosine", n_epochs=None, epochs=None, target_lr=0.0, power=2.0,
+                 step_epoch=None, step_factor=0.1, warmup_epochs=0):
+        epochs = epochs if epochs is not None else n_epochs
+        if mode not in GLUONCV_MODES:
+            raise ValueError(f"gluoncv lr_schedule mode must be one of {list(GLUONCV_MODES)}, got {mode!r}")
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        if epochs is None or int(epochs) < 1:
+            raise ValueError(f"gluoncv lr_schedule needs epochs >= 1 (the schedule's length; default "
+                             f"train.n_epochs), got {epochs!r}")
+        warmup_epochs = int(warmup_epochs)
+        if not 0 <= warmup_epochs < int(epochs):
+            raise ValueError(f"warmup_epochs must be in [0, epochs={epochs}), got {warmup_epochs!r}")
+        if not 0 <= target_lr <= lr:
+            raise ValueError(f"target_lr must be in [0, lr={lr}], got {target_lr!r}")
+        if mode == "step":
+            if not step_epoch or any(int(s) <= warmup_epochs for s in step_epoch):
+                raise ValueError(f"mode 'step' needs step_epoch, a list of epochs > warmup_epochs "
+                                 f"({warmup_epochs}), got {step_epoch!r}")
+            step_epoch = [int(s) for s in step_epoch]
+        if not 0 < step_factor <= 1:
+            raise ValueError(f"step_factor must be in (0, 1], got {step_factor!r}")
+        self.lr, self.mode, self.epochs, self.target_lr = float(lr), mode, int(epochs), float(target_lr)
+        self.power, self.step_epoch, self.step_factor = float(power), step_epoch, float(step_factor)
+        self.warmup_epochs = warmup_epochs
+        self._scheduler()   # fail at construction (config validation) if gluoncv is unusable
+
+    def _scheduler(self):
+        """A fresh gluoncv scheduler (stateless from our side: resume needs no saved counter)."""
+        utils = import_gluoncv().utils
+        w = self.warmup_epochs
+        main = utils.LRScheduler(self.mode, base_lr=self.lr, target_lr=self.target_lr,
+                                 niters=self.epochs - w + 1, power=self.power,
+                                 step_iter=[s - w for s in self.step_epoch] if self.step_epoch else None,
+                                 step_factor=self.step_factor)
+        if not w:
+            return utils.LRSequential([main])
+        warm = utils.LRScheduler("linear" if w > 1 else "constant", base_lr=self.lr / w, target_lr=self.lr,
+                                 niters=w)
+        return utils.LRSequential([warm, main])
+
+    def begin_epoch(self, epoch, last_row=None):
+        """The learning rate of ``epoch`` (0-based)."""
+        return float(self._scheduler()(int(epoch)))
+
+
+class CosineLR(GluonCVLR):
+    kind = "cosine"
+
+    def __init__(self, lr, **kwargs):
+        super().__init__(lr, mode=kwargs.pop("mode", "cosine"), **kwargs)
+
+
+class PolyLR(GluonCVLR):
+    kind = "poly"
+
+    def __init__(self, lr, **kwargs):
+        super().__init__(lr, mode=kwargs.pop("mode", "poly"), **kwargs)
+
+
+LR_SCHEDULES = {c.kind: c for c in (ConstantLR, StepLR, PlateauLR, GluonCVLR, CosineLR, PolyLR)}
 
 #: The TF2 VAE-GAN project's four schedules, as ``TrainConfig(lr=5e-4, lr_schedule=...)`` values.
 TF2_LR_SCHEDULES = {
@@ -198,7 +288,7 @@ def make_lr_schedule(spec, lr, n_epochs=None):
     kwargs = {k: v for k, v in spec.items() if k != "kind"}
     try:
         cls = LR_SCHEDULES[spec["kind"]]
-        if getattr(cls, "needs_n_epochs", False):   # gluoncv schedulers span the run (vaegan_gluon.schedules_gluoncv)
+        if getattr(cls, "needs_n_epochs", False):   # gluoncv schedulers span the run
             kwargs.setdefault("n_epochs", n_epochs)
         return cls(lr, **kwargs)
     except TypeError as err:
@@ -219,40 +309,3 @@ class LinearDecay(Schedule):
 
     def value(self, epoch):
         return round(self.initial * max(0.0, 1.0 - int(epoch) / self.epochs), 12)
-
-
-# -------------------------------------------------------------------------- Larsen equilibrium gate
-class EquilibriumGate(Schedule):
-    """The VAE/GAN authors' equilibrium rule (autoencoding_beyond_pixels): margin 0.35, equilibrium 0.68.
-
-    Given the discriminator's mean BCE on real images and on fakes (nats), skip the discriminator's
-    update when it is far ahead (either cost below ``equilibrium - margin``) and the decoder's update
-    when it is far behind (either cost above ``equilibrium + margin``); if both would be skipped, both
-    train. ``margin=None`` disables the gate.
-
-    >>> EquilibriumGate().decide(0.1, 0.2)     # discriminator far ahead
-    (False, True)
-    >>> EquilibriumGate().decide(1.5, 1.2)     # discriminator far behind
-    (True, False)
-    """
-
-    def __init__(self, margin=0.35, equilibrium=0.68):
-        if margin is not None and not margin > 0:
-            raise ValueError(f"margin must be > 0 or None, got {margin!r}")
-        self.margin, self.equilibrium = margin, float(equilibrium)
-
-    def decide(self, real_cost, fake_cost):
-        """``(train_disc, train_dec)`` for one batch."""
-        if self.margin is None:
-            return True, True
-        lo, hi = self.equilibrium - self.margin, self.equilibrium + self.margin
-        train_disc = not (real_cost < lo or fake_cost < lo)
-        train_dec = not (real_cost > hi or fake_cost > hi)
-        if not (train_disc or train_dec):
-            return True, True
-        return train_disc, train_dec
-
-
-# ----------------------------------------------------------------------------- AE-GAN beta policies
-from .schedules_beta import (BETA_POLICIES, BetaPolicy, CeilingBeta, ConstantBeta,  # noqa: E402,F401
-                             DerivativeBeta, InverseAEBeta, make_beta_policy)

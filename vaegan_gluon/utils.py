@@ -47,6 +47,28 @@ def parse_ctx(spec="cpu"):
     return [mx.cpu(i) for i in idx]
 
 
+_GLUONCV_ERROR = None   # remembered: a failed import is not retried (seeding calls this every epoch)
+
+
+def import_gluoncv():
+    """``import gluoncv`` with a one-line error naming the cause and the fix (``RuntimeError``)."""
+    global _GLUONCV_ERROR
+    if _GLUONCV_ERROR is not None:
+        raise RuntimeError(_GLUONCV_ERROR)
+    try:
+        import gluoncv
+    except Exception as err:   # noqa: BLE001  RuntimeError (torch >= 2), ImportError, mxnet's own failures
+        _GLUONCV_ERROR = (f"gluoncv cannot be imported ({type(err).__name__}: {err}); gluoncv 0.10.5 needs "
+                          "a working mxnet<2 (`vaegan doctor`) and no torch>=2 beside it (`pip uninstall torch`); reinstall "
+                          "with `pip install -c constraints.txt -e .[cpu]`")
+        raise RuntimeError(_GLUONCV_ERROR) from None
+    if not hasattr(gluoncv, "utils"):
+        _GLUONCV_ERROR = ("gluoncv imported without its MXNet modules (its `import mxnet` failed silently): "
+                          "check `python -c 'import mxnet'` (numpy must be 1.23.5; see README, Pins)")
+        raise RuntimeError(_GLUONCV_ERROR)
+    return gluoncv
+
+
 def seed_everything(seed):
     """Seed python, numpy and mxnet (all contexts) from one integer: ``gluoncv.utils.random.seed``.
 
@@ -54,8 +76,7 @@ def seed_everything(seed):
     """
     seed = int(seed) % (2 ** 32)
     try:
-        from .schedules_gluoncv import gluoncv_seed
-        gluoncv_seed(seed)
+        import_gluoncv().utils.random.seed(seed)
     except RuntimeError:
         random.seed(seed)
         np.random.seed(seed)

@@ -101,7 +101,7 @@ def _data_facts():
 
 def _gluoncv_facts():
     try:
-        from ..schedules_gluoncv import import_gluoncv
+        from ..utils import import_gluoncv
         return {"version": _dist_version("gluoncv"), "error": None, "module": import_gluoncv().__name__}
     except RuntimeError as err:
         return {"version": _dist_version("gluoncv"), "error": str(err)}

@@ -184,17 +184,13 @@ def print_models(names, scale):
 
 
 def training_step_source(name):
-    """The source of the training step of experiment ``name``'s scheme (and, for the learnable-loss
-    scheme, of the hybridized VAE forward that computes its PBP and KL terms)."""
-    from ..train.schemes import get_scheme, VAEWithLoss
-    from .. import train as _train_pkg  # noqa: F401  (registers every scheme)
+    """The source of the training step of experiment ``name``'s scheme: its plain step (the code that trains
+    with ``train.fast`` off; the fast wing's step is proved equal to it by tests/test_fast_wing.py), after the
+    VAE forward with its losses (``vae_losses``) or the combo forward (``forward_losses``) where it has one."""
+    from ..train.schemes import get_scheme
     (_, cfg), = named_configs(name, "full")[:1]
     scheme = get_scheme(train_config(cfg).scheme)
-    parts = []
-    if scheme.name == "learnable_loss":
-        parts += [_inspect.getsource(VAEWithLoss.hybrid_forward), _inspect.getsource(VAEWithLoss.forward)]
-    if hasattr(scheme, "forward_losses"):
-        parts.append(_inspect.getsource(scheme.forward_losses))
+    parts = [_inspect.getsource(getattr(scheme, f)) for f in ("vae_losses", "forward_losses") if hasattr(scheme, f)]
     parts.append(_inspect.getsource(scheme.step))
     head = f"# {scheme.__module__}.{scheme.__name__} (train.scheme = {scheme.name!r})\n"
     return head + "\n".join(parts)

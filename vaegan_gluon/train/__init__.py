@@ -1,11 +1,8 @@
 """Training: the Trainer (epochs, phases, schedules, I/O) and the schemes (one step function each)."""
 from .callbacks import Callback, EvolutionFrames, ProgressBar
 from .config import TrainConfig
-from .schemes import SCHEMES, LearnableLoss, Scheme, get_scheme, register_scheme
+from .schemes import AEGAN, SCHEMES, LarsenVAEGAN, LearnableLoss, Scheme, get_scheme, register_scheme
 from .trainer import Trainer, TrainingDiverged, epoch_seed
-from . import aegan, larsen, stabilisers  # noqa: E402,F401  (registers the "aegan" and "larsen" schemes)
-from .aegan import AEGAN
-from .larsen import LarsenVAEGAN
 
 __all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "EvolutionFrames", "ProgressBar", "Scheme",
            "LearnableLoss", "LarsenVAEGAN", "AEGAN", "SCHEMES", "get_scheme", "register_scheme", "epoch_seed"]

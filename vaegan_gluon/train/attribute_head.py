@@ -1,4 +1,4 @@
-"""The auxiliary attribute head's targets (settings: :class:`~vaegan_gluon.train.schemes.AttributeSettings`)."""
+"""The auxiliary attribute head's targets (settings: :class:`~vaegan_gluon.train.schemes.LearnableLossSettings`)."""
 
 
 def attribute_targets_of(config, scheme, disc, train, n):
@@ -6,15 +6,12 @@ def attribute_targets_of(config, scheme, disc, train, n):
 
     From ``train.attributes`` (:func:`~vaegan_gluon.data.attributes_targets.attribute_targets`, columns
     ``extra.attribute_columns`` or all binary/categorical ones); the discriminator must have been built
-    with ``n_attributes=K`` and the scheme must support the attribute head.
+    with ``n_attributes=K`` (only ``learnable_loss``'s settings have the key).
     """
     extra = config.extra
-    if not extra.attribute_weight > 0:
+    if not getattr(extra, "attribute_weight", 0) > 0:
         return None, None
     from ..data.attributes_targets import attribute_targets
-    if not scheme.supports_attributes:
-        raise ValueError(f"extra['attribute_weight'] > 0 but scheme {config.scheme!r} has no "
-                         "attribute head support (use scheme 'learnable_loss')")
     targets, names = attribute_targets(train, extra.attribute_columns)
     k = getattr(disc, "n_attributes", 0) if disc is not None else 0
     if k != targets.shape[1]:

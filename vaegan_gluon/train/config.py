@@ -1,45 +1,29 @@
 """Training configuration: typed dataclasses, the same names in the API, config.json, CSV and notebooks.
 
-Interface (the experiments' override engine relies on it): :class:`TrainConfig` is a plain dataclass
-whose fields are typed by annotation; a field whose type is a dataclass (``extra``: :class:`ExtraSettings`)
-is a nested settings section, walked recursively with ``dataclasses.fields``. Every settings dataclass
-checks its field types and ranges in ``__post_init__`` / ``validate()``, raising one-line ``ValueError``
-naming the key, the value and what is valid; an unknown key (``from_dict``) names the valid keys.
+:class:`TrainConfig` is a plain dataclass whose fields are typed by annotation; every settings dataclass checks
+its types and ranges (``__post_init__`` / ``validate()``), raising one-line ``ValueError`` naming the key, the
+value and what is valid; an unknown key (``from_dict``) names the valid keys.
 
-``extra`` keeps its flat key path (``train.extra.gamma``) and is the union of the settings declared beside
-their code: :class:`~vaegan_gluon.train.larsen.LarsenSettings`, :class:`~vaegan_gluon.train.aegan.AEGANSettings`,
-:class:`~vaegan_gluon.train.stabilisers.StabiliserSettings`, :class:`~vaegan_gluon.train.schemes.AttributeSettings`.
-A dict given for ``extra`` is validated into :class:`ExtraSettings` (unknown key -> error).
+``extra`` holds the settings of the run's scheme: ``train.scheme`` chooses the dataclass (the scheme class's
+``settings``, declared beside it), so a key of another scheme is an error naming the valid ones. Its
+annotation, :class:`ExtraSettings`, is the union of the package's schemes' keys: the dotted ``train.extra.*``
+keys the experiments' schema walks.
 """
 import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Optional
 
 from ..losses import PBP_LOSSES
+from .schemes import AEGANSettings, LarsenSettings, LearnableLossSettings, get_scheme
+from .settings import Settings
 
 INITIALIZERS = ("xavier", "normal", "uniform", "msraprelu")
 OPTIMIZERS = ("adam", "stockadam", "multiadam")
-#: TrainConfig.optimizer -> the registered mxnet optimizer: "adam" = Adam through the vectorised kernel
-#: (train/fastadam.py; bit-identical to MXNet's, which it falls back to), "stockadam" = MXNet's own kernel,
-#: "multiadam" = the fused multi-tensor Adam (train/optim.py)
-OPTIMIZER_CLASSES = {"adam": "fastadam", "stockadam": "adam", "multiadam": "multiadam"}
-
-# the settings sections live beside their code (train/optim.py imports OPTIMIZERS above: keep it first)
-from .aegan import AEGANSettings  # noqa: E402
-from .larsen import LarsenSettings  # noqa: E402
-from .schemes import AttributeSettings  # noqa: E402
-from .stabilisers import StabiliserSettings  # noqa: E402
-
-SECTIONS = (LarsenSettings, AEGANSettings, StabiliserSettings, AttributeSettings)
 
 
 @dataclass
-class ExtraSettings(AttributeSettings, StabiliserSettings, AEGANSettings, LarsenSettings):
-    """Every scheme / stabiliser / attribute-head setting (flat: ``train.extra.<key>``)."""
-
-    def validate(self):
-        for section in SECTIONS:
-            section.validate(self)
+class ExtraSettings(LearnableLossSettings, AEGANSettings, LarsenSettings):
+    """Every ``train.extra`` key of the package's schemes (the schema's key space; a run holds its scheme's own)."""
 
 
 @dataclass
@@ -56,7 +40,7 @@ class TrainConfig:
     disc_lr: Optional[float] = None    # discriminator learning rate (None: same as lr)
     beta1: float = 0.9
     beta2: float = 0.999
-    optimizer: str = "adam"            # "adam" (vectorised kernel, train/fastadam.py), "stockadam", "multiadam"
+    optimizer: str = "adam"            # "adam" (with fast: the vectorised kernel, fast/adam.py), "stockadam", "multiadam"
     initializer: str = "xavier"
     pbp_loss: str = "bce"              # "bce" or "l2", from logits
     pbp_weight: float = 1.0
@@ -70,20 +54,25 @@ class TrainConfig:
     real_label: float = 1.0            # 0.9 = one-sided label smoothing
     seed: int = 0
     hybridize: bool = True
+    fast: bool = True                  # the performance wing (vaegan_gluon/fast): cached step graphs, batched sums, Adam kernel
+    fused_bce: bool = True             # with fast, on the CPU: the fast steps' sigmoid-BCE as one operator (fast/kernels.py)
     static_alloc: bool = True          # hybridized graphs keep their own memory plan; False: MXNet's shared pool (README: no lower peak on (f))
     log_interval: int = 50             # batches between host reads (progress bar, NaN check)
     max_nan_events: int = 3            # this many non-finite epochs in a row stop the run
     keep_checkpoints: int = 1          # complete checkpoints kept on disk (latest ones)
     lr_schedule: Optional[object] = None  # None = constant lr; a dict {"kind": "step"|"plateau"|...} or a name (vaegan_gluon.schedules.make_lr_schedule)
-    extra: ExtraSettings = field(default_factory=ExtraSettings)  # scheme settings (typed; a dict is accepted)
+    extra: ExtraSettings = field(default_factory=dict)  # the scheme's settings (its dataclass; a dict is accepted)
 
     def __post_init__(self):
+        cls = get_scheme(self.scheme).settings
+        if isinstance(self.extra, Settings) and not isinstance(self.extra, cls):
+            self.extra = dataclasses.asdict(self.extra)
         if isinstance(self.extra, dict) or self.extra is None:
             try:
-                self.extra = ExtraSettings.from_dict(self.extra)
+                self.extra = cls.from_dict(self.extra)
             except (TypeError, ValueError) as err:
-                raise ValueError(f"train.extra: {err}") from None
-        elif not isinstance(self.extra, ExtraSettings):
+                raise ValueError(f"train.extra: {err} for scheme {self.scheme!r}{_owners(self.extra, cls)}") from None
+        elif not isinstance(self.extra, cls):
             raise ValueError(f"train.extra must be a dict of settings, got {self.extra!r}")
         if self.n_epochs < 1:
             raise ValueError(f"n_epochs must be >= 1, got {self.n_epochs}")
@@ -121,7 +110,7 @@ class TrainConfig:
             if self.scheme == "aegan" and self.extra.beta_policy != "constant":
                 raise ValueError(f"disc_weight_mode 'adaptive' replaces aegan's beta: use beta_policy 'constant', "
                                  f"not {self.extra.beta_policy!r}")
-            if self.extra.attribute_vae_weight > 0:
+            if getattr(self.extra, "attribute_vae_weight", 0) > 0:
                 raise ValueError("disc_weight_mode 'adaptive' with attribute_vae_weight > 0 is not supported")
 
     def to_dict(self):
@@ -138,6 +127,16 @@ class TrainConfig:
     @classmethod
     def keys(cls):
         return [f.name for f in fields(cls)]
+
+
+def _owners(extra, cls):
+    """``" (gamma: a key of larsen)"`` for the keys of ``extra`` that another registered scheme takes."""
+    from .schemes import SCHEMES
+    mine = {f.name for f in fields(cls)}
+    found = [f"{k}: a key of {', '.join(sorted(n for n, sc in SCHEMES.items() if k in {f.name for f in fields(sc.settings)}))}"
+             for k in sorted(set(extra or {}) - mine)
+             if any(k in {f.name for f in fields(sc.settings)} for sc in SCHEMES.values())]
+    return f" ({'; '.join(found)})" if found else ""
 
 
 def make_initializer(name):

@@ -28,7 +28,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 #: Read and kept on purpose: utils.py (seed_everything, parse_ctx), train/checkpoint.py and
 #: train/optim_state.py (resume and the NaN guard restore weights and optimiser states through them;
 #: ``all_finite`` decides a NaN event), the package __init__ (thread and engine environment), data/, models/,
-#: schedules*, losses.py and the rest of train/ (kernels/*.cc included).
+#: schedules.py, losses.py, the rest of train/ and the whole fast/ wing (kernels/*.cc included).
 NUMERICS_FILES = {
     "under": PACKAGE + "/",
     "suffixes": (".py", ".cc"),
@@ -61,6 +61,9 @@ ARITHMETIC_SWITCHES = ("fused_bce", "kernel_isa", "hybridize", "optimizer", "ctx
 #: bit). NB ``VAEGAN_FAST_ADAM=0`` also leaves the kernel library unloaded, which turns the fused BCE off: the
 #: fingerprint then moves through ``fused_bce``, not through ``fast_adam``.
 BIT_IDENTICAL_SWITCHES = ("fast_adam", "adam_multi")
+#: ``TrainConfig.fast``: the plain steps differ from the cached graphs' in rounding (tests/test_fast_wing.py), so
+#: ``fast: false`` enters the fingerprint; ``true`` (the default, and every run before the switch) is left out so
+#: that earlier fingerprints stay what they were.
 #: TrainConfig.optimizer -> its arithmetic: "stockadam" is MXNet's kernel, bit-identical to "adam"'s
 _OPTIMIZER_ARITHMETIC = {"adam": "adam", "stockadam": "adam", "multiadam": "multiadam", None: "adam"}
 _OFF = ("0", "false", "no", "off")
@@ -220,8 +223,8 @@ def _env_on(name):
 
 
 def _kernel_isa():
-    from . import fastadam
-    return "avx2" if "-mavx2" in fastadam.compile_flags() else "baseline"
+    from ..fast import kernels as fast_kernels
+    return "avx2" if "-mavx2" in fast_kernels.compile_flags() else "baseline"
 
 
 def switches(config=None, ctx="cpu"):
@@ -229,12 +232,12 @@ def switches(config=None, ctx="cpu"):
     ``ctx``: whether the fused sigmoid-BCE and the vectorised Adam run, the Adam call mode, hybridize, the
     optimiser, the device and MXNet's version. Loads (builds) the kernel library on the CPU."""
     import mxnet as mx
-    from .. import losses
-    from . import fastadam
+    from ..fast import kernels as fast_kernels
     from .config import TrainConfig
     train = _train_settings(config)
     kind = _ctx_kind(ctx)
-    fused = bool(losses.fused_bce_available(mx.Context(kind, 0)))   # env, device, library: the schemes' test
+    fast = bool(train.get("fast", TrainConfig.fast))
+    fused = bool(fast_kernels.fused_bce_enabled(train, mx.Context(kind, 0)))   # the fast steps' own test
     optimizer = train.get("optimizer", TrainConfig.optimizer)
     return {"fused_bce": fused,
             "kernel_isa": _kernel_isa() if fused else None,
@@ -242,16 +245,17 @@ def switches(config=None, ctx="cpu"):
             "optimizer": optimizer,
             "ctx": kind,
             "mxnet": mx.__version__,
-            "fast_adam": bool(kind == "cpu" and optimizer == "adam" and fastadam.available()),
+            "fast": fast,
+            "fast_adam": bool(fast and kind == "cpu" and optimizer == "adam" and fast_kernels.available()),
             "adam_multi": _env_on("VAEGAN_ADAM_MULTI")}
 
 
 def kernels(ctx="cpu"):
     """The state of each kernel here: "loaded", "disabled by VAEGAN_..." or "unavailable: <reason>"."""
-    from . import fastadam
+    from ..fast import kernels as fast_kernels
     if _ctx_kind(ctx) != "cpu":
         return {"adam_ext": "not used on gpu", "bce_ext": "not used on gpu"}
-    s = fastadam.status()
+    s = fast_kernels.status()
     lib = "loaded" if s["available"] else (f"disabled by {s['reason']}" if s["reason"] == "VAEGAN_FAST_ADAM=0"
                                            else f"unavailable: {s['reason']}")
     bce = "disabled by VAEGAN_FUSED_BCE=0" if s["available"] and not _env_on("VAEGAN_FUSED_BCE") else lib
@@ -260,6 +264,8 @@ def kernels(ctx="cpu"):
 
 def _combine(code, sw):
     arith = {k: sw.get(k) for k in ARITHMETIC_SWITCHES}
+    if sw.get("fast") is False:   # see BIT_IDENTICAL_SWITCHES: only the plain steps' runs carry it
+        arith["fast"] = False
     arith["optimizer"] = _OPTIMIZER_ARITHMETIC.get(arith["optimizer"], arith["optimizer"])
     return hashlib.sha256((code + json.dumps(arith, sort_keys=True)).encode()).hexdigest()[:16]
 
@@ -287,14 +293,16 @@ def legacy_fingerprint(commit, repo_dir=REPO_ROOT, config=None):
     words = command.split()
     kind = _ctx_kind(words[words.index("--ctx") + 1] if "--ctx" in words[:-1] else "cpu")
     cpu = kind == "cpu"
-    bce_src, adam_src = f"{PACKAGE}/train/kernels/bce_ext.cc", f"{PACKAGE}/train/kernels/adam_ext.cc"
-    fused = cpu and bce_src in paths
+    kernels_dir = f"{PACKAGE}/fast/kernels" if f"{PACKAGE}/fast/kernels/adam_ext.cc" in paths else f"{PACKAGE}/train/kernels"
+    bce_src, adam_src = f"{kernels_dir}/bce_ext.cc", f"{kernels_dir}/adam_ext.cc"
+    fast = bool(train.get("fast", True))
+    fused = cpu and fast and bool(train.get("fused_bce", True)) and bce_src in paths
     optimizer = train.get("optimizer") or "adam"
-    fast_py = f"{PACKAGE}/train/fastadam.py"
+    fast_py = f"{PACKAGE}/fast/adam.py" if f"{PACKAGE}/fast/adam.py" in paths else f"{PACKAGE}/train/fastadam.py"
     sw = {"fused_bce": fused, "kernel_isa": _kernel_isa() if fused else None,
           "hybridize": bool(train.get("hybridize", True)), "optimizer": optimizer, "ctx": kind,
-          "mxnet": mx.__version__,
-          "fast_adam": cpu and optimizer == "adam" and adam_src in paths,
+          "mxnet": mx.__version__, "fast": fast,
+          "fast_adam": cpu and fast and optimizer == "adam" and adam_src in paths,
           "adam_multi": fast_py in paths and "VAEGAN_ADAM_MULTI" in src(fast_py)}
     state = {p: ("source at the commit, assumed loaded" if p in paths else "absent at the commit")
              for p in (adam_src, bce_src)}

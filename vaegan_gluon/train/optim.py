@@ -56,7 +56,7 @@ import numpy
 import mxnet as mx
 from mxnet.ndarray import NDArray
 
-__all__ = ["MultiAdam", "MAX_AGGREGATE", "BIG", "plan_chunks", "OPTIMIZERS"]
+__all__ = ["MultiAdam", "MAX_AGGREGATE", "BIG", "plan_chunks"]
 
 # Tensors per fused call: the kernel's parameter struct holds N = 50 tensors (adamw-inl.h).
 MAX_AGGREGATE = 45
@@ -65,8 +65,8 @@ BIG = 1 << 15
 # Inside one call: count * max_size <= MAX_WASTE * sum(sizes).
 MAX_WASTE = 2.0
 
-from .config import OPTIMIZERS  # noqa: E402,F401  (TrainConfig.optimizer's choices)
-from . import fastadam  # noqa: E402
+
+from ..fast import adam as fastadam  # noqa: E402
 
 
 def plan_chunks(sizes, max_per_call=MAX_AGGREGATE, big=BIG, max_waste=MAX_WASTE):

@@ -23,7 +23,7 @@ from . import kvsync
 from .callbacks import ProgressBar
 from .config import TrainConfig, make_initializer
 from .schemes import get_scheme, hybridize_kwargs
-from .stat_sums import StatSums
+from ..fast.stat_sums import StatSums
 
 BASE_COLUMNS = ["epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real",
                 "disc_acc_fake", "pbp_weight", "disc_weight", "adv_on", "lr", "disc_lr", "seconds",
@@ -190,8 +190,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ I/O
     def columns(self):
-        extra = [k for k in self.scheme.stat_keys
-                 if k not in BASE_COLUMNS and not k.startswith("disc_correct_")]
+        extra = [k for k in self.scheme.stat_keys if k not in BASE_COLUMNS]
         return BASE_COLUMNS[:-3] + extra + BASE_COLUMNS[-3:]
 
     def _write_csv(self):
@@ -267,7 +266,7 @@ class Trainer:
 
         With ``extra["attribute_weight"] > 0``, ``train`` must be an ImageSet with an attribute table: its
         target matrix stays on device beside the images and each batch's rows reach the scheme as
-        ``scheme.batch_targets`` (one array per context), set before every ``step``.
+        the batch's ``"attributes"`` (one array per context).
         """
         c = self.config
         images = _as_array(train)
@@ -343,7 +342,7 @@ class Trainer:
         self._apply_lr_schedule(epoch)
         self.scheme.epoch_begin(epoch, phase)
         self._call("epoch_begin", epoch, phase)
-        sums, self.running = StatSums(), {}
+        sums, self.running = StatSums(fold_every=32 if c.fast else 1), {}
         t0 = time.time()
         seen, bad_batch = 0, None
         for b in range(self.n_batches):
@@ -353,15 +352,16 @@ class Trainer:
                 idx = idx[self.rank * part:(self.rank + 1) * part]
             x = nd.take(data, idx)
             xs = gluon.utils.split_and_load(x, self.ctx, even_split=False) if len(self.ctx) > 1 else [x]
+            batch = {"x": xs, "attributes": None}
             if self._targets is not None:   # the batch's attribute targets, split like the images
                 t = nd.take(self._targets, idx)
-                self.scheme.batch_targets = (gluon.utils.split_and_load(t, self.ctx, even_split=False)
-                                             if len(self.ctx) > 1 else [t])
-            sums.add(self.scheme.step(xs, phase, weights))
+                batch["attributes"] = (gluon.utils.split_and_load(t, self.ctx, even_split=False)
+                                       if len(self.ctx) > 1 else [t])
+            sums.add(self.scheme.step(batch, phase, weights))
             seen += x.shape[0]
             if (b + 1) % c.log_interval == 0 or b + 1 == self.n_batches:
                 totals, count = self._read(sums.fold(), seen)
-                self.running = {k: v / count for k, v in totals.items() if not k.startswith("disc_correct_")}
+                self.running = {k: v / count for k, v in totals.items()}
                 if not all(math.isfinite(v) for v in self.running.values()):
                     bad_batch = b
                     self._call("batch_end", b, self.n_batches)
@@ -378,11 +378,7 @@ class Trainer:
                "images_per_s": round(count / max(seconds, 1e-9), 1)}  # over all workers
         for k in self.columns():
             row.setdefault(k, float("nan"))
-        for k, v in means.items():
-            if k.startswith("disc_correct_"):
-                row["disc_acc_" + k[len("disc_correct_"):]] = v
-            else:
-                row[k] = v
+        row.update(means)
         if bad_batch is None and not (all(math.isfinite(v) for v in means.values())
                                       and ckpt.all_finite(self.networks)):   # never checkpoint a NaN weight
             bad_batch = self.n_batches - 1

@@ -1,6 +1,6 @@
 """AE-GAN with alpha / beta weighting policies (scheme ``aegan``, notebook 21), as data.
 
-Scheme settings live in ``train.extra`` (documented in :mod:`vaegan_gluon.train.aegan`).
+Scheme settings live in ``train.extra`` (documented in :mod:`vaegan_gluon.train.schemes.aegan`).
 """
 from .scales import ANIME_BASE, exp
 

@@ -1,6 +1,6 @@
 """Larsen et al. 2016, VAE/GAN (scheme ``larsen``, notebook 20), as data.
 
-Scheme settings live in ``train.extra`` (documented in :mod:`vaegan_gluon.train.larsen`); override one
+Scheme settings live in ``train.extra`` (documented in :mod:`vaegan_gluon.train.schemes.larsen`); override one
 with e.g. ``--set train.extra.gamma=1e-6``.
 """
 from .scales import ANIME_BASE, MNIST_BASE, exp

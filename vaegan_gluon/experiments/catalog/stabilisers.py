@@ -1,7 +1,7 @@
 """GAN stabilisers on the MNIST Larsen VAE/GAN, compared by mode coverage (notebook 22), as data.
 
 Stabiliser settings live in ``train.extra`` and the discriminator's hyperparameters (documented in
-:mod:`vaegan_gluon.train.stabilisers`).
+:mod:`vaegan_gluon.train.schemes.stabilisers`).
 """
 from .larsen import MNIST_DISC, MNIST_SCALES, MNIST_TRAIN, MNIST_VAE
 from .scales import MNIST_BASE, exp

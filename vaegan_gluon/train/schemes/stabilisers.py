@@ -2,29 +2,8 @@
 
 The label tricks live in :class:`DiscLabels`, which every scheme's discriminator loss goes through
 (:class:`~vaegan_gluon.train.schemes.LearnableLoss`, ``larsen``, ``aegan``); the per-epoch ones
-(instance-noise decay) in :meth:`Scheme.epoch_begin`. All are configured by ``TrainConfig.extra`` keys
-(and ``TrainConfig.real_label`` for one-sided smoothing):
-
-========================  =========  ===================================================================
-key                       default    meaning
-========================  =========  ===================================================================
-(real_label field)        1.0        one-sided label smoothing: real target 0.9 or 0.99 (fake stays 0)
-``fake_label``            0.0        target of fakes in the discriminator loss
-``label_noise``           0.0        noisy labels: real target ``real_label - u * label_noise``, fake target
-                                     ``fake_label + u * label_noise``, ``u ~ U(0, 1)`` per image
-``label_flip_prob``       0.0        swap each image's real/fake target with this probability
-``flip_when_disc_acc``    None       if the batch accuracy of the discriminator (real and fake images
-                                     together, before its update) exceeds this, swap all targets for
-                                     the next ``flip_steps`` batches (the VAE-GAN blog's trick 4)
-``flip_steps``            0          see above; the counter lives on device (no host read per batch)
-``disc_batches``          separate   ``separate``: D sees real and fake images in two calls (the default
-                                     of every scheme, and the blog's trick 9 -- BatchNorm normalises
-                                     each kind by its own statistics); ``joint``: one concatenated call
-``instance_noise_stddev`` 0.0        instance noise on D's inputs, annealed linearly to 0 over
-``instance_noise_epochs`` 10         this many epochs (needs a discriminator built with
-                                     ``instance_noise=True``); set at each epoch begin, counted
-                                     from the first combo epoch (after ``n_solo_epochs``)
-========================  =========  ===================================================================
+(instance-noise decay) in :meth:`Scheme.epoch_begin`. Each is a ``train.extra`` key of every scheme
+(:class:`StabiliserSettings`), and ``TrainConfig.real_label`` for one-sided smoothing.
 
 Model-side stabilisers are discriminator hyperparameters (see :mod:`vaegan_gluon.models.discriminators`):
 ``dropout``, ``minibatch_features`` (minibatch discrimination), ``instance_noise``,
@@ -37,10 +16,10 @@ from typing import Optional
 
 from mxnet import nd
 
-from .. import losses
-from ..models.discriminators import DiscOutput, run_disc
-from ..schedules import LinearDecay
-from .settings import Settings, check_choice, check_range
+from ... import losses
+from ...models.discriminators import DiscOutput, run_disc
+from ...schedules import LinearDecay
+from ..settings import Settings, check_choice, check_range
 
 __all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "disc_outputs", "InstanceNoiseSchedule",
            "STABILISER_KEYS", "DISC_BATCHES"]
@@ -52,13 +31,19 @@ STABILISER_KEYS = ("fake_label", "label_noise", "label_flip_prob", "flip_when_di
 
 @dataclass
 class StabiliserSettings(Settings):
-    """The stabiliser keys of ``TrainConfig.extra`` (table in the module docstring)."""
-    fake_label: float = 0.0
-    label_noise: float = 0.0
-    label_flip_prob: float = 0.0
+    """The stabilisers' keys of ``train.extra``, shared by every scheme (each scheme's settings extend it)."""
+    fake_label: float = 0.0               # target of fakes in D's loss (the real one: TrainConfig.real_label)
+    label_noise: float = 0.0              # real target real_label - u * label_noise, fake fake_label + u * ..., u ~ U(0, 1)
+    label_flip_prob: float = 0.0          # swap each image's real/fake target with this probability
+    # D's batch accuracy (reals and fakes, before its update) above this: swap all targets for the next
+    # flip_steps batches (the VAE-GAN blog's trick 4; the counter lives on device)
     flip_when_disc_acc: Optional[float] = None
     flip_steps: int = 0
+    # "separate": D sees reals and fakes in two calls (BatchNorm normalises each kind by its own statistics: the
+    # blog's trick 9); "joint": one concatenated call
     disc_batches: str = "separate"
+    # instance noise on D's inputs (D built with instance_noise=True), annealed linearly to 0 over
+    # instance_noise_epochs epochs counted from the first combo epoch
     instance_noise_stddev: float = 0.0
     instance_noise_epochs: int = 10
 

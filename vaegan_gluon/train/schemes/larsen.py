@@ -27,49 +27,40 @@ step on the gradients of their own losses, all computed from the same parameters
 Theano function did). ``x.detach()`` goes into D: ``x`` is an input node of the recorded VAE graph.
 
 **Equilibrium gate** (``extra["equilibrium_margin"]``, off by default; the authors used 0.35 with
-``equilibrium`` 0.68): :class:`~vaegan_gluon.schedules.EquilibriumGate` decides from the previous
+``equilibrium`` 0.68): :class:`EquilibriumGate` decides from the previous
 batch's discriminator costs on real images and on reconstructions whether to skip the discriminator's
 update (far ahead) or the decoder's (far behind), never both. This reads two numbers on the host per
 batch (one batch behind, so the engine keeps the current batch queued) -- only when the gate is on.
 
 Solo phase (``n_solo_epochs``, or no discriminator): the pixel VAE, ``KL + pbp_weight * PBP``.
-
-``TrainConfig.extra`` keys
---------------------------
-gamma : float, default 5e-5
-    Weight of the feature reconstruction in the decoder loss (the authors: 1e-6 for CelebA; the TF2
-    project 1e-8 on its summed form).
-kl_weight : float, default 1.0
-    Multiplies ``KL / n_latent`` in the encoder loss.
-equilibrium_margin : float or None, default None
-    Equilibrium gate margin (0.35 in the authors' code); None = always update both.
-equilibrium : float, default 0.68
-    The gate's target discriminator cost (nats); ``ln 2 ~ 0.69`` is chance.
-Plus the stabiliser keys of :mod:`vaegan_gluon.train.stabilisers`.
 """
 from dataclasses import dataclass
 from typing import Optional
 
 from mxnet import autograd, nd
 
-from .. import losses
-from ..schedules import EquilibriumGate
+from ... import losses
+from ...schedules import Schedule
+from ..settings import check_range
 from . import stabilisers
-from .schemes import Scheme, register_scheme
-from .settings import Settings, check_range
+from .base import Scheme, batch_size, register_scheme
+from .stabilisers import StabiliserSettings
 
-__all__ = ["LarsenVAEGAN", "LarsenSettings"]
+__all__ = ["LarsenVAEGAN", "LarsenSettings", "EquilibriumGate"]
 
 
 @dataclass
-class LarsenSettings(Settings):
-    """The ``larsen`` keys of ``TrainConfig.extra`` (module docstring)."""
+class LarsenSettings(StabiliserSettings):
+    """``train.extra`` of ``larsen``: its loss weights, the equilibrium gate and the stabilisers."""
+    # weight of the feature reconstruction in the decoder loss (the authors: 1e-6 for CelebA; the TF2 project
+    # 1e-8 on its summed form)
     gamma: float = 5e-5
-    kl_weight: float = 1.0
-    equilibrium_margin: Optional[float] = None
-    equilibrium: float = 0.68
+    kl_weight: float = 1.0                     # multiplies KL / n_latent in the encoder loss
+    equilibrium_margin: Optional[float] = None  # the gate's margin (the authors: 0.35); None: always update both
+    equilibrium: float = 0.68                  # the gate's target discriminator cost in nats (ln 2 ~ 0.69: chance)
 
     def validate(self):
+        super().validate()
         check_range("gamma", self.gamma, 0)
         check_range("kl_weight", self.kl_weight, 0)
         if self.equilibrium_margin is not None:
@@ -77,14 +68,46 @@ class LarsenSettings(Settings):
         check_range("equilibrium", self.equilibrium, 0, lo_open=True)
 
 
+class EquilibriumGate(Schedule):
+    """The VAE/GAN authors' equilibrium rule (autoencoding_beyond_pixels): margin 0.35, equilibrium 0.68.
+
+    Given the discriminator's mean BCE on real images and on fakes (nats), skip the discriminator's
+    update when it is far ahead (either cost below ``equilibrium - margin``) and the decoder's update
+    when it is far behind (either cost above ``equilibrium + margin``); if both would be skipped, both
+    train. ``margin=None`` disables the gate.
+
+    >>> EquilibriumGate().decide(0.1, 0.2)     # discriminator far ahead
+    (False, True)
+    >>> EquilibriumGate().decide(1.5, 1.2)     # discriminator far behind
+    (True, False)
+    """
+
+    def __init__(self, margin=0.35, equilibrium=0.68):
+        if margin is not None and not margin > 0:
+            raise ValueError(f"margin must be > 0 or None, got {margin!r}")
+        self.margin, self.equilibrium = margin, float(equilibrium)
+
+    def decide(self, real_cost, fake_cost):
+        """``(train_disc, train_dec)`` for one batch."""
+        if self.margin is None:
+            return True, True
+        lo, hi = self.equilibrium - self.margin, self.equilibrium + self.margin
+        train_disc = not (real_cost < lo or fake_cost < lo)
+        train_dec = not (real_cost > hi or fake_cost > hi)
+        if not (train_disc or train_dec):
+            return True, True
+        return train_disc, train_dec
+
+
 @register_scheme
 class LarsenVAEGAN(Scheme):
     """The VAE/GAN of Larsen et al. 2016 (see the module docstring); ``vae`` must be variational with
     ``encoder``/``decoder`` children, ``disc`` built with ``feature_layer=l``. Notebook: 20_larsen_vaegan."""
     name = "larsen"
+    settings = LarsenSettings
     main_optimizer = "encoder"   # the CSV's lr column
     stat_keys = ("vae_loss", "pbp_loss", "kl", "feature_loss", "adv_loss", "enc_loss", "dec_loss", "disc_loss",
-                 "disc_correct_real", "disc_correct_fake", "disc_trained", "dec_trained")
+                 "disc_acc_real", "disc_acc_fake", "disc_trained", "dec_trained")
 
     def __init__(self, vae, disc, config, ctx, kvstore="device", kvsync=None):
         e = config.extra
@@ -118,8 +141,8 @@ class LarsenVAEGAN(Scheme):
         self._last_costs = None if last is None else nd.array(last, ctx=self.ctx[0])
 
     # ------------------------------------------------------------------ solo: the pixel VAE
-    def _solo_step(self, xs, weights):
-        c, n = self.config, sum(x.shape[0] for x in xs)
+    def _solo_step(self, batch, weights):
+        c, xs, n = self.config, batch["x"], batch_size(batch)
 
         def forward(x):
             logits, mu, logvar = self.vae(x)
@@ -168,13 +191,13 @@ class LarsenVAEGAN(Scheme):
                             l_prior=l_prior))
         return per
 
-    def step(self, xs, phase, weights):
+    def step(self, batch, phase, weights):
         if phase != "combo" or self.disc is None:
-            return self._solo_step(xs, weights)
-        c, n = self.config, sum(x.shape[0] for x in xs)
+            return self._solo_step(batch, weights)
+        c, n = self.config, batch_size(batch)
         train_disc, train_dec = self._gate()
         with autograd.record():
-            per = self.forward_losses(xs)
+            per = self.forward_losses(batch["x"])
         self.labels.observe([p["l_real"] for p in per], [p["l_tilde"] for p in per])
         # three backward passes over the one graph; each network keeps the gradient of its own loss
         disc_params = list(self.disc.collect_params().values())
@@ -197,8 +220,8 @@ class LarsenVAEGAN(Scheme):
                   ("dec_loss", "dec"), ("disc_loss", "dis"))}
         stats["vae_loss"] = stats["enc_loss"]
         stats["pbp_loss"] = self._sum([losses.pbp_loss(p["lg_tilde"].detach(), p["x"], c.pbp_loss) for p in per])
-        stats["disc_correct_real"] = self._sum([(p["l_real"] > 0) for p in per])
-        stats["disc_correct_fake"] = self._sum([0.5 * ((p["l_tilde"] <= 0) + (p["l_prior"] <= 0)) for p in per])
+        stats["disc_acc_real"] = self._sum([(p["l_real"] > 0) for p in per])
+        stats["disc_acc_fake"] = self._sum([0.5 * ((p["l_tilde"] <= 0) + (p["l_prior"] <= 0)) for p in per])
         ctx0 = self.ctx[0]
         stats["disc_trained"] = nd.array([n if train_disc else 0], ctx=ctx0).sum()
         stats["dec_trained"] = nd.array([n if train_dec else 0], ctx=ctx0).sum()

@@ -3,10 +3,9 @@ the generator's objective, the batch statistics of each; and :func:`no_parameter
 
 One hybridized call each instead of dozens of recorded imperative operators per step (the dense
 configurations of ``python -m benchmarks`` are bound by operator dispatch, not arithmetic). Each loss is
-op for op what the imperative step computed, so the gradients are the same. ``fused=True`` (the schemes'
-default on the CPU where the kernel library loads: :func:`~vaegan_gluon.losses.fused_bce_available`) computes
-their sigmoid-BCE terms as one operator each way (:func:`~vaegan_gluon.losses.bce_rows`), in the graph and
-in the imperative step alike.
+op for op what the plain step computes. ``fused=True`` (``TrainConfig.fused_bce`` where the kernel library
+loads: :func:`~.kernels.fused_bce_enabled`) computes their sigmoid-BCE terms as one operator each way
+(:func:`~vaegan_gluon.losses.bce_rows`).
 
 The statistics are computed apart from the losses, in graphs nothing records (:class:`BatchSums`,
 :class:`DiscStats`): a sum that is an output of a recorded graph gets a zero head gradient in the backward
