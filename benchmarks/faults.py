@@ -30,6 +30,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_REAL_OPEN = open   # Hooks(full_at=...) replaces builtins.open in a child
 
 # scheme -> (experiment, overrides): tiny, 2 solo + 2 combo epochs, checkpoints of the last 2 kept
 COMMON = ["data.n_train=64", "data.n_val=16", "eval.n_samples=16", "train.n_epochs=4", "train.n_solo_epochs=2",
@@ -58,9 +59,12 @@ def _die():
 class Hooks:
     """Counters (and an optional kill or failure) at the moments the campaign aims at, in a child."""
 
-    def __init__(self, kill=None, fail=None, slow=0.0, record=None):
+    def __init__(self, kill=None, fail=None, slow=0.0, record=None, full_at=None):
         self.kill, self.fail, self.slow, self.record = kill, fail, slow, record
+        self.full_at = full_at   # (write target, n): the disk is full from the n-th write of that target on
         self.counts = {"solo": 0, "combo": 0, "ckpt": 0, "report": 0, "saves": 0}
+        self.counts.update({"write " + w: 0 for w in WRITE_TARGETS})
+        self.full = False
         self.epochs = []
         self.in_ckpt = self.in_report = False
 
@@ -82,7 +86,7 @@ class Hooks:
             h.epochs.append(epoch)
             h.phase = self.phase_of(epoch)
             if h.record:
-                with open(h.record, "w") as f:
+                with _REAL_OPEN(h.record, "w") as f:
                     json.dump({"epochs": h.epochs}, f)
             return run_epoch(self, epoch, *a, **k)
 
@@ -140,6 +144,98 @@ class Hooks:
         scoring.add_scores = lambda m, *a, **k: m
         if self.kill and self.kill[0] == "time":
             threading.Timer(self.kill[1], _die).start()
+        self._install_writes()
+
+    def _install_writes(self, patch=setattr):
+        """Count the run's writes of each :data:`WRITE_TARGETS` file; with ``full_at`` the disk fills at the
+        n-th write of one of them: that and every later write to the same disk (the dataset cache's, or
+        the results' for every other target) fails with ENOSPC at its first
+        ``write()``, as the kernel says it (no file name: a full disk fails the write, not the open).
+        Checkpoints' parameter files (MXNet's C++ writer) are part_diskfull's."""
+        import builtins
+        import fnmatch
+        h = self
+        real_open, real_fdopen, real_mkstemp = builtins.open, os.fdopen, tempfile.mkstemp
+        fd_paths = {}
+
+        def target_of(path):
+            try:
+                path = os.fsdecode(path)
+            except TypeError:
+                return None
+            name = os.path.basename(path)
+            for target, (patterns, under) in WRITE_TARGETS.items():
+                if any(fnmatch.fnmatch(name, p) for p in patterns) and (under is None or under(path)):
+                    return target
+            return None
+
+        def watched(f, path, mode):
+            if not isinstance(mode, str) or not any(c in mode for c in "wax+"):
+                return f
+            target = target_of(path)
+            if target is not None:
+                h.counts["write " + target] += 1
+                if h.full_at and h.full_at[0] == target and h.counts["write " + target] == h.full_at[1]:
+                    h.full = True
+            # the dataset cache and the results are two disks: the one that filled stays full
+            return _FullDisk(f) if h.full and _in_cache(path) == (h.full_at[0] == "dataset cache") else f
+
+        def _open(file, mode="r", *a, **k):
+            f = real_open(file, mode, *a, **k)
+            return watched(f, file if not isinstance(file, int) else fd_paths.get(file, ""), mode)
+
+        def _fdopen(fd, mode="r", *a, **k):
+            f = real_fdopen(fd, mode, *a, **k)
+            return watched(f, fd_paths.get(fd, ""), mode)
+
+        def _mkstemp(*a, **k):
+            fd, path = real_mkstemp(*a, **k)
+            fd_paths[fd] = path
+            return fd, path
+        for mod, name, fn in ((builtins, "open", _open), (io, "open", _open), (os, "fdopen", _fdopen),
+                              (tempfile, "mkstemp", _mkstemp)):
+            patch(mod, name, fn)   # a test passes monkeypatch.setattr (undone after it)
+
+
+class _FullDisk:
+    """A file on a full disk: every ``write`` fails with ENOSPC (the rest is the real file's)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, *a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    writelines = write
+
+    def __getattr__(self, k):
+        return getattr(self._f, k)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self._f.close()
+
+    def __iter__(self):
+        return iter(self._f)
+
+
+def _in_cache(path):
+    if not path:
+        return False
+    return os.path.abspath(path).startswith(os.path.abspath(os.environ.get("VAEGAN_CACHE", "/nonexistent")) + os.sep)
+
+
+#: the files a run writes, besides checkpoints: target -> (file name patterns, where)
+WRITE_TARGETS = {
+    "config.json": (("*config.json",), lambda p: not _in_cache(p)),
+    "training_statistics.csv": (("*training_statistics.csv",), None),
+    "metrics.json": (("*metrics.json",), None),
+    "README.md": (("README.md",), lambda p: not _in_cache(p)),
+    "images": (("*.png", "*.gif"), lambda p: not _in_cache(p)),
+    "dataset cache": (("*.npy", "*.sha256", "*.csv"), _in_cache),
+}
 
 
 def real_failure(mode, at, arg):
@@ -178,7 +274,7 @@ def child(argv, hooks=None, log=None, wait=True):
             from vaegan_gluon.cli import main
             rc = main(argv)
             if hooks:
-                with open(log + ".json", "w") as f:
+                with _REAL_OPEN(log + ".json", "w") as f:   # the harness's own file: never on the "full disk"
                     json.dump({"counts": hooks.counts, "epochs": hooks.epochs, "seconds": time.time() - t0}, f)
         except BaseException:   # a traceback escaping main: what the campaign counts
             import traceback
@@ -487,6 +583,251 @@ def part_diskfull(work, refs, n, rng, save=None):
     return trials
 
 
+def _rows_prefix(rows, ref_rows):
+    """The CSV rows left on disk are the reference's first rows (nothing already written was lost)."""
+    return rows == ref_rows[:len(rows)]
+
+
+def part_writes(work, refs, n, rng, save=None):
+    """The disk fills at the n-th write of one file the run writes besides checkpoints (config.json, the
+    CSV, metrics.json, the report's README.md, its images, the dataset cache) and stays full for the
+    rest of the run; then the space is freed and the run resumed (``--resume``, or run again when no run
+    folder was made). Survived: one ``vaegan: error:`` line naming the file and what to do (or, for the
+    cache, a warning and the run going on without it), no traceback, nothing already written lost (the
+    CSV's rows a prefix of the uninterrupted run's, the newest checkpoint intact, no temporary files
+    left), and the resumed run's statistics and weights bit for bit the uninterrupted run's."""
+    from vaegan_gluon.train import checkpoint as ckpt   # file checks only
+    trials = []
+    targets = list(WRITE_TARGETS)
+    for i in range(n):
+        target = targets[i % len(targets)]
+        scheme = list(SCHEMES)[(i // len(targets)) % len(SCHEMES)] if n >= len(targets) else list(SCHEMES)[i % 3]
+        ref = refs[scheme]
+        cache = os.environ["VAEGAN_CACHE"]
+        if target == "dataset cache":   # a cache to build: a fresh one (the kernels copied, not data)
+            fresh = os.path.join(work, f"writes-cache-{i:03d}")
+            os.makedirs(fresh, exist_ok=True)
+            if os.path.isdir(os.path.join(cache, "ext")):
+                shutil.copytree(os.path.join(cache, "ext"), os.path.join(fresh, "ext"), dirs_exist_ok=True)
+            os.environ["VAEGAN_CACHE"] = fresh
+            total = 1
+        else:
+            total = max(1, ref["counts"].get("write " + target, 1))
+        at = rng.randint(1, total)
+        res_root = os.path.join(work, f"writes-{i:03d}")
+        try:
+            r = child(argv_for(scheme, res_root), Hooks(full_at=(target, at)))
+            d = run_dir_of(res_root)
+            errors = error_lines(r["stderr"])
+            warned = [ln for ln in r["stderr"].splitlines() if "warning" in ln.lower() and "No space" in ln]
+            rows = stats_rows(d) if d else []
+            try:
+                latest = ckpt.latest_checkpoint(os.path.join(d, "checkpoints")) if d else None
+                intact = latest is None or ckpt.verify_checkpoint(latest) is None
+            except (OSError, ValueError):
+                intact = False
+            temps = [p for p in glob.glob(os.path.join(res_root, "**", ".tmp*"), recursive=True)]
+            temps += [p for p in glob.glob(os.path.join(os.environ["VAEGAN_CACHE"], "**", "*.tmp*"), recursive=True)]
+            again = child(argv_for(scheme, res_root, *(["--resume"] if d else [])), Hooks())
+        finally:
+            os.environ["VAEGAN_CACHE"] = cache
+        d = run_dir_of(res_root)
+        base = {"images": (".png", ".gif"), "dataset cache": (".npy", ".sha256", ".csv")}.get(target, (target,))
+        line = errors[0] if len(errors) == 1 else ""
+        t = {"part": "writes", "scheme": scheme, "target": target, "at": f"write {at} of {total}",
+             "status": r["status"], "signal": r["signal"],
+             "message": (errors or warned or [r["stderr"].strip().splitlines()[-1] if r["stderr"].strip() else ""])[0][:400],
+             "one_line": len(errors) == 1, "names_file": any(b in line for b in base),
+             "says_what_to_do": any(w in line for w in ("free", "--resume", "--results")),
+             "went_on_warned": r["status"] == 0 and bool(warned),
+             "traceback": tracebacks(r["stderr"], again["stderr"]),
+             "rows_kept": _rows_prefix(rows, ref["stats"]), "checkpoint_intact": intact,
+             "temp_files": [os.path.basename(p) for p in temps],
+             "resume_status": again["status"],
+             "stats_differ": stats_rows(d) != ref["stats"] if d else True,
+             "weights_differ": weights(d) != ref["weights"] if d else True}
+        t["clear_message"] = (t["one_line"] and t["names_file"] and os.strerror(errno.ENOSPC) in line
+                              and t["says_what_to_do"]) or t["went_on_warned"]
+        t["lost"] = not (t["rows_kept"] and intact and not t["temp_files"])
+        t["survived"] = (t["clear_message"] and not t["lost"] and not t["traceback"] and again["status"] == 0
+                         and not t["stats_differ"] and not t["weights_differ"] and r["signal"] is None)
+        trials.append(t)
+        print(f"  writes {i}: {scheme} {target} {t['at']} status={r['status']} resume={again['status']} "
+              f"survived={t['survived']} {t['message'][:200]}", flush=True)
+        _saved(trials, t, save, res_root)
+    return trials
+
+
+def _image_folder(path, n, seed=0, size=28):
+    """``n`` random grey PNGs in ``path`` (the run's --data)."""
+    import numpy as np
+    from PIL import Image
+    os.makedirs(path, exist_ok=True)
+    rs = np.random.RandomState(seed)
+    for i in range(n):
+        Image.fromarray(rs.randint(0, 256, (size, size), dtype=np.uint8), "L").save(os.path.join(path, f"{i:03d}.png"))
+    return path
+
+
+def _snapshot(run_dir):
+    """{relative path: bytes} of what a refused resume must leave alone (the lock aside)."""
+    out = {}
+    for dirpath, _, files in os.walk(run_dir or "/nonexistent"):
+        for f in files:
+            if f != ".vaegan.lock":
+                p = os.path.join(dirpath, f)
+                with open(p, "rb") as fh:
+                    out[os.path.relpath(p, run_dir)] = fh.read()
+    return out
+
+
+DATA_CASES = (   # (class, variant); the first of each class first: the quick campaign takes those
+    ("changed data", "one image's pixels"), ("corrupt cache", "bytes changed, same size"),
+    ("empty split", "one image (no held-out)"), ("old checkpoint", 0),
+    ("changed data", "one image added"), ("corrupt cache", "truncated"), ("empty split", "no images"),
+    ("old checkpoint", 1),
+    ("changed data", "one image removed"), ("corrupt cache", "digest file missing"),
+    ("empty split", "only undecodable files"),
+    ("changed data", "every image replaced"), ("corrupt cache", "garbage"),
+)
+
+
+def part_data(work, refs, n, rng, save=None):
+    """Data faults and checkpoints of an older version (see each class in :data:`DATA_CASES`):
+
+    - changed data under a resumed run (a run on an image folder killed after its solo epochs, the
+      folder changed, ``--resume``): refused with one line (other data, ``--allow-other-data``), nothing in
+      the run folder rewritten; with the data put back, the resume finishes;
+    - a corrupt dataset cache (``$VAEGAN_CACHE/mnist-5k/*.npy``): detected, rebuilt with a warning naming
+      the file, and the run's statistics and weights bit for bit the uninterrupted run's (the right data);
+    - an empty split (``--data`` with 0 or 1 images, or none decodable): one line naming ``--data`` before
+      training, no run folder left;
+    - an old checkpoint (``benchmarks/faults_data/old-*``, made by :mod:`benchmarks.faults_old_checkpoint`):
+      ``--resume`` by today's package finishes, or stops with one line naming a file of it."""
+    trials = []
+    for i, (cls, variant) in enumerate(DATA_CASES[:n]):
+        res_root = os.path.join(work, f"data-{i:03d}")
+        t = {"part": "data", "class": cls, "variant": variant}
+        if cls == "changed data":
+            folder = _image_folder(os.path.join(work, f"data-{i:03d}-images"), 96, seed=i)
+            argv = argv_for("learnable_loss", res_root, "--data", folder)
+            first = child(argv, Hooks(kill=("combo", 1)))
+            d = run_dir_of(res_root)
+            names = sorted(os.listdir(folder))
+            keep = {f: open(os.path.join(folder, f), "rb").read() for f in names}
+            if variant == "one image's pixels":
+                _image_folder(os.path.join(work, "tmp-one"), 1, seed=999)
+                shutil.move(os.path.join(work, "tmp-one", "000.png"), os.path.join(folder, names[rng.randrange(96)]))
+            elif variant == "one image added":
+                _image_folder(os.path.join(work, "tmp-one"), 1, seed=998)
+                shutil.move(os.path.join(work, "tmp-one", "000.png"), os.path.join(folder, "zzz-added.png"))
+            elif variant == "one image removed":
+                os.unlink(os.path.join(folder, names[rng.randrange(96)]))
+            else:
+                _image_folder(folder, 96, seed=1000 + i)
+            before = _snapshot(d)
+            again = child(argv + ["--resume"], Hooks())
+            errors = error_lines(again["stderr"])
+            t.update({"first_signal": first["signal"], "status": again["status"],
+                      "message": (errors or [""])[0][:400],
+                      "refused": again["status"] == 2 and len(errors) == 1 and "other data" in errors[0]
+                      and "--allow-other-data" in errors[0],
+                      "rewritten": sorted(k for k, v in _snapshot(d).items() if before.get(k) != v)
+                      + sorted(set(before) - set(_snapshot(d)))})
+            for f in os.listdir(folder):   # the data put back
+                if f not in keep:
+                    os.unlink(os.path.join(folder, f))
+            for f, b in keep.items():
+                with open(os.path.join(folder, f), "wb") as fh:
+                    fh.write(b)
+            back = child(argv + ["--resume"], Hooks())
+            t.update({"resume_status": back["status"],
+                      "traceback": tracebacks(first["stderr"], again["stderr"], back["stderr"])})
+            t["silent_data_change"] = again["status"] == 0
+            t["survived"] = (first["signal"] == signal.SIGKILL and t["refused"] and not t["rewritten"]
+                             and back["status"] == 0 and not t["traceback"])
+        elif cls == "corrupt cache":
+            cache = os.environ["VAEGAN_CACHE"]
+            fresh = os.path.join(work, f"data-{i:03d}-cache")
+            shutil.copytree(cache, fresh, ignore=shutil.ignore_patterns("*.tmp*"))
+            (npy,) = glob.glob(os.path.join(fresh, "mnist-5k", "*.npy"))
+            raw = bytearray(open(npy, "rb").read())
+            if variant == "bytes changed, same size":
+                pos = rng.randrange(200, len(raw) - 100)
+                raw[pos:pos + 100] = bytes((b + 1) % 256 for b in raw[pos:pos + 100])
+                open(npy, "wb").write(raw)
+            elif variant == "truncated":
+                open(npy, "wb").write(raw[:rng.randrange(len(raw))])
+            elif variant == "digest file missing":
+                raw[-50:] = bytes((b + 7) % 256 for b in raw[-50:])
+                open(npy, "wb").write(raw)
+                for f in glob.glob(os.path.join(fresh, "mnist-5k", "*.sha256")):
+                    os.unlink(f)
+            else:
+                open(npy, "wb").write(bytes(rng.randrange(256) for _ in range(len(raw))))
+            ref = refs["learnable_loss"]
+            os.environ["VAEGAN_CACHE"] = fresh
+            try:
+                r = child(argv_for("learnable_loss", res_root), Hooks())
+            finally:
+                os.environ["VAEGAN_CACHE"] = cache
+            d = run_dir_of(res_root)
+            warned = [ln for ln in r["stderr"].splitlines() if "warning" in ln.lower() and os.path.basename(npy) in ln]
+            t.update({"status": r["status"], "message": (warned or error_lines(r["stderr"]) or [""])[0][:400],
+                      "warned": len(warned) == 1 and "rebuil" in warned[0],
+                      "traceback": tracebacks(r["stderr"]),
+                      "stats_differ": stats_rows(d) != ref["stats"] if d else True,
+                      "weights_differ": weights(d) != ref["weights"] if d else True})
+            t["silent_data_change"] = t["stats_differ"] and not warned
+            t["survived"] = (r["status"] == 0 and t["warned"] and not t["stats_differ"] and not t["weights_differ"]
+                             and not t["traceback"])
+        elif cls == "empty split":
+            folder = os.path.join(work, f"data-{i:03d}-images")
+            os.makedirs(folder, exist_ok=True)
+            if variant == "one image (no held-out)":
+                _image_folder(folder, 1)
+            elif variant == "only undecodable files":
+                for k in range(3):
+                    with open(os.path.join(folder, f"{k}.png"), "w") as f:
+                        f.write("not an image")
+            r = child(argv_for("learnable_loss", res_root, "--data", folder), Hooks())
+            errors = error_lines(r["stderr"])
+            left = [p for p in glob.glob(os.path.join(res_root, "**"), recursive=True) if os.path.isfile(p)]
+            t.update({"status": r["status"], "message": (errors or [""])[0][:400], "left_files": len(left),
+                      "trained_epochs": len(r.get("epochs", [])), "traceback": tracebacks(r["stderr"])})
+            t["survived"] = (r["status"] == 2 and len(errors) == 1 and "--data" in errors[0] and not left
+                             and not t["trained_epochs"] and not t["traceback"])
+        else:   # old checkpoint
+            from benchmarks.faults_old_checkpoint import fixtures
+            fx = fixtures()
+            if variant >= len(fx):
+                continue
+            folder, made = fx[variant]
+            shutil.copytree(os.path.join(folder, "results"), res_root)
+            old = run_dir_of(res_root)
+            old_rows = stats_rows(old, events=False)
+            rec = os.path.join(work, f"data-{i:03d}.epochs.json")
+            argv = list(made["argv"]) + ["--results", res_root, "--resume"]
+            r = child(argv, Hooks(record=rec))
+            errors = error_lines(r["stderr"])
+            dirs = glob.glob(os.path.join(res_root, "*", "*", "config.json"))
+            epochs = r.get("epochs", [])
+            t.update({"variant": f"{made['commit']} ({made['date'][:10]})", "status": r["status"],
+                      "message": (errors or [""])[0][:400], "resume_start": epochs[0] if epochs else None,
+                      "run_folders": len(dirs), "traceback": tracebacks(r["stderr"]),
+                      "old_rows_kept": stats_rows(old, events=False)[:len(old_rows)] == old_rows})
+            t["resumed"] = r["status"] == 0 and len(dirs) == 1 and t["resume_start"] == 2 and os.path.exists(
+                os.path.join(old, "metrics.json"))
+            t["stopped"] = r["status"] in (1, 2) and len(errors) == 1 and any(
+                w in errors[0] for w in ("checkpoint", ".json", ".params", ".states", "config"))
+            t["survived"] = (t["resumed"] or t["stopped"]) and not t["traceback"] and t["old_rows_kept"]
+        t.setdefault("lost_epochs", 0)
+        trials.append(t)
+        print(f"  data {i}: {cls} / {t['variant']} survived={t['survived']} {t.get('message', '')[:200]}", flush=True)
+        _saved(trials, t, save, res_root)
+    return trials
+
+
 def part_lock(work, refs, n, rng, save=None):
     trials = []
     for i in range(n):
@@ -601,6 +942,8 @@ def part_settings(work, n, seed):
                        else f"bad rejection (exit {rc}, {len(lines)} lines)")
         t = {"part": "settings", "argv": argv[1:2] + [a[:60] for a in argv[5:]], "outcome": outcome, "exit": rc,
              "message": lines[0][:300] if lines else ""}
+        if outcome == "accepted":   # the whole command: the training part runs it for real
+            t["full_argv"] = argv
         set_keys = [a.split("=", 1)[0] for a in argv[argv.index("--set"):] if "=" in a and not a.startswith("--")]
         if outcome == "rejected":
             # the message names what was wrong: a key set (or its last part), the option, or the path
@@ -620,6 +963,112 @@ def part_settings(work, n, seed):
     finally:
         Trainer.fit = real_fit
     return trials
+
+
+# ---------------------------------------------------------------------- settings fuzz, trained
+#: what an accepted fuzz example trains on: a few steps of quick scale (its own --set come after these,
+#: so a fuzzed key keeps its fuzzed value)
+TRAIN_TINY = ["--scale", "quick", "--set", "data.n_train=16", "--set", "data.n_val=8", "--set", "train.n_epochs=1",
+              "--set", "train.batch_size=8", "--set", "eval.n_samples=4", "--set", "train.log_interval=1"]
+TRAIN_BUDGET = 90.0   # seconds a trained example may take (a fuzzed n_epochs=10**9 is accepted, not a defect)
+
+
+def _fuzz_train_argv(argv, results):
+    """The accepted fuzz command ``argv`` (``run NAME --results R ...``) with the tiny settings, into ``results``."""
+    rest = list(argv[2:])
+    i = rest.index("--results")
+    rest[i + 1] = results
+    return argv[:2] + TRAIN_TINY + rest
+
+
+def _leftovers(results):
+    """What a failed run left that nobody can use: ``.tmp-*`` folders, and run folders with neither a
+    finished report (metrics.json) nor a checkpoint to resume from."""
+    bad = glob.glob(os.path.join(results, "**", ".tmp-*"), recursive=True)
+    for cfg in glob.glob(os.path.join(results, "**", "config.json"), recursive=True):
+        d = os.path.dirname(cfg)
+        if not os.path.exists(os.path.join(d, "metrics.json")) and not os.path.exists(
+                os.path.join(d, "checkpoints", "latest.json")):
+            bad.append(d)
+    return sorted(bad)
+
+
+def part_trainfuzz(work, n, seed, sample=None, budget=TRAIN_BUDGET, validated=None):
+    """The settings fuzz (``n`` hypothesis examples, as :func:`part_settings`), then every accepted example
+    (or a seeded ``sample`` of them) trained for real, a few steps of quick scale, in a forked child:
+    it finishes (metrics.json and README.md written), or stops with one ``vaegan: error:`` line naming a
+    setting it was given, no traceback and nothing half-written left behind."""
+    if validated is None:   # the settings part's own examples when it ran in this campaign (same n, seed)
+        validated = in_child(part_settings, work, n, seed)
+    accepted = [t for t in validated if t.get("outcome") == "accepted" and t.get("full_argv")]
+    chosen = accepted if sample is None or sample >= len(accepted) else random.Random(seed).sample(accepted, sample)
+    print(f"  trainfuzz: {len(accepted)} of {len(validated)} examples accepted, training {len(chosen)}", flush=True)
+    trials = []
+    for i, v in enumerate(chosen):
+        results = os.path.join(work, f"trainfuzz-{i:03d}")
+        argv = _fuzz_train_argv(v["full_argv"], results)
+        t0 = time.time()
+        pid, log = child(argv, None, wait=False)
+        timed_out = False
+        while True:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                r = collect_status(pid, log, _)
+                break
+            if time.time() - t0 > budget:
+                os.kill(pid, signal.SIGKILL)
+                timed_out = True
+                r = collect(pid, log)
+                break
+            time.sleep(0.1)
+        secs = round(time.time() - t0, 2)
+        errors = error_lines(r["stderr"])
+        sets = [a for a in v["full_argv"][2:] if "=" in a and not a.startswith("--")]
+        named = ["--ctx", "--scale", "--resume", "--data"] + [w for a in sets for k in (a.split("=", 1)[0],)
+                                                             for w in (k, k.split(".")[-1])]
+        d = run_dir_of(results)
+        finished = r["status"] == 0 and d is not None and all(
+            os.path.exists(os.path.join(d, f)) for f in ("metrics.json", "README.md"))
+        t = {"part": "trainfuzz", "argv": [a[:60] for a in argv[1:2] + v["full_argv"][5:]], "status": r["status"],
+             "signal": r["signal"], "seconds": secs, "timed_out": timed_out,
+             "traceback": tracebacks(r["stderr"], r.get("stdout")),
+             "message": (errors or [r["stderr"].strip().splitlines()[-1] if r["stderr"].strip() else ""])[0][:300]}
+        if finished:
+            t["outcome"] = "trained"
+        elif timed_out:
+            t["outcome"] = "over budget"
+        elif r["status"] in (1, 2) and len(errors) == 1 and not t["traceback"]:
+            t["outcome"] = "refused"
+            t["names_setting"] = any(w in errors[0] for w in named)
+        else:
+            t["outcome"] = f"failed (exit {r['status']}, signal {r['signal']}, {len(errors)} error lines)"
+        t["leftovers"] = [os.path.relpath(x, results) for x in _leftovers(results)] if not finished else []
+        t["survived"] = (t["outcome"] in ("trained", "over budget") or (
+            t["outcome"] == "refused" and t["names_setting"])) and not t["leftovers"] and not t["traceback"]
+        trials.append(t)
+        print(f"  trainfuzz {i}: {t['outcome']} {secs} s survived={t['survived']} {' '.join(t['argv'])[:160]} "
+              f"{t['message'][:160] if not finished else ''}", flush=True)
+        if t["survived"]:
+            shutil.rmtree(results, ignore_errors=True)
+    trials.append({"part": "trainfuzz-note", "survived": True, "examples": len(validated),
+                   "accepted": len(accepted), "trained": len(chosen), "seed": seed})
+    return trials
+
+
+def collect_status(pid, log, status):
+    """:func:`collect` for a child already reaped by ``waitpid`` (``status`` its wait status)."""
+    res = {"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+           "status": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None}
+    for ext, key in ((".err", "stderr"), (".out", "stdout")):
+        try:
+            with open(log + ext, errors="replace") as f:
+                res[key] = f.read()
+        except OSError:
+            res[key] = ""
+    for ext in (".err", ".out", ".json"):
+        with contextlib.suppress(OSError):
+            os.unlink(log + ext)
+    return res
 
 
 # ------------------------------------------------------------------------------------ image fuzz
@@ -829,6 +1278,50 @@ def summarize(trials):
                      f"{sum(t['traceback'] for t in d)} tracebacks, "
                      f"{sum(not t.get('stats_differ') and not t.get('weights_differ', False) for t in d)} resumed runs "
                      "identical to the uninterrupted one" + (f"; tmpfs {note[0]}" if note else "")))
+    w = by("writes")
+    if w:
+        per = ", ".join(f"{x} {sum(t['target'] == x for t in w)}" for x in WRITE_TARGETS if any(t["target"] == x for t in w))
+        rows.append(("disk full from a seeded write of a file the run writes besides checkpoints, and for the rest "
+                     f"of the run ({per}), then the space freed and --resume", len(w), sum(t["survived"] for t in w),
+                     f"{sum(t['lost'] for t in w)} runs lost a written file",
+                     f"{sum(t['one_line'] and t['names_file'] for t in w)} one-line errors naming the file, "
+                     f"{sum(t['one_line'] and t['says_what_to_do'] for t in w)} saying what to do, "
+                     f"{sum(t['went_on_warned'] for t in w)} went on with a warning, "
+                     f"{sum(t['traceback'] for t in w)} tracebacks, "
+                     f"{sum(t['resume_status'] == 0 and not t['stats_differ'] and not t['weights_differ'] for t in w)} "
+                     "resumed runs identical to the uninterrupted one"))
+    dd = by("data")
+    if dd:
+        for cls, what in (("changed data", "changed data under a resumed run (one image's pixels, one added, one "
+                                           "removed, every one replaced), then --resume"),
+                          ("corrupt cache", "corrupt dataset cache (bytes changed, truncated, digest file missing, "
+                                            "garbage)"),
+                          ("empty split", "an empty split (--data with 1 image, none, only undecodable files)"),
+                          ("old checkpoint", "a run folder killed mid-run by an older version of the package, "
+                                             "--resume by this one")):
+            c = [t for t in dd if t["class"] == cls]
+            if not c:
+                continue
+            if cls == "changed data":
+                detail = (f"{sum(t['refused'] for t in c)} refused with one line (--allow-other-data), "
+                          f"{sum(bool(t['rewritten']) for t in c)} with a file rewritten, "
+                          f"{sum(t['silent_data_change'] for t in c)} silent data changes, "
+                          f"{sum(t['resume_status'] == 0 for t in c)} finished once the data was put back")
+            elif cls == "corrupt cache":
+                detail = (f"{sum(t['warned'] for t in c)} rebuilt with a warning naming the file, "
+                          f"{sum(t['silent_data_change'] for t in c)} silent data changes, "
+                          f"{sum(not t['stats_differ'] and not t['weights_differ'] for t in c)} runs bit for bit "
+                          "the uninterrupted one's")
+            elif cls == "empty split":
+                detail = (f"{sum(t['status'] == 2 and '--data' in t['message'] for t in c)} one-line errors naming "
+                          f"--data before training, {sum(t['left_files'] > 0 for t in c)} runs leaving files")
+            else:
+                detail = ", ".join(f"{t['variant']}: " + ("resumed at epoch 2 and finished" if t["resumed"] else
+                                   "stopped with one line naming a file" if t["stopped"] else
+                                   f"exit {t['status']}") for t in c)
+            detail += f", {sum(t['traceback'] for t in c)} tracebacks"
+            rows.append((what, len(c), sum(t["survived"] for t in c),
+                         f"{sum(t.get('lost_epochs', 0) for t in c)} epochs", detail))
     lk = by("lock")
     if lk:
         rows.append(("two runs, one folder (second run, second run --overwrite, stale lock of a killed run)",
@@ -847,6 +1340,19 @@ def summarize(trials):
                      f"key), {len(ok) - len(rej)} accepted, {bad} tracebacks, "
                      f"{sum(t['nonfinite_accepted'] for t in s)} NaN/inf accepted, "
                      f"{len(s) - len(ok) - bad} other exits"))
+    tf = by("trainfuzz")
+    if tf:
+        note = (by("trainfuzz-note") or [{}])[-1]
+        rows.append(("fuzzed settings, trained: the accepted examples run for real (16 images, 1 epoch, then the "
+                     "example's own settings); " + (
+                         f"{note.get('trained')} of {note.get('accepted')} accepted of {note.get('examples')} examples"
+                         if note else ""), len(tf), sum(t["survived"] for t in tf), "-",
+                     f"{sum(t['outcome'] == 'trained' for t in tf)} trained to the report, "
+                     f"{sum(t['outcome'] == 'refused' for t in tf)} one-line errors "
+                     f"({sum(t.get('names_setting', False) for t in tf)} naming a setting), "
+                     f"{sum(t['outcome'] == 'over budget' for t in tf)} over the {TRAIN_BUDGET:.0f} s budget, "
+                     f"{sum(t['traceback'] for t in tf)} tracebacks, {sum(bool(t['leftovers']) for t in tf)} "
+                     "half-finished folders"))
     im = by("images")
     for t in im:
         rows.append(("fuzzed image files (bit flips, truncations, wrong extensions, header sizes, bombs, 0x0, "
@@ -875,8 +1381,10 @@ def render(result):
 # ------------------------------------------------------------------------------------------- main
 MODES = {   # part -> count (full, quick)
     "kill": (51, 2), "checkpoint": (340, 2), "diskfull": (12, 1), "lock": (3, 1), "settings": (1000, 200),
-    "images": (5200, 600),
+    "images": (5200, 600), "trainfuzz": (1000, 200), "writes": (18, 2), "data": (13, 4),
 }
+#: trainfuzz: how many of the accepted examples train (full: all; quick: a seeded sample; VAEGAN_FUZZ_ALL=1: all)
+TRAIN_SAMPLE = (None, 3)
 
 
 def campaign(out, quick=False, seed=0, parts=None):
@@ -890,7 +1398,10 @@ def campaign(out, quick=False, seed=0, parts=None):
     counts = {p: MODES[p][1 if quick else 0] for p in parts}
     os.makedirs(out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="faults-", dir=os.environ.get("VAEGAN_FAULTS_TMP"))
+    user_cache = os.environ.get("VAEGAN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "vaegan_gluon")
     os.environ["VAEGAN_CACHE"] = os.path.join(work, "cache")   # the image cache of the fuzz runs
+    if os.path.isdir(os.path.join(user_cache, "ext")):   # the compiled kernels (keyed by their sources): no rebuild
+        shutil.copytree(os.path.join(user_cache, "ext"), os.path.join(work, "cache", "ext"))
     rng = random.Random(seed)
     t0 = time.time()
     trials = []
@@ -926,12 +1437,22 @@ def campaign(out, quick=False, seed=0, parts=None):
                 trials += in_child(globals()["part_" + part], work, counts[part], seed)
                 timed(part, since)
                 save()
-        needs_refs = any(p in parts for p in ("kill", "checkpoint", "diskfull", "lock"))
+        if "trainfuzz" in parts:
+            sample = None if os.environ.get("VAEGAN_FUZZ_ALL") == "1" else TRAIN_SAMPLE[1 if quick else 0]
+            print(f"trainfuzz: {counts['trainfuzz']} examples, training " + (
+                "every accepted one" if sample is None else f"a sample of {sample} accepted ones"), flush=True)
+            since = clock()
+            same = [t for t in trials if t["part"] == "settings"]
+            trials += part_trainfuzz(work, counts["trainfuzz"], seed, sample=sample,
+                                     validated=same if len(same) == counts["trainfuzz"] else None)
+            timed("trainfuzz", since)
+            save()
+        needs_refs = any(p in parts for p in ("kill", "checkpoint", "diskfull", "lock", "writes", "data"))
         since = clock()
         refs = references(work) if needs_refs else {}
         if needs_refs:
             timed("references", since)
-        for part in ("lock", "diskfull", "checkpoint", "kill"):
+        for part in ("lock", "diskfull", "writes", "data", "checkpoint", "kill"):
             if part in parts:
                 print(f"{part}: {counts[part]} trials", flush=True)
                 since = clock()
@@ -1009,7 +1530,8 @@ def compact(result):
             return {k: short(x) for k, x in v.items()}
         return v
     # a settings trial keeps what the table counts (its argv and message are in the campaign's own JSON)
-    trials = [{k: v for k, v in t.items() if k not in ("argv", "message")} if t.get("part") == "settings" else t
+    trials = [{k: v for k, v in t.items() if k not in ("argv", "message", "full_argv")}
+              if t.get("part") == "settings" else t
               for t in result["trials"]]
     return dict(result, trials=short(trials))
 
@@ -1021,6 +1543,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--parts", default=None, help=f"comma-separated subset of {','.join(MODES)}")
     p.add_argument("--count", action="append", default=[], metavar="PART=N", help="override one part's count")
+    p.add_argument("--train-sample", type=int, default=None, metavar="N",
+                   help="trainfuzz: train a seeded sample of N accepted examples (default: all; --quick: "
+                        f"{TRAIN_SAMPLE[1]}; VAEGAN_FUZZ_ALL=1: all)")
     p.add_argument("--render", metavar="JSON", default=None, help="print the table of a campaign's JSON")
     p.add_argument("--readme", metavar="MD", default=None,
                    help="with --render: also write the table between the faults-table markers of MD")
@@ -1073,6 +1598,8 @@ def main(argv=None):
         return 0
     global SHARD
     SHARD = tuple(int(x) for x in a.shard.split("/"))
+    if a.train_sample is not None:
+        globals()["TRAIN_SAMPLE"] = (a.train_sample, a.train_sample)
     out = a.out if not a.quick or a.out != p.get_default("out") else os.path.join(a.out, "quick")
     for item in a.count:
         part, _, n = item.partition("=")

@@ -48,6 +48,14 @@ def save_npy_atomic(path, array):
     write_text_atomic(digest_path(path), file_sha256(path) + "\n")
 
 
+def cache_not_written(path, err):
+    """Say (one warning line) that the dataset cache ``path`` could not be written (a full disk, a read-only
+    folder): the data is in memory and the run goes on, only the next one converts it again."""
+    why = err.strerror or str(err) if isinstance(err, OSError) else str(err)
+    print(f"vaegan: warning: could not write the dataset cache {path} ({why}): going on without it "
+          "(free space, or set VAEGAN_CACHE to a writable folder, to cache it)", file=sys.stderr, flush=True)
+
+
 def _write_text(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from .cache import load_npy, resolve_cache_dir, save_npy_atomic
+from .cache import cache_not_written, load_npy, resolve_cache_dir, save_npy_atomic
 from .idx import IDX_NAMES, idx_folder_complete, read_idx_split
 from .imageset import ImageSet, array_checksum, to_unit_float
 
@@ -91,8 +91,8 @@ def _mnist5k_table(cache_dir=None):
         table = values.astype(np.uint8)
         try:
             save_npy_atomic(cache_file, table)
-        except OSError:  # read-only cache: still works, only slower
-            pass
+        except OSError as err:  # read-only cache or a full disk: still works, only slower
+            cache_not_written(cache_file, err)
     _MNIST5K_MEMO[key] = table
     return table
 

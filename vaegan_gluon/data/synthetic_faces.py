@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .cache import load_npy, resolve_cache_dir, save_npy_atomic, write_text_atomic
+from .cache import cache_not_written, load_npy, resolve_cache_dir, save_npy_atomic, write_text_atomic
 from .imageset import ImageSet, array_checksum, to_unit_float
 
 GENERATOR_VERSION = 1  # bump whenever the drawing changes: it is part of the cache key
@@ -298,8 +298,8 @@ def load_synthetic_faces(split, n=10000, size=64, seed=0, cache_dir=None):
         try:
             save_npy_atomic(base + ".npy", images_u8)
             write_text_atomic(base + ".csv", attrs.to_csv())
-        except OSError:  # read-only cache: the faces are returned all the same, only not cached
-            pass
+        except OSError as err:  # read-only cache or a full disk: the faces are returned all the same, not cached
+            cache_not_written(base + ".npy", err)
     images = to_unit_float(images_u8)
     prov = dict(source="synthetic-faces", path=None, count=len(images), checksum=array_checksum(images),
                 split=split, n=n, size=size, seed=seed, generator_version=GENERATOR_VERSION, cached=cached,

@@ -239,6 +239,12 @@ def _set(config, full, value):
 INT_LIMIT = 2 ** 31   # sizes, counts and seeds: MXNet shapes and numpy seeds are 32-bit
 
 
+#: the largest model hyperparameter (an integer) a configuration may set: layer sizes, latent and channel
+#: counts, attribute outputs; layers. Validation only constructs the model, so a width of 10**9 passed it
+#: and failed at initialisation with an MXNet shape check.
+MODEL_INT_MAX = {None: 65536, "n_hidden_layers": 100}
+
+
 def _check_like_default(key, value, default):
     """Type (and sign) of a model or data-source setting from its default value; None: no check."""
     if default is None:
@@ -281,6 +287,11 @@ def validate_config(config):
     for s in ("data", "vae", "train"):
         if not isinstance(config.get(s), dict):
             raise ValueError(f"config needs a {s!r} section (dict)")
+    # the report writes them as text: a number here ended a trained run in a traceback (the settings fuzz)
+    for k in TOP_KEYS:
+        v = config.get(k)
+        if k in config and (not isinstance(v, str) or (k == "name" and not v.strip())):
+            raise ValueError(f"{k} must be {'a non-empty' if k == 'name' else 'a'} string, got {v!r}")
     data = config["data"]
     if data.get("source") not in sources():
         raise ValueError(f"data.source={data.get('source')!r}: unknown; valid: {', '.join(sources())}")
@@ -311,6 +322,10 @@ def validate_config(config):
                 raise ValueError(f"unknown key {section}.{k}: {model} has hyperparameters "
                                  + ", ".join(f"{section}.{h}" for h in defaults))
             _check_like_default(f"{section}.{k}", v, defaults[k])
+            top = MODEL_INT_MAX.get(k, MODEL_INT_MAX[None])
+            if isinstance(v, int) and not isinstance(v, bool) and isinstance(defaults[k], int) and v > top:
+                raise ValueError(f"{section}.{k}={v} is over {top}: too large a model to build and train "
+                                 "(an MXNet shape check failed at initialisation; found by the trained settings fuzz)")
         try:
             get_model(model, **hp, **extra)
         except Exception as err:  # noqa: BLE001  (MXNet raises its own errors for bad shapes)

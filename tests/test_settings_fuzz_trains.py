@@ -1,0 +1,108 @@
+"""The settings fuzz *trains* (issue 34, the campaign's own gaps): every example the settings fuzz accepts
+is run for real, a few steps of quick scale, and must finish or stop with one line naming a setting.
+
+The fuzz is the faults campaign's (:func:`benchmarks.faults.part_settings`, hypothesis, seeded); its
+``trainfuzz`` part trains the accepted examples (:func:`benchmarks.faults.part_trainfuzz`), each in a
+forked child: 16 training and 8 held-out images, 1 epoch, batches of 8, 4 report samples, then the
+example's own ``--set``/``--ctx``/``--scale``/``--resume`` (so a fuzzed key keeps its fuzzed value).
+
+Default (CI): 200 examples, a seeded sample of 6 of the accepted ones trained (about a minute on 2 cores:
+~30 s of validation, ~5 s a trained example). ``VAEGAN_FUZZ_ALL=1`` trains every accepted example of
+the full fuzz (1,000 examples, ~80 accepted: ~10 minutes).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from benchmarks import faults  # noqa: E402
+
+ALL = os.environ.get("VAEGAN_FUZZ_ALL") == "1"
+SAMPLE = 6   # accepted examples trained by default (of ~8 the 200 examples accept)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The trainfuzz part's trials, run in a fresh process (the campaign forks: no mxnet state here)."""
+    out = tmp_path_factory.mktemp("trainfuzz")
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+               VAEGAN_FAULTS_TMP=str(out))
+    cmd = [sys.executable, "-m", "benchmarks.faults", "--parts", "trainfuzz", "--out", str(out)]
+    if not ALL:
+        cmd += ["--quick", "--train-sample", str(SAMPLE)]
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    with open(out / "faults.json") as f:
+        result = json.load(f)
+    return result, p
+
+
+def test_every_trained_fuzz_example_finishes_or_names_a_setting(trained):
+    result, p = trained
+    trials = [t for t in result["trials"] if t["part"] == "trainfuzz"]
+    (note,) = [t for t in result["trials"] if t["part"] == "trainfuzz-note"]
+    assert note["accepted"] >= 1 and len(trials) == note["trained"], (note, p.stdout[-3000:], p.stderr[-3000:])
+    assert len(trials) == (note["accepted"] if ALL else min(SAMPLE, note["accepted"]))
+    bad = [t for t in trials if not t["survived"]]
+    assert not bad, "\n".join(json.dumps(t) for t in bad) + "\n" + p.stdout[-3000:]
+    assert all(not t["traceback"] and not t["leftovers"] for t in trials)
+    assert any(t["outcome"] == "trained" for t in trials)   # the sample really trained something
+    assert p.returncode == 0, p.stdout[-3000:]
+
+
+def test_the_trained_command_keeps_the_fuzzed_values_last():
+    argv = ["run", "mnist-vae-logreg", "--results", "/x/fuzz-results", "--no-progress", "--set",
+            "train.n_epochs=7", "--scale", "medium"]
+    out = faults._fuzz_train_argv(argv, "/y/R")
+    assert out[:2] == argv[:2] and out[2:2 + len(faults.TRAIN_TINY)] == faults.TRAIN_TINY
+    assert out[out.index("--results") + 1] == "/y/R"
+    # the fuzzed settings come after the tiny ones: argparse and --set take the last value
+    assert out.index("train.n_epochs=7") > out.index("train.n_epochs=1")
+    assert out[-2:] == ["--scale", "medium"]
+
+
+def test_leftovers_are_tmp_folders_and_runs_with_neither_report_nor_checkpoint(tmp_path):
+    run = tmp_path / "Model_on_X" / "quick"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    assert faults._leftovers(str(tmp_path)) == [str(run)]
+    (run / "checkpoints").mkdir()
+    (run / "checkpoints" / "latest.json").write_text("{}")
+    assert faults._leftovers(str(tmp_path)) == []              # resumable: not half-finished
+    (run / ".tmp-epoch-0001").mkdir()
+    assert faults._leftovers(str(tmp_path)) == [str(run / ".tmp-epoch-0001")]
+
+
+# ------------------------------------------------------------------ defects the trained fuzz found
+def test_a_non_string_description_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    """Found by the trained fuzz: ``--set description=1`` was accepted, trained, then the report's
+    README.md write raised ``TypeError: sequence item 2: expected str instance, int found``."""
+    from vaegan_gluon.cli import main
+    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
+    for value in ("1", "-27115452", "null", "[1, 2]"):
+        assert main(["run", "mnist-larsen-vaegan", "--scale", "quick", "--no-progress", "--results",
+                     str(tmp_path / "R"), "--set", f"description={value}"]) == 2
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
+        assert len(lines) == 1 and "description" in lines[0] and "Traceback" not in err, err
+    assert not os.path.exists(tmp_path / "R")
+
+
+@pytest.mark.parametrize("setting", ["disc.n_attributes=1222520445", "vae.n_hidden_units=70000",
+                                     "vae.n_hidden_layers=1000"])
+def test_a_model_too_large_to_build_is_refused_before_training(tmp_path, capsys, monkeypatch, setting):
+    """Found by the trained fuzz: ``--set disc.n_attributes=1222520445`` (mnist-larsen-vaegan) passed
+    validation (it only constructs the model) and the run died at initialisation with a one-line
+    ``MXNetError: Traceback ... Check failed: param_shape`` naming no setting."""
+    from vaegan_gluon.cli import main
+    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
+    name = "mnist-larsen-vaegan" if setting.startswith("disc") else "mnist-vae-logreg"
+    assert main(["run", name, "--scale", "quick", "--no-progress", "--results", str(tmp_path / "R"),
+                 "--set", setting]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
+    assert len(lines) == 1 and setting.split("=")[0] in lines[0] and "Traceback" not in err, err
+    assert not os.path.exists(tmp_path / "R")
