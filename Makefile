@@ -133,11 +133,11 @@ book: $(BOOK_STAMP)
 	  || { echo "make book: the pages above load from the network"; exit 1; }
 	@echo "The book: _build/html/index.html"
 
-# The notebooks' text twins (notebooks/text/NAME.py, paired by jupytext.toml): the more recent file of each pair
-# gives the cells to the other. tests/test_book.py fails when they differ.
+# The notebooks' text twins (notebooks/text/NAME.py, paired by jupytext.toml), written from the notebooks: one way,
+# never a notebook (an edit made in a twin goes back with jupytext --sync: docs/book.md). tests/test_book.py checks.
 sync: install
 	$(BIN)/python -c "import jupytext" 2>/dev/null || $(PIP_INSTALL) jupytext
-	$(BIN)/jupytext --sync --quiet notebooks/[0-9]*.ipynb
+	$(BIN)/jupytext --quiet --to text//py:percent notebooks/[0-9]*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache

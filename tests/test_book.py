@@ -9,7 +9,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
-SYNC = "run `make sync` (or: jupytext --sync notebooks/*.ipynb) and commit notebooks/text/"
+SYNC = "run `make sync` (it writes notebooks/text/ from the notebooks) and commit notebooks/text/"
 
 
 

@@ -2,15 +2,11 @@
 # jupyter:
 #   jupytext:
 #     cell_metadata_filter: -papermill,-execution,-ExecuteTime,-scrolled,-collapsed
-#     notebook_metadata_filter: kernelspec,-jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -kernelspec,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
 # ---
 
 # %% [markdown]
