@@ -60,10 +60,9 @@ ARITHMETIC_SWITCHES = ("fused_bce", "kernel_isa", "hybridize", "optimizer", "ctx
 #: Recorded but left out of the fingerprint: bit-identical to stock Adam (tests/test_fastadam.py compares every
 #: bit). NB ``VAEGAN_FAST_ADAM=0`` also leaves the kernel library unloaded, which turns the fused BCE off: the
 #: fingerprint then moves through ``fused_bce``, not through ``fast_adam``.
-BIT_IDENTICAL_SWITCHES = ("fast_adam", "adam_multi")
-#: ``TrainConfig.fast``: the plain steps differ from the cached graphs' in rounding (tests/test_fast_wing.py), so
-#: ``fast: false`` enters the fingerprint; ``true`` (the default, and every run before the switch) is left out so
-#: that earlier fingerprints stay what they were.
+#: ``fast`` (TrainConfig.fast): the cached-graph steps equal the plain ones bit for bit (tests/test_fast_wing.py)
+#: once the fused BCE, which needs ``fast``, is off: ``fast: false`` moves the fingerprint through ``fused_bce``.
+BIT_IDENTICAL_SWITCHES = ("fast", "fast_adam", "adam_multi")
 #: TrainConfig.optimizer -> its arithmetic: "stockadam" is MXNet's kernel, bit-identical to "adam"'s
 _OPTIMIZER_ARITHMETIC = {"adam": "adam", "stockadam": "adam", "multiadam": "multiadam", None: "adam"}
 _OFF = ("0", "false", "no", "off")
@@ -264,8 +263,6 @@ def kernels(ctx="cpu"):
 
 def _combine(code, sw):
     arith = {k: sw.get(k) for k in ARITHMETIC_SWITCHES}
-    if sw.get("fast") is False:   # see BIT_IDENTICAL_SWITCHES: only the plain steps' runs carry it
-        arith["fast"] = False
     arith["optimizer"] = _OPTIMIZER_ARITHMETIC.get(arith["optimizer"], arith["optimizer"])
     return hashlib.sha256((code + json.dumps(arith, sort_keys=True)).encode()).hexdigest()[:16]
 
