@@ -651,6 +651,10 @@ def part_writes(work, refs, n, rng, save=None):
         t["lost"] = not (t["rows_kept"] and intact and not t["temp_files"])
         t["survived"] = (t["clear_message"] and not t["lost"] and not t["traceback"] and again["status"] == 0
                          and not t["stats_differ"] and not t["weights_differ"] and r["signal"] is None)
+        if (not t["survived"] and t["one_line"] and os.strerror(errno.ENOSPC) in line and not t["lost"]
+                and not t["traceback"] and again["status"] == 0 and not t["stats_differ"] and not t["weights_differ"]
+                and target != "dataset cache"):
+            t["known_defect"] = "write-names-no-file"   # everything but the message: see KNOWN_DEFECTS
         trials.append(t)
         print(f"  writes {i}: {scheme} {target} {t['at']} status={r['status']} resume={again['status']} "
               f"survived={t['survived']} {t['message'][:200]}", flush=True)
@@ -667,6 +671,15 @@ def _image_folder(path, n, seed=0, size=28):
     for i in range(n):
         Image.fromarray(rs.randint(0, 256, (size, size), dtype=np.uint8), "L").save(os.path.join(path, f"{i:03d}.png"))
     return path
+
+
+def _csv_dicts(run_dir):
+    """The CSV's rows as dicts, timing columns aside (an older version's columns compare key by key)."""
+    path = os.path.join(run_dir, "training_statistics.csv")
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return [{k: v for k, v in r.items() if k not in TIMING} for r in csv.DictReader(f)]
 
 
 def _snapshot(run_dir):
@@ -805,7 +818,7 @@ def part_data(work, refs, n, rng, save=None):
             folder, made = fx[variant]
             shutil.copytree(os.path.join(folder, "results"), res_root)
             old = run_dir_of(res_root)
-            old_rows = stats_rows(old, events=False)
+            old_rows = _csv_dicts(old)
             rec = os.path.join(work, f"data-{i:03d}.epochs.json")
             argv = list(made["argv"]) + ["--results", res_root, "--resume"]
             r = child(argv, Hooks(record=rec))
@@ -815,12 +828,15 @@ def part_data(work, refs, n, rng, save=None):
             t.update({"variant": f"{made['commit']} ({made['date'][:10]})", "status": r["status"],
                       "message": (errors or [""])[0][:400], "resume_start": epochs[0] if epochs else None,
                       "run_folders": len(dirs), "traceback": tracebacks(r["stderr"]),
-                      "old_rows_kept": stats_rows(old, events=False)[:len(old_rows)] == old_rows})
+                      "old_rows_kept": [{k: r.get(k) for k in old_rows[0]} for r in _csv_dicts(old)[:len(old_rows)]]
+                      == old_rows if old_rows else True})
             t["resumed"] = r["status"] == 0 and len(dirs) == 1 and t["resume_start"] == 2 and os.path.exists(
                 os.path.join(old, "metrics.json"))
             t["stopped"] = r["status"] in (1, 2) and len(errors) == 1 and any(
                 w in errors[0] for w in ("checkpoint", ".json", ".params", ".states", "config"))
             t["survived"] = (t["resumed"] or t["stopped"]) and not t["traceback"] and t["old_rows_kept"]
+            if not t["survived"] and "training settings differ" in t["message"] and not t["traceback"] and t["old_rows_kept"]:
+                t["known_defect"] = "old-extra-defaults"
         t.setdefault("lost_epochs", 0)
         trials.append(t)
         print(f"  data {i}: {cls} / {t['variant']} survived={t['survived']} {t.get('message', '')[:200]}", flush=True)
@@ -1288,6 +1304,7 @@ def summarize(trials):
                      f"{sum(t['one_line'] and t['says_what_to_do'] for t in w)} saying what to do, "
                      f"{sum(t['went_on_warned'] for t in w)} went on with a warning, "
                      f"{sum(t['traceback'] for t in w)} tracebacks, "
+                     f"{sum(bool(t.get('known_defect')) for t in w)} known defects (the message names no file), "
                      f"{sum(t['resume_status'] == 0 and not t['stats_differ'] and not t['weights_differ'] for t in w)} "
                      "resumed runs identical to the uninterrupted one"))
     dd = by("data")
@@ -1318,8 +1335,12 @@ def summarize(trials):
             else:
                 detail = ", ".join(f"{t['variant']}: " + ("resumed at epoch 2 and finished" if t["resumed"] else
                                    "stopped with one line naming a file" if t["stopped"] else
+                                   "refused: 'training settings differ'" if t.get("known_defect") else
                                    f"exit {t['status']}") for t in c)
             detail += f", {sum(t['traceback'] for t in c)} tracebacks"
+            if any(t.get("known_defect") for t in c):
+                detail += f", {sum(bool(t.get('known_defect')) for t in c)} known defects (" + "; ".join(
+                    sorted({KNOWN_DEFECTS[t['known_defect']].split(' (')[0] for t in c if t.get('known_defect')})) + ")"
             rows.append((what, len(c), sum(t["survived"] for t in c),
                          f"{sum(t.get('lost_epochs', 0) for t in c)} epochs", detail))
     lk = by("lock")
@@ -1491,14 +1512,28 @@ def in_child(fn, work, n, seed):
         return json.load(f)
 
 
+#: defects the campaign finds whose fix belongs in code owned elsewhere, each with its xfail(strict=True)
+#: test: a trial failing only by one of these is counted in the table ("known defects") but does not fail
+#: the campaign's exit status (CI), until the fix lands and the xfail test turns into a failure to remove.
+KNOWN_DEFECTS = {
+    "write-names-no-file": "a full disk at a results write says '[Errno 28] No space left on device', naming no "
+                           "file and nothing to do (tests/test_faults_writes.py; fix: utils.atomic_write_bytes, "
+                           "report.write, viz, the runner's --results translation)",
+    "old-extra-defaults": "a run folder of 2026-12-02 (f6b3757) is refused on resume: its config.json spells out "
+                          "the scheme extras' defaults and the comparison sees 'extra' differ "
+                          "(tests/test_faults_data.py; fix: train/trainer.py _check_resumable)",
+}
+
+
 def failures(result):
-    """Trials that did not survive (settings: a traceback, a bad rejection, or NaN/inf accepted)."""
+    """Trials that did not survive (settings: a traceback, a bad rejection, or NaN/inf accepted), known
+    defects (:data:`KNOWN_DEFECTS`) aside."""
     bad = []
     for t in result["trials"]:
         if t["part"] == "settings":
             if t["outcome"] not in ("accepted", "rejected") or not t.get("names_key", True) or t["nonfinite_accepted"]:
                 bad.append(t)
-        elif not t.get("survived"):
+        elif not t.get("survived") and t.get("known_defect") not in KNOWN_DEFECTS:
             bad.append(t)
     return bad
 
