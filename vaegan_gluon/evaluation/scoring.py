@@ -61,7 +61,9 @@ import warnings as _warnings
 import numpy as np
 
 from .. import inference
+from ..data.imageset import array_checksum
 from . import scores
+from .extractors import NAMES, get_extractor
 
 ARITH_ATTRIBUTES = ("smiling", "mouth_open", "blush", "glasses")
 SECOND_VIEW_KEYS = ("eval_images_sha256", "bn_mode_at_scoring", "paired_feature_dist", "psnr_recon", "ssim_recon",
@@ -84,7 +86,6 @@ def get(name):
     if str(name).lower() == "inception":
         from .inception import InceptionExtractor
         return InceptionExtractor()
-    from .extractors import get_extractor
     return get_extractor(name)
 
 
@@ -94,7 +95,6 @@ def choose_extractor(config, override=None):
 
     ``eval.extractor`` is read from the run config dict defensively (a missing ``eval`` section is fine).
     """
-    from .extractors import NAMES
     name = override or ((config.get("eval") or {}).get("extractor") if isinstance(config, dict) else None)
     if name:
         name = str(name).strip().lower()
@@ -232,7 +232,6 @@ def score_run(vae, held_out, train_mean, extractor, attributes=None, n=None, see
         images = images[:int(n)]
         attributes = attributes.iloc[:int(n)] if attributes is not None else None
     n = len(images)
-    from ..data.imageset import array_checksum
     out = {"extractor": ext.name, "extractor_sha256": ext.sha256, "n_eval_images": n,
            "eval_images_sha256": array_checksum(images), "bn_mode_at_scoring": bn_mode()}
     if note:

@@ -4,9 +4,15 @@ and models :mod:`.notebook_settings`'."""
 import json as _json
 import os
 
-from .config import get_config
+from ..claims import claims_markdown
+from ..claims.gates import passes_bar
+from ..utils import read_json
+from .catalog import SCALES, SWEEPS
+from .config import default_scale, get_config
 from .notebook_settings import data_sizes, image_shape_of, named_configs, train_config
-from .tables import run_dir_of
+from .runner import RunResult, load_run
+from .sweep import sweep_configs, sweep_runs
+from .tables import metrics_table, run_dir_of
 
 
 # -------------------------------------------------------------- expected time at full scale
@@ -57,7 +63,6 @@ def _measured_in_folders(config, root=None):
     """``(img_s, source)`` from the finished results folders under ``results/`` whose models, image
     size, batch and scheme equal ``config``'s and whose solo/combo mix is the same (the median of the
     runs with the most images x epochs: seeds of one run differ with the machine's load), or None."""
-    from ..utils import read_json
     root = root or _results_root()
     if not os.path.isdir(root):
         return None
@@ -153,7 +158,6 @@ def comparison_table(results, baseline, columns):
     """A DataFrame, one row per run: ``columns`` of its held-out metrics and, for every run but
     ``baseline``, the relative change against it (``<column> vs <baseline> (%)``, in percent)."""
     import pandas as pd
-    from .tables import metrics_table
     table = metrics_table(results, columns=tuple(columns)).apply(pd.to_numeric, errors="coerce")
     if baseline not in table.index:
         raise ValueError(f"baseline {baseline!r} is not one of the runs: {list(table.index)}")
@@ -173,9 +177,6 @@ def mean_face_check(results):
     >= 0.9). A run trained with a discriminator after solo epochs adds the same for its VAE alone at the
     switch (``at switch: ...`` columns; the bar the board holds such a reference to)."""
     import pandas as pd
-    from ..claims.gates import passes_bar
-    from .runner import RunResult
-    from .runner import load_run
 
     def columns(m, prefix=""):
         fid, mean = m.get("fid_recon"), m.get("fid_mean_image")
@@ -200,12 +201,9 @@ def claims_for(names, path=None):
     claims this notebook's runs test: those whose ``ours`` runs are an experiment of ``names`` (with no
     ``where``), or, for a sweep of ``names``, its base experiment with settings the sweep varies. A dict
     :func:`vaegan_gluon.claims.claims_markdown` formats, or None when there is no table."""
-    from ..utils import read_json
     path = path or os.path.join(_results_root(), "reference", "claims.json")
     if not os.path.exists(path):
         return None
-    from . import SCALES, SWEEPS
-    from .sweep import sweep_runs
     table = read_json(path)
     if isinstance(names, str):
         names = [names]
@@ -228,7 +226,6 @@ def claims_for(names, path=None):
 def show_claims(names, path=None):
     """Display the claims rows of ``names`` (see :func:`claims_for`) as a markdown table."""
     from IPython.display import Markdown, display
-    from ..claims import claims_markdown
     table = claims_for(names, path)
     if table is None:
         print("no claims table yet: `vaegan claims` writes results/reference/claims.json")
@@ -252,8 +249,6 @@ def solo_epoch_cost(summary, sweep="sweep-solo-combo", scale=None):
     (the sweep's, not the base experiment's). Returns ``{"ours": c, "study (GPU)": c}`` for the columns
     ``ratio_to_first`` / ``study_ratio_to_first`` of ``summary`` (:func:`~.sweep.run_sweep`'s) that exist."""
     import numpy as np
-    from .config import default_scale
-    from .sweep import sweep_configs
     scale = scale or default_scale()
     epochs = {label: cfg["train"]["n_epochs"] for label, cfg in sweep_configs(sweep, scale)}
     missing = set(summary["label"]) - set(epochs)

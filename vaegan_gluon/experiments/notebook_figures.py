@@ -1,8 +1,11 @@
 """Show a run or a sweep in a notebook: pictures (large ones embedded as JPEG) and the metrics table;
-a figure comparing runs' reconstructions by eye. Re-exported by :mod:`vaegan_gluon.experiments.notebook`."""
+a figure comparing runs' reconstructions by eye (the VAEs rebuilt from their folders where needed)."""
 import os
 
+from .. import inference, viz
+from ..utils import read_json
 from .notebook_settings import image_shape_of
+from .runner import RunResult, build_models, load_data, load_run
 from .tables import metrics_table, run_dir_of
 
 RUN_PICTURES = ("reconstructions.png", "samples.png", "loss_curves.png", "interpolation.png")
@@ -74,8 +77,6 @@ def show_sweep(summary, plot_path=None, picture="reconstructions.png", columns=N
 def load_vae(run_dir, ctx=None):
     """The trained VAE of a finished results folder (its ``config.json`` and final ``vae.params``)."""
     import mxnet as mx
-    from ..utils import read_json
-    from .runner import build_models
     cfg = read_json(os.path.join(run_dir, "config.json"))
     vae, _ = build_models(cfg, image_shape_of(cfg))
     vae.load_parameters(os.path.join(run_dir, "vae.params"), ctx=ctx or mx.cpu())
@@ -89,9 +90,6 @@ def comparison_figure(results, metric="fid_recon", n=8, path=None, title=None):
     results folder}``. Returns the Figure."""
     import matplotlib.pyplot as plt
     import numpy as np
-    from .. import inference, viz
-    from ..utils import read_json
-    from .runner import RunResult, load_data, load_run
     if not isinstance(results, dict):
         results = {os.path.basename(os.path.normpath(run_dir_of(r))): r for r in results}
     labels = list(results)

@@ -27,13 +27,14 @@ import json
 import os
 import subprocess
 
+from ..utils import parse_ctx
+from .config import check_scale, default_scale
+
 __all__ = ["use_parameters", "git_commit", "print_provenance", "strip_injected_parameters"]
 
 
 def use_parameters(scale=None, ctx="cpu", data_path=None, seed=None, resume=False, tensorboard=None):
     """Check a notebook's parameters and set ``VAEGAN_SCALE``; returns the keyword arguments of its runs."""
-    from ..utils import parse_ctx
-    from .config import check_scale
     if scale is not None:
         os.environ["VAEGAN_SCALE"] = check_scale(str(scale).strip().lower())
     parse_ctx(ctx)   # a bad context fails here, in the parameters, not in the middle of a run
@@ -116,7 +117,6 @@ def git_commit(path=None):
 def print_provenance(scale=None):
     """Print ``commit: <short hash>[+dirty]  scale: <scale>`` (the first line every notebook prints);
     returns ``(commit, scale)``."""
-    from .config import default_scale
     scale = scale or default_scale()
     commit = git_commit()
     print(f"{PROVENANCE_PREFIX}{commit or 'unknown (not a git checkout)'}  scale: {scale}")

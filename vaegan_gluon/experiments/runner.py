@@ -25,14 +25,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import report
-from ..data import load
+from .. import report, runlock
+from ..data import array_checksum, load
+from ..distributed.worker import kvstore_info
 from ..evaluation.folder import evaluate
 from ..models import get_model
 from ..train import EvolutionFrames, TrainConfig, Trainer
-from ..utils import read_json
+from ..train import checkpoint as ckpt
+from ..train.fingerprint import fingerprint, resume_note
+from ..utils import current_commit, read_json, read_json_object
 from .config import default_scale, get_config, parse_overrides
 from .naming import run_dir_for
+from .pictures import draw_run_pictures
 
 
 @dataclass
@@ -87,7 +91,6 @@ def check_splits(train, val, data_path=None):
 def data_digests(train, val):
     """{"checksum": sha256 of the training images, "held_out_checksum": of the held-out ones} (float32
     arrays as trained and scored: :func:`vaegan_gluon.data.array_checksum`)."""
-    from ..data import array_checksum
     return {"checksum": train.provenance.get("checksum") or array_checksum(train.images),
             "held_out_checksum": val.provenance.get("checksum") or array_checksum(val.images)}
 
@@ -97,8 +100,6 @@ def check_same_data(out_dir, provenance, allow_other_data=False):
     another folder of the same name, a changed cache) is refused in one line unless ``allow_other_data``
     (CLI ``--allow-other-data``); allowed, it is said on stderr and recorded as ``provenance["resumed_from"]``.
     A folder with no checkpoint and no metrics trained nothing yet: nothing to compare."""
-    from ..train import checkpoint as ckpt
-    from ..utils import read_json_object
     path = os.path.join(out_dir, "config.json")
     if not os.path.exists(path) or not (ckpt.has_checkpoints(os.path.join(out_dir, "checkpoints"))
                                         or os.path.exists(os.path.join(out_dir, "metrics.json"))):
@@ -138,9 +139,7 @@ def run(config, out_dir, ctx="cpu", resume=False, progress=True, callbacks=(), d
     ``allow_other_data``: a resume may continue on other data than config.json records (:func:`check_same_data`).
     """
     config = copy.deepcopy(config)
-    from ..utils import current_commit
     config.setdefault("commit", current_commit())   # the code that made the run (claims.json cites it)
-    from ..train.fingerprint import fingerprint, resume_note
     config["numerics"] = fingerprint(config, ctx)   # code + arithmetic switches: the board compares like with like
     note = resume_note(out_dir, config["numerics"]) if resume else None
     if note:
@@ -176,7 +175,6 @@ def finish(trainer, train, val, out_dir, config, extra=None):
     """After ``fit``: the final weights (atomically: a crash mid-write keeps the old ones), the pictures,
     ``metrics.json`` (:func:`vaegan_gluon.evaluation.folder.evaluate`) and the README report; returns the
     metrics."""
-    from .pictures import draw_run_pictures
     for name, net in (("vae", trainer.vae), ("disc", trainer.disc)):
         if net is not None:
             final = os.path.join(out_dir, f"{name}.params")
@@ -274,13 +272,11 @@ def run_experiment(name, scale=None, overrides=None, data_path=None, ctx="cpu", 
     run_dir = run_dir or run_dir_for(config, results_root, data_path)
     check_results_path(run_dir)
     data = load_data(config, data_path)   # before the folder exists: a data problem leaves nothing behind
-    from ..distributed.worker import kvstore_info
     first_process = kvstore_info()[0] == 0   # under `vaegan launch`, one worker cleans up
     overwrite = overwrite and not resume and os.path.isdir(run_dir) and first_process
     if overwrite and not _looks_like_run_dir(run_dir):
         raise ValueError(f"refusing to overwrite {run_dir}: it does not look like a results folder")
     # one run per folder: the lock is taken before anything in it is deleted (vaegan_gluon.runlock)
-    from .. import runlock
     with results_path_errors(run_dir), \
             runlock.hold(run_dir, command=config["command"]) if first_process else contextlib.nullcontext():
         if overwrite:

@@ -3,6 +3,8 @@ import os
 
 import pandas as pd
 
+from ..train import TrainConfig
+from ..utils import read_json
 from .config import get_config
 from .runner import RunResult, load_run, reproduce_command
 
@@ -43,7 +45,6 @@ def results_markdown(run_dirs, thumbnail_dir=None, thumbnail_width=360, link_roo
     README's table points there). Used to build the README's results table.
     """
     from PIL import Image
-    from ..utils import read_json
     head = ("| experiment | scale | recon BCE | neg. ELBO | FID recon / samples | blur recon / data | "
             "disc acc real / fake | "
             "img/s | reconstructions | command |")
@@ -87,7 +88,6 @@ def _changed_overrides(cfg):
         base = get_config(cfg["name"], cfg.get("scale", "full"))
     except (KeyError, ValueError):   # not a registered experiment: show them all
         return overrides
-    from ..train import TrainConfig
     base = {**base, "train": {**TrainConfig().to_dict(), **base.get("train", {})}}   # unset = default
     changed = {}
     for key, value in overrides.items():
