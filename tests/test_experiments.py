@@ -5,8 +5,8 @@ import os
 import pandas as pd
 import pytest
 
-from vaegan_gluon.experiments import (ALIASES, EXPERIMENTS, SCALES, SWEEPS, get_config, list_experiments, parse_overrides,
-                                      parse_value, run_dir_for, run_sweep, sweep_configs)
+from vaegan_gluon.experiments import (ALIASES, EXPERIMENTS, SCALES, SWEEPS, get_config, list_experiments,
+                                      parse_overrides, parse_value, run_dir_for, run_sweep, sweep_configs)
 from vaegan_gluon.experiments import default_scale, resolve_key, sweep_runs
 from vaegan_gluon.train import TrainConfig
 

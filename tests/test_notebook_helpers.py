@@ -147,7 +147,8 @@ def test_claims_for_picks_the_notebooks_rows(tmp_path):
                                         "reference": {"experiment": ref, "where": {}}}}
     table = {"commit": "x", "rule": "r", "claims": [
         claim("resnet", "anime-conv-vae-resnet"), claim("dw20", "anime-conv-vae-resnet", {"train.disc_weight": 20}),
-        claim("decay", "anime-conv-vae-resnet", {"train.pbp_decay": 0.9}), claim("l2", "mnist-vae-bce", ref="mnist-vae-l2")]}
+        claim("decay", "anime-conv-vae-resnet", {"train.pbp_decay": 0.9}),
+        claim("l2", "mnist-vae-bce", ref="mnist-vae-l2")]}
     path = tmp_path / "claims.json"
     path.write_text(json.dumps(table))
     ids = lambda names: [c["id"] for c in nbh.claims_for(names, str(path))["claims"]]  # noqa: E731
