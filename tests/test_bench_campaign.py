@@ -72,6 +72,8 @@ def test_campaign_table_renders_and_goes_between_its_markers(tmp_path):
     assert "| h | 1.0e-07 | 1.0e-06, 2.0e-05 |" in md          # the one-step check's row
     assert bench.markers_for(result) == (bench.CAMPAIGN_BEGIN, bench.CAMPAIGN_END)
     assert bench.markers_for({"configs": {"a": {}, "g": {}}}) == (bench.README_BEGIN, bench.README_END)
+    assert bench.markers_for({"configs": {"g": {}}, "settings": {"profile": True}}) == \
+        (bench.CAMPAIGN_PROFILE_BEGIN, bench.CAMPAIGN_PROFILE_END)
     saved = tmp_path / "campaign.json"
     saved.write_text(json.dumps(result))
     doc = tmp_path / "perf.md"
@@ -81,13 +83,15 @@ def test_campaign_table_renders_and_goes_between_its_markers(tmp_path):
     assert block_between(str(doc), bench.README_BEGIN, bench.README_END) == "A\n"
 
 
-def test_docs_campaign_table_is_the_render_of_campaign_json():
-    """docs/performance.md's campaign table is generated from benchmarks/results/campaign.json."""
+@pytest.mark.parametrize("saved", ["reference-campaign.json", "reference-campaign-profile.json"])
+def test_docs_campaign_tables_are_renders_of_their_json(saved):
+    """docs/performance.md's campaign tables are generated from their saved runs, between their markers."""
     from vaegan_gluon.utils import block_between
-    path = os.path.join(ROOT, "benchmarks", "results", "campaign.json")
-    with open(path) as fh:
-        table = bench.markdown(json.load(fh), title=False)
-    assert block_between(os.path.join(ROOT, "docs", "performance.md"), bench.CAMPAIGN_BEGIN, bench.CAMPAIGN_END) == table
+    with open(os.path.join(ROOT, "benchmarks", "results", saved)) as fh:
+        result = json.load(fh)
+    table = bench.markdown(result, title=False)
+    assert bench.markers_for(result)[0] != bench.README_BEGIN
+    assert block_between(os.path.join(ROOT, "docs", "performance.md"), *bench.markers_for(result)) == table
 
 
 def test_larsen_flops_count_three_backward_passes():
