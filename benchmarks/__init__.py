@@ -416,7 +416,8 @@ def torch_check(name, python, folder, timeout):
         p = subprocess.run([python, "-m", "benchmarks.torch_side", "--bundle", folder, "--check", npz] + extra,
                            cwd=ROOT, env=child_env("reference"), capture_output=True, text=True, timeout=timeout)
         if p.returncode != 0:
-            return {"error": f"check: exit code {p.returncode}", "stderr_tail": (p.stderr or "").strip().splitlines()[-6:]}
+            return {"error": f"check: exit code {p.returncode}",
+                    "stderr_tail": (p.stderr or "").strip().splitlines()[-6:]}
     from .torch_export import compare
     ours, t32, t64 = (os.path.join(folder, f) for f in ("ours.npz", "torch.npz", "float64.npz"))
     out["torch_vs_ours"] = compare(ours, t32)
@@ -491,7 +492,8 @@ def markdown(result, title=True):
              "| cfg | model | ours img/s (min-max) | reference img/s (min-max) | ratio | goal | "
              + "".join(f"{x[5:]} alone img/s (ratio, RSS MB) | " for x in levers)
              + "".join(f"{TORCH_LABEL[x]} img/s (min-max) | ours / {TORCH_LABEL[x]} | " for x in tsides)
-             + "ours GFLOP/step | ours GFLOP/s (% GEMM) | ref GFLOP/s (% GEMM) | RSS ours / ref (MB) | load (ours, ref) |"
+             + "ours GFLOP/step | ours GFLOP/s (% GEMM) | ref GFLOP/s (% GEMM) | RSS ours / ref (MB) | "
+             + "load (ours, ref) |"
              + (" ours s / epoch |" if campaign else ""),
              "|---|---|---|---|---|---|" + "---|" * (len(levers) + 2 * len(tsides)) + "---|---|---|---|---|"
              + ("---|" if campaign else "")]
@@ -528,7 +530,8 @@ def markdown(result, title=True):
             tr = r.get(f"ratio_{x}")
             lever_cells += f"{ips(r.get(x))} | " + (f"**{tr:.2f}x**" if tr else "-") + " | "
         lines.append(f"| {name} | {r['desc']} | {ips(o)} | {ips(f)} | {ratio} | {goal} | {lever_cells}"
-                     f"{_fmt(o.get('gflop_per_step'), 2)} | {_fmt(o.get('gflop_per_s'))} ({_pct(o.get('gflop_per_s'), gemm)}) | "
+                     f"{_fmt(o.get('gflop_per_step'), 2)} | {_fmt(o.get('gflop_per_s'))} "
+                     f"({_pct(o.get('gflop_per_s'), gemm)}) | "
                      f"{_fmt(f.get('gflop_per_s'))} ({_pct(f.get('gflop_per_s'), gemm)}) | "
                      f"{_fmt(o.get('peak_rss_mb'))} / {_fmt(f.get('peak_rss_mb'))} | {la(o)}, {la(f)} |"
                      + (f" {epoch_seconds(name, o)} |" if campaign else ""))
@@ -657,13 +660,14 @@ README_BEGIN = ("<!-- benchmark table: `python -m benchmarks --render benchmarks
 README_END = "<!-- end of benchmark table -->"
 #: the markers of the campaign configs' table (CAMPAIGN, issue 35) in docs/performance.md: a result whose
 #: configs are all campaign configs goes there (markers_for)
-CAMPAIGN_BEGIN = ("<!-- campaign benchmark table: `python -m benchmarks --render benchmarks/results/reference-campaign.json "
-                  "--readme docs/performance.md`; do not edit -->")
+CAMPAIGN_BEGIN = ("<!-- campaign benchmark table: `python -m benchmarks --render "
+                  "benchmarks/results/reference-campaign.json --readme docs/performance.md`; do not edit -->")
 CAMPAIGN_END = "<!-- end of campaign benchmark table -->"
 
 
 CAMPAIGN_PROFILE_BEGIN = ("<!-- campaign profile table: `python -m benchmarks --render "
-                          "benchmarks/results/reference-campaign-profile.json --readme docs/performance.md`; do not edit -->")
+                          "benchmarks/results/reference-campaign-profile.json --readme docs/performance.md`; "
+                          "do not edit -->")
 CAMPAIGN_PROFILE_END = "<!-- end of campaign profile table -->"
 
 
@@ -747,7 +751,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 1 warm-up, 3 steps")
     ap.add_argument("--sides", default="ours,reference",
                     help="comma-separated: ours, reference, and levers measured alone as ours_<lever> "
-                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait, ours_pertensor, ours_tempcopy4); "
+                         "(ours_stockadam, ours_multiadam, ours_pooled, ours_spinwait, ours_pertensor, "
+                         "ours_tempcopy4); torch, torch_compile (--torch-python); "
                          "default ours,reference")
     ap.add_argument("--rounds", default="1", metavar="N or cfg=N,...",
                     help="run every side N times, interleaved (ours, reference, ours, ...), each in a fresh "

@@ -156,7 +156,8 @@ class Graph(torch.nn.Module):
         if op == "Pooling":
             kind = a.get("pool_type", "max")
             if _bool(a.get("global_pool", "False")):
-                return (lambda x: F.adaptive_avg_pool2d(x, 1)) if kind == "avg" else (lambda x: F.adaptive_max_pool2d(x, 1))
+                pool = F.adaptive_avg_pool2d if kind == "avg" else F.adaptive_max_pool2d
+                return lambda x: pool(x, 1)
             if a.get("pooling_convention", "valid") != "valid":
                 raise NotImplementedError("pooling_convention")
             k = _tuple(a["kernel"])
@@ -399,7 +400,8 @@ def main(argv=None):
         step.after = {k[len("after/disc/"):]: torch.from_numpy(data[k]).to(dtype) for k in data.files
                       if k.startswith("after/disc/") and k[len("after/disc/"):] in step.P} or None
         sums = step.step(x, noise or None, grads)
-        np.savez(a.check, **{f"sum/{k}": v.detach().double().numpy() for k, v in sums.items()}, **{f"grad/{k}": v for k, v in grads.items()})
+        np.savez(a.check, **{f"sum/{k}": v.detach().double().numpy() for k, v in sums.items()},
+                 **{f"grad/{k}": v for k, v in grads.items()})
         print(json.dumps({"check": a.check, "torch": torch.__version__}))
         return 0
     rs = np.random.RandomState(0)
