@@ -234,7 +234,7 @@ WRITE_TARGETS = {
     "metrics.json": (("*metrics.json",), None),
     "README.md": (("README.md",), lambda p: not _in_cache(p)),
     "images": (("*.png", "*.gif"), lambda p: not _in_cache(p)),
-    "dataset cache": (("*.npy", "*.sha256", "*.csv"), _in_cache),
+    "dataset cache": (("*",), lambda p: _in_cache(p) and os.sep + "ext" + os.sep not in p),   # not the kernels
 }
 
 
@@ -599,6 +599,9 @@ def part_writes(work, refs, n, rng, save=None):
     from vaegan_gluon.train import checkpoint as ckpt   # file checks only
     trials = []
     targets = list(WRITE_TARGETS)
+    if n < len(targets):   # the reduced campaign: the cache (another disk) and the CSV (rows already written) first
+        targets = ["dataset cache", "training_statistics.csv"] + [x for x in targets if x not in (
+            "dataset cache", "training_statistics.csv")]
     for i in range(n):
         target = targets[i % len(targets)]
         scheme = list(SCHEMES)[(i // len(targets)) % len(SCHEMES)] if n >= len(targets) else list(SCHEMES)[i % 3]
