@@ -127,7 +127,7 @@ TORCH_SIDES = ("torch", "torch_compile")
 #: issue 35: ours >= 1.5x PyTorch eager on the same arithmetic
 TORCH_GOAL = 1.5
 TORCH_LABEL = {"torch": "PyTorch eager", "torch_compile": "PyTorch compile"}
-OPTIMIZERS = ("adam", "stockadam", "multiadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
+OPTIMIZERS = ("adam", "stockadam")   # vaegan_gluon.train.config.OPTIMIZERS (not imported: no mxnet here)
 #: levers measured alone as side ``ours_<name>``: the TrainConfig settings each one changes
 #: (``env``: environment of the child instead, e.g. the OpenMP wait policy the package sets on import)
 #: (``env``: the child's environment instead: ``revert`` the package's defaults of those variables to the

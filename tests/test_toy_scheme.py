@@ -113,7 +113,7 @@ def test_toy_scheme_is_found_by_name():
 
 
 def test_toy_scheme_has_its_own_typed_settings():
-    cfg = TrainConfig(scheme="toy-l2-gan", extra={"pbp_scale": 2, "fake_label": 0.1})
+    cfg = TrainConfig(scheme="toy-l2-gan", extra={"pbp_scale": 2, "label_noise": 0.1})
     assert isinstance(cfg.extra, ToySettings) and cfg.extra.pbp_scale == 2.0
     with pytest.raises(ValueError, match=r"pbp_scale=0.0 out of range"):
         TrainConfig(scheme="toy-l2-gan", extra={"pbp_scale": 0.0})

@@ -18,7 +18,7 @@ from .schemes import AEGANSettings, LarsenSettings, LearnableLossSettings, get_s
 from .settings import Settings
 
 INITIALIZERS = ("xavier", "normal", "uniform", "msraprelu")
-OPTIMIZERS = ("adam", "stockadam", "multiadam")
+OPTIMIZERS = ("adam", "stockadam")
 
 
 @dataclass
@@ -40,7 +40,7 @@ class TrainConfig:
     disc_lr: Optional[float] = None    # discriminator learning rate (None: same as lr)
     beta1: float = 0.9
     beta2: float = 0.999
-    optimizer: str = "adam"            # "adam" (with fast: the vectorised kernel, fast/adam.py), "stockadam", "multiadam"
+    optimizer: str = "adam"            # "adam" (with fast: the vectorised kernel, fast/adam.py) or "stockadam" (MXNet's)
     initializer: str = "xavier"
     pbp_loss: str = "bce"              # "bce" or "l2", from logits
     pbp_weight: float = 1.0
@@ -51,7 +51,8 @@ class TrainConfig:
     disc_train_during_solo: bool = False   # True: the discriminator trains in solo epochs too (the VAE ignores it)
     grad_ratio_every: int = 50         # grad_ratio measured every this many adversarial steps (and the first; 0: first only): < 5 % overhead (train/adaptive.py)
     max_disc_loss: Optional[float] = None  # gate: skip the adversarial term after an epoch whose mean disc loss exceeds this
-    real_label: float = 1.0            # 0.9 = one-sided label smoothing
+    real_label: float = 1.0            # D's target for real images (0.9 = one-sided label smoothing) ...
+    fake_label: float = 0.0            # ... and for fakes (train/schemes/stabilisers.py: every scheme's D loss)
     seed: int = 0
     hybridize: bool = True
     fast: bool = True                  # the performance wing (vaegan_gluon/fast): cached step graphs, batched sums, Adam kernel
@@ -86,6 +87,9 @@ class TrainConfig:
         for name in ("lr", "beta1", "beta2"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("real_label", "fake_label"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         if self.disc_weight < 0:
             raise ValueError(f"disc_weight must be >= 0, got {self.disc_weight}")
         self._check_adaptive()

@@ -102,9 +102,7 @@ class Scheme(abc.ABC):
         c = self.config
         # distributed runs synchronise through KVSync (see kvsync.py), so Gluon gets no kvstore there
         kv = self.kvstore if isinstance(self.kvstore, str) and not self.kvstore.startswith("dist") else None
-        optimizer = OPTIMIZER_CLASSES.get(c.optimizer, c.optimizer)
-        if c.optimizer == "multiadam":
-            from .. import optim   # noqa: F401  (registers "multiadam")
+        optimizer = OPTIMIZER_CLASSES[c.optimizer]
         if c.fast and c.optimizer == "adam":
             from ...fast import adam   # noqa: F401  (registers "fastadam")
             optimizer = "fastadam"

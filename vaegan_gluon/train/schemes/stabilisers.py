@@ -3,7 +3,8 @@
 The label tricks live in :class:`DiscLabels`, which every scheme's discriminator loss goes through
 (:class:`~vaegan_gluon.train.schemes.LearnableLoss`, ``larsen``, ``aegan``); the per-epoch ones
 (instance-noise decay) in :meth:`Scheme.epoch_begin`. Each is a ``train.extra`` key of every scheme
-(:class:`StabiliserSettings`), and ``TrainConfig.real_label`` for one-sided smoothing.
+(:class:`StabiliserSettings`); the targets themselves are ``TrainConfig.real_label`` / ``fake_label`` (one-sided
+smoothing: ``real_label`` 0.9).
 
 Model-side stabilisers are discriminator hyperparameters (see :mod:`vaegan_gluon.models.discriminators`):
 ``dropout``, ``minibatch_features`` (minibatch discrimination), ``instance_noise``,
@@ -25,14 +26,13 @@ __all__ = ["StabiliserSettings", "DiscLabels", "disc_logits", "disc_outputs", "I
            "STABILISER_KEYS", "DISC_BATCHES"]
 
 DISC_BATCHES = ("separate", "joint")
-STABILISER_KEYS = ("fake_label", "label_noise", "label_flip_prob", "flip_when_disc_acc", "flip_steps",
+STABILISER_KEYS = ("label_noise", "label_flip_prob", "flip_when_disc_acc", "flip_steps",
                    "disc_batches", "instance_noise_stddev", "instance_noise_epochs")
 
 
 @dataclass
 class StabiliserSettings(Settings):
     """The stabilisers' keys of ``train.extra``, shared by every scheme (each scheme's settings extend it)."""
-    fake_label: float = 0.0               # target of fakes in D's loss (the real one: TrainConfig.real_label)
     label_noise: float = 0.0              # real target real_label - u * label_noise, fake fake_label + u * ..., u ~ U(0, 1)
     label_flip_prob: float = 0.0          # swap each image's real/fake target with this probability
     # D's batch accuracy (reals and fakes, before its update) above this: swap all targets for the next
@@ -48,7 +48,6 @@ class StabiliserSettings(Settings):
     instance_noise_epochs: int = 10
 
     def validate(self):
-        check_range("fake_label", self.fake_label, 0, 1)
         check_range("label_noise", self.label_noise, 0, 1)
         check_range("label_flip_prob", self.label_flip_prob, 0, 1, hi_open=True)
         if self.flip_when_disc_acc is not None:
@@ -108,7 +107,7 @@ class DiscLabels:
     @classmethod
     def from_config(cls, config):
         e = config.extra
-        return cls(real_label=config.real_label, fake_label=e.fake_label, label_noise=e.label_noise,
+        return cls(real_label=config.real_label, fake_label=config.fake_label, label_noise=e.label_noise,
                    label_flip_prob=e.label_flip_prob, flip_when_disc_acc=e.flip_when_disc_acc,
                    flip_steps=e.flip_steps)
 
