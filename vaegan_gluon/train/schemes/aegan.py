@@ -232,6 +232,7 @@ class AEGAN(Scheme):
 
     def step(self, batch, phase, weights):
         xs, n, alpha = batch["x"], batch_size(batch), self.policy.alpha
+
         def forward(x):
             logits, _, _ = self.vae(x)
             # Keras MSE: mean over pixels; written as sum * (1/D) to match LearnableLoss(l2) op for op

@@ -84,16 +84,16 @@ class LearnableLoss(Scheme):
         with autograd.record():                               # (2) the VAE, through the updated D
             total, advs, pushes = [], [], []
             for k, (x, logits, pbp, kl) in enumerate(outs):
-                d = run_disc(self.disc, fakes[k]) if adversarial or push else None
-                loss = kl + pbp_w * pbp                                   # the objective: KL + PBP ...
-                adv = losses.adversarial_loss(d.logits, 1.0) if adversarial else None
+                loss = kl + pbp_w * pbp                              # the objective: KL + PBP ...
+                if adversarial or push:
+                    d = run_disc(self.disc, fakes[k])                # D(x_hat) through the updated D
                 if adversarial:
-                    loss = loss + disc_w * adv                            # ... + the adversarial term
+                    advs.append(losses.adversarial_loss(d.logits, 1.0))
+                    loss = loss + disc_w * advs[-1]                  # ... + the adversarial term
                 if push:
                     pushes.append(losses.attribute_loss(d.attributes, batch["attributes"][k]))
                     loss = loss + self.attribute_vae_weight * pushes[-1]
                 total.append(loss)
-                advs.append(adv)
         if adversarial and self.grad_ratio is not None:   # the diagnostic (first order: the update is unchanged)
             if self.grad_ratio.due():
                 self.grad_ratio.measure([o[2] for o in outs], advs, pbp_w)
