@@ -76,7 +76,6 @@ def test_a_checkpoint_of_2026_12_01_resumes_at_epoch_2_and_finishes(tmp_path, ca
     assert os.path.exists(os.path.join(run, "metrics.json"))
 
 
-@pytest.mark.xfail(strict=True, reason=faults.KNOWN_DEFECTS["old-extra-defaults"])
 def test_a_checkpoint_of_2026_12_02_resumes_or_names_the_file(tmp_path, capsys):
     """f6b3757: its config.json lists every scheme extra with its default (alpha, beta, gamma, ...); today's
     learnable_loss lists only its own, so the resume check sees 'extra' differ and refuses the run

@@ -108,3 +108,17 @@ def test_json_writer_refuses_unknown_objects(tmp_path):
     with pytest.raises(TypeError, match="object .* is not JSON-able"):
         write_json(path, {"norm_layer": object()})
     assert json.load(open(path))["b"] == 3   # the file written before is intact
+
+
+def test_an_older_config_json_still_resumes():
+    """config.json written before the per-scheme settings listed every scheme's keys (at their defaults) and
+    fake_label in extra: TrainConfig.from_saved (the Trainer's resume check) reads it as the same settings."""
+    old = TrainConfig(scheme="larsen", extra={"gamma": 1e-6}).to_dict()
+    old["extra"] = dict({f.name: f.default for f in dataclasses.fields(ExtraSettings)}, gamma=1e-6, fake_label=0.0)
+    del old["fake_label"]
+    with pytest.raises(ValueError, match="a key of aegan"):
+        TrainConfig.from_dict(old)
+    assert TrainConfig.from_saved(old) == TrainConfig(scheme="larsen", extra={"gamma": 1e-6})
+    old["extra"]["beta_policy"] = "inverse"   # a key of another scheme set to something: still an error
+    with pytest.raises(ValueError, match="beta_policy: a key of aegan"):
+        TrainConfig.from_saved(old)

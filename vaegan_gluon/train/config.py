@@ -129,6 +129,19 @@ class TrainConfig:
         return cls(**d)
 
     @classmethod
+    def from_saved(cls, d):
+        """:meth:`from_dict` of a config.json's ``train`` section, older ones included: they listed every scheme's
+        ``extra`` keys (those of other schemes at their defaults: dropped here) and ``fake_label`` in ``extra``."""
+        d = dict(d)
+        extra = dict(d.get("extra") or {})
+        if "fake_label" in extra and "fake_label" not in d:
+            d["fake_label"] = extra.pop("fake_label")
+        mine = {f.name for f in fields(get_scheme(d.get("scheme", cls.scheme)).settings)}
+        union = {f.name: f.default for f in fields(ExtraSettings)}
+        d["extra"] = {k: v for k, v in extra.items() if k in mine or k not in union or v != union[k]}
+        return cls.from_dict(d)
+
+    @classmethod
     def keys(cls):
         return [f.name for f in fields(cls)]
 

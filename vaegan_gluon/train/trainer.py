@@ -221,7 +221,7 @@ class Trainer:
             raise ValueError(f"{path}: its train section is not an object of settings; restore it, or start "
                              "the run again with --overwrite")
         try:   # compare validated settings (an older config.json lists only the extra keys it set)
-            saved = TrainConfig.from_dict(saved).to_dict()
+            saved = TrainConfig.from_saved(saved).to_dict()
         except (TypeError, ValueError):
             pass
         now = self.config.to_dict()
