@@ -795,8 +795,10 @@ def part_data(work, refs, n, rng, save=None):
                       "stats_differ": stats_rows(d) != ref["stats"] if d else True,
                       "weights_differ": weights(d) != ref["weights"] if d else True})
             t["silent_data_change"] = t["stats_differ"] and not warned
-            t["survived"] = (r["status"] == 0 and t["warned"] and not t["stats_differ"] and not t["weights_differ"]
-                             and not t["traceback"])
+            # a cache without its digest file (as written before digests) is rebuilt quietly: nothing to disagree
+            t["rebuilt_quietly"] = variant == "digest file missing" and not warned
+            t["survived"] = (r["status"] == 0 and (t["warned"] or t["rebuilt_quietly"]) and not t["stats_differ"]
+                             and not t["weights_differ"] and not t["traceback"])
         elif cls == "empty split":
             folder = os.path.join(work, f"data-{i:03d}-images")
             os.makedirs(folder, exist_ok=True)
@@ -811,7 +813,8 @@ def part_data(work, refs, n, rng, save=None):
             left = [p for p in glob.glob(os.path.join(res_root, "**"), recursive=True) if os.path.isfile(p)]
             t.update({"status": r["status"], "message": (errors or [""])[0][:400], "left_files": len(left),
                       "trained_epochs": len(r.get("epochs", [])), "traceback": tracebacks(r["stderr"])})
-            t["survived"] = (r["status"] == 2 and len(errors) == 1 and "--data" in errors[0] and not left
+            t["names_data"] = bool(errors) and ("--data" in errors[0] or folder in errors[0])   # the option or its path
+            t["survived"] = (r["status"] == 2 and len(errors) == 1 and t["names_data"] and not left
                              and not t["trained_epochs"] and not t["traceback"])
         else:   # old checkpoint
             from benchmarks.faults_old_checkpoint import fixtures
@@ -1064,6 +1067,9 @@ def part_trainfuzz(work, n, seed, sample=None, budget=TRAIN_BUDGET, validated=No
         t["leftovers"] = [os.path.relpath(x, results) for x in _leftovers(results)] if not finished else []
         t["survived"] = (t["outcome"] in ("trained", "over budget") or (
             t["outcome"] == "refused" and t["names_setting"])) and not t["leftovers"] and not t["traceback"]
+        if not t["survived"] and t["outcome"] == "refused" and "TrainingDiverged" in t["message"] \
+                and not t["leftovers"] and any("disc_lr" in a for a in sets):
+            t["known_defect"] = "diverged-names-lr-only"
         trials.append(t)
         print(f"  trainfuzz {i}: {t['outcome']} {secs} s survived={t['survived']} {' '.join(t['argv'])[:160]} "
               f"{t['message'][:160] if not finished else ''}", flush=True)
@@ -1329,12 +1335,14 @@ def summarize(trials):
                           f"{sum(t['resume_status'] == 0 for t in c)} finished once the data was put back")
             elif cls == "corrupt cache":
                 detail = (f"{sum(t['warned'] for t in c)} rebuilt with a warning naming the file, "
+                          f"{sum(t.get('rebuilt_quietly', False) for t in c)} rebuilt quietly (no digest file), "
                           f"{sum(t['silent_data_change'] for t in c)} silent data changes, "
                           f"{sum(not t['stats_differ'] and not t['weights_differ'] for t in c)} runs bit for bit "
                           "the uninterrupted one's")
             elif cls == "empty split":
-                detail = (f"{sum(t['status'] == 2 and '--data' in t['message'] for t in c)} one-line errors naming "
-                          f"--data before training, {sum(t['left_files'] > 0 for t in c)} runs leaving files")
+                detail = (f"{sum(t['status'] == 2 and t.get('names_data', False) for t in c)} one-line errors "
+                          f"naming --data or its folder before training, {sum(t['left_files'] > 0 for t in c)} "
+                          "runs leaving files")
             else:
                 detail = ", ".join(f"{t['variant']}: " + ("resumed at epoch 2 and finished" if t["resumed"] else
                                    "stopped with one line naming a file" if t["stopped"] else
@@ -1376,7 +1384,9 @@ def summarize(trials):
                      f"({sum(t.get('names_setting', False) for t in tf)} naming a setting), "
                      f"{sum(t['outcome'] == 'over budget' for t in tf)} over the {TRAIN_BUDGET:.0f} s budget, "
                      f"{sum(t['traceback'] for t in tf)} tracebacks, {sum(bool(t['leftovers']) for t in tf)} "
-                     "half-finished folders"))
+                     "half-finished folders" + (
+                         f", {sum(bool(t.get('known_defect')) for t in tf)} known defects (a divergence from "
+                         "train.disc_lr names lr)" if any(t.get("known_defect") for t in tf) else "")))
     im = by("images")
     for t in im:
         rows.append(("fuzzed image files (bit flips, truncations, wrong extensions, header sizes, bombs, 0x0, "
@@ -1522,6 +1532,10 @@ KNOWN_DEFECTS = {
     "write-names-no-file": "a full disk at a results write says '[Errno 28] No space left on device', naming no "
                            "file and nothing to do (tests/test_faults_writes.py; fix: utils.atomic_write_bytes, "
                            "report.write, viz, the runner's --results translation)",
+    "diverged-names-lr-only": "a run that diverges because of train.disc_lr (1e30, accepted: finite) stops with "
+                              "'TrainingDiverged: ... lower lr (now 5e-05)', naming the VAE's lr, not disc_lr "
+                              "(tests/test_settings_fuzz_trains.py; fix: the TrainingDiverged message in "
+                              "train/trainer.py names lr and disc_lr)",
     "old-extra-defaults": "a run folder of 2026-12-02 (f6b3757) is refused on resume: its config.json spells out "
                           "the scheme extras' defaults and the comparison sees 'extra' differ "
                           "(tests/test_faults_data.py; fix: train/trainer.py _check_resumable)",

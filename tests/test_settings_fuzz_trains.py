@@ -106,3 +106,45 @@ def test_a_model_too_large_to_build_is_refused_before_training(tmp_path, capsys,
     lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
     assert len(lines) == 1 and setting.split("=")[0] in lines[0] and "Traceback" not in err, err
     assert not os.path.exists(tmp_path / "R")
+
+
+def test_instance_noise_without_a_noisy_discriminator_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    """Found by the trained fuzz: ``faces-aegan-constant --set train.extra.instance_noise_stddev=2`` passed
+    validation and stopped at the first epoch with "ConvDisc was built without instance noise: pass
+    instance_noise=True to use set_noise_stddev" (a Python argument, not the setting to add)."""
+    from vaegan_gluon.cli import main
+    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
+    assert main(["run", "faces-aegan-constant", "--scale", "quick", "--no-progress", "--results",
+                 str(tmp_path / "R"), "--set", "train.extra.instance_noise_stddev=2"]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
+    assert len(lines) == 1 and "instance_noise_stddev" in lines[0] and "disc.instance_noise=true" in lines[0], err
+    assert not os.path.exists(tmp_path / "R")
+
+
+@pytest.mark.parametrize("value", ["-138633869577.1075", "0", "inf", "nan"])
+def test_a_disc_lr_that_is_not_positive_and_finite_is_refused(tmp_path, capsys, monkeypatch, value):
+    """Found by the trained fuzz: ``--set train.disc_lr=-138633869577.1075`` was accepted (only lr, beta1 and
+    beta2 were checked > 0) and the run diverged."""
+    from vaegan_gluon.cli import main
+    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
+    assert main(["run", "faces-aegan-constant", "--scale", "quick", "--no-progress", "--results",
+                 str(tmp_path / "R"), "--set", f"train.disc_lr={value}"]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
+    assert len(lines) == 1 and "disc_lr" in lines[0] and "Traceback" not in err, err
+
+
+@pytest.mark.xfail(strict=True, reason=faults.KNOWN_DEFECTS["diverged-names-lr-only"])
+def test_a_run_diverging_from_a_huge_disc_lr_names_disc_lr(tmp_path, capsys, monkeypatch):
+    """Found by the trained fuzz: ``faces-aegan-constant --set train.disc_lr=1e30`` (finite, accepted)
+    diverges and stops with "TrainingDiverged: ... lower lr (now 5e-05) or check the data": one line, but it
+    names the VAE's lr (halved three times) and not the discriminator's, the setting that diverged."""
+    from vaegan_gluon.cli import main
+    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
+    assert main(["run", "faces-aegan-constant", "--no-progress", "--results", str(tmp_path / "R")]
+                + faults.TRAIN_TINY + ["--set", "train.disc_lr=1e30"]) == 1
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "disc_lr" in lines[0], lines[0]

@@ -331,6 +331,18 @@ def validate_config(config):
         except Exception as err:  # noqa: BLE001  (MXNet raises its own errors for bad shapes)
             raise ValueError(f"{section}: {schema.one_line(err)}") from None
     schema.build_train(config["train"])
+    # instance noise is set on the discriminator each epoch: one built without it failed at the first epoch
+    # with "pass instance_noise=True to use set_noise_stddev" (found by the trained settings fuzz)
+    std = (config["train"].get("extra") or {}).get("instance_noise_stddev") or 0
+    disc = config.get("disc") or {}
+    if isinstance(std, (int, float)) and not isinstance(std, bool) and std > 0 and disc:
+        defaults = model_defaults(disc["model"]) or {}
+        if "instance_noise" not in defaults:
+            raise ValueError(f"train.extra.instance_noise_stddev={std}: {disc['model']} has no instance noise; "
+                             "set it to 0 or choose another disc.model")
+        if not disc.get("instance_noise", defaults["instance_noise"]):
+            raise ValueError(f"train.extra.instance_noise_stddev={std} needs a discriminator built with instance "
+                             "noise: add --set disc.instance_noise=true")
     ev = config.get("eval") or {}
     if not isinstance(ev, dict):
         raise ValueError(f"eval must be a dict of settings (eval.n_samples, eval.extractor), got {ev!r}")

@@ -126,6 +126,11 @@ def build_train(train):
         _validate_tree(tc)
     except Exception as err:  # noqa: BLE001  (a bad value may fail in any way inside a constructor)
         raise ValueError(f"train: {one_line(err)}") from None
+    # lr must be > 0 (TrainConfig); disc_lr was not checked: a negative one trained and diverged (the trained
+    # settings fuzz found train.disc_lr=-138633869577.1)
+    disc_lr = getattr(tc, "disc_lr", None)
+    if disc_lr is not None and not (isinstance(disc_lr, (int, float)) and 0 < disc_lr < float("inf")):
+        raise ValueError(f"train.disc_lr must be > 0 and finite (or null: the same as train.lr), got {disc_lr!r}")
     return tc
 
 
