@@ -101,10 +101,13 @@ def _data_facts():
 
 def _gluoncv_facts():
     try:
-        from ..utils import import_gluoncv
+        from ..utils import import_gluoncv   # utils imports mxnet: a broken mxnet is reported here, not raised
         return {"version": _dist_version("gluoncv"), "error": None, "module": import_gluoncv().__name__}
     except RuntimeError as err:
         return {"version": _dist_version("gluoncv"), "error": str(err)}
+    except Exception as err:   # mxnet itself does not import (its own check says so)
+        return {"version": _dist_version("gluoncv"),
+                "error": f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"}
 
 
 def _numerics_facts():
