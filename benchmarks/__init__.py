@@ -479,8 +479,10 @@ def markdown(result, title=True):
     tsides = [x for x in sides if x in TORCH_SIDES]
     campaign = any(n in CAMPAIGN for n in result["configs"])
     load = lambda v: ", ".join(f"{x:.1f}" for x in v) if v else "?"  # noqa: E731
+    partial = (" (the invocation stopped after the configs below: its parent process died; each config's "
+               "record was saved as it completed)") if result.get("partial") else ""
     lines = ([f"# Benchmark {result['timestamp']}", ""] if title else []) + [
-             f"`{result['command']}`  ", f"batch {BATCH}" + (" (where the model column says no other)" if any(
+             f"`{result['command']}`{partial}  ", f"batch {BATCH}" + (" (where the model column says no other)" if any(
                  (r.get("ours") or {}).get("batch", BATCH) != BATCH for r in result["configs"].values()) else "")
              + f", {s['repeats']} timed repeats after {s['warmup']} "
              f"warm-up, optimizer: {s['optimizer']}, bf16: {s['bf16']}; "
@@ -671,11 +673,21 @@ CAMPAIGN_PROFILE_BEGIN = ("<!-- campaign profile table: `python -m benchmarks --
 CAMPAIGN_PROFILE_END = "<!-- end of campaign profile table -->"
 
 
+CAMPAIGN2_BEGIN = ("<!-- campaign benchmark table, part 2: `python -m benchmarks --render "
+                   "benchmarks/results/reference-campaign-2.json --readme docs/performance.md`; do not edit -->")
+CAMPAIGN2_END = "<!-- end of campaign benchmark table, part 2 -->"
+#: ``--section NAME``: the markers a run's table goes between (docs/performance.md), overriding markers_for's choice
+SECTIONS = {"campaign": (CAMPAIGN_BEGIN, CAMPAIGN_END), "campaign-2": (CAMPAIGN2_BEGIN, CAMPAIGN2_END),
+            "campaign-profile": (CAMPAIGN_PROFILE_BEGIN, CAMPAIGN_PROFILE_END), "reference": (README_BEGIN, README_END)}
+
+
 def markers_for(result):
     """The (begin, end) markers of a saved run's table in docs/performance.md: when every config of the run
     is a campaign config (:data:`CAMPAIGN`) the campaign profile table's for a ``--profile`` run, else the
     campaign table's; otherwise the benchmark table's."""
     names = list(result.get("configs", {}))
+    if result.get("settings", {}).get("section") in SECTIONS:   # the run said where (--section)
+        return SECTIONS[result["settings"]["section"]]
     if names and all(n in CAMPAIGN for n in names):
         if result.get("settings", {}).get("profile"):
             return CAMPAIGN_PROFILE_BEGIN, CAMPAIGN_PROFILE_END
@@ -773,6 +785,8 @@ def main(argv=None):
     ap.add_argument("--torch-python", default=None, metavar="PYTHON",
                     help="the Python (with torch) that runs the sides torch and torch_compile "
                          "(default: VAEGAN_TORCH_PYTHON); the package never imports torch")
+    ap.add_argument("--section", default=None, choices=sorted(SECTIONS),
+                    help="the docs/performance.md markers this run's table goes between (--render --readme)")
     ap.add_argument("--compile-configs", default=None, metavar="a,b",
                     help="run the side torch_compile only on these configs (its compilation takes minutes a "
                          "config on 2 cores); default: every config")
@@ -814,7 +828,8 @@ def main(argv=None):
               "machine": _machine(), "batch_size": BATCH,
               "settings": {"repeats": a.repeats, "warmup": a.warmup, "steps": a.steps, "optimizer": a.optimizer,
                            "rounds": a.rounds,
-                           "bf16": a.bf16, "sides": sides, "profile": a.profile}, "configs": {}}
+                           "bf16": a.bf16, "sides": sides, "profile": a.profile, "section": a.section},
+              "configs": {}}
     if any(x in TORCH_SIDES for x in sides) and tpy:
         try:
             v = subprocess.run([tpy, "-c", "import torch; print(torch.__version__, torch.get_num_threads())"],
@@ -822,6 +837,8 @@ def main(argv=None):
             result["machine"]["torch"] = v[0] if v else None
         except (OSError, subprocess.TimeoutExpired):
             result["machine"]["torch"] = None
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, f"{stamp}.json")
     for name in names:
         cfg = CONFIGS[name]
         steps = a.steps or cfg["steps"]
@@ -887,11 +904,11 @@ def main(argv=None):
             r["meets_rss_goal"] = o["peak_rss_mb"] <= cfg["rss_goal_mb"]
             r["meets_goal"] = r["meets_goal"] and r["meets_rss_goal"]
         result["configs"][name] = r
+        with open(path, "w") as fh:   # after every config: a run that dies keeps what it measured
+            json.dump(dict(result, partial=True), fh, indent=2)
     result["machine"]["loadavg_end"] = os.getloadavg()
     import shutil
     shutil.rmtree(bundles, ignore_errors=True)
-    os.makedirs(a.out, exist_ok=True)
-    path = os.path.join(a.out, f"{stamp}.json")
     with open(path, "w") as fh:
         json.dump(result, fh, indent=2)
     md = markdown(result)
