@@ -849,8 +849,6 @@ def part_data(work, refs, n, rng, save=None):
             t["stopped"] = r["status"] in (1, 2) and len(errors) == 1 and any(
                 w in errors[0] for w in ("checkpoint", ".json", ".params", ".states", "config"))
             t["survived"] = (t["resumed"] or t["stopped"]) and not t["traceback"] and t["old_rows_kept"]
-            if not t["survived"] and "training settings differ" in t["message"] and not t["traceback"] and t["old_rows_kept"]:
-                t["known_defect"] = "old-extra-defaults"
         t.setdefault("lost_epochs", 0)
         trials.append(t)
         print(f"  data {i}: {cls} / {t['variant']} survived={t['survived']} {t.get('message', '')[:200]}", flush=True)
@@ -1359,7 +1357,6 @@ def summarize(trials):
             else:
                 detail = ", ".join(f"{t['variant']}: " + ("resumed at epoch 2 and finished" if t["resumed"] else
                                    "stopped with one line naming a file" if t["stopped"] else
-                                   "refused: 'training settings differ'" if t.get("known_defect") else
                                    f"exit {t['status']}") for t in c)
             detail += f", {sum(t['traceback'] for t in c)} tracebacks"
             if any(t.get("known_defect") for t in c):
@@ -1554,9 +1551,6 @@ KNOWN_DEFECTS = {
                               "'TrainingDiverged: ... lower lr (now 5e-05)', naming the VAE's lr, not disc_lr "
                               "(tests/test_settings_fuzz_trains.py; fix: the TrainingDiverged message in "
                               "train/trainer.py names lr and disc_lr)",
-    "old-extra-defaults": "a run folder of 2026-12-02 (f6b3757) is refused on resume: its config.json spells out "
-                          "the scheme extras' defaults and the comparison sees 'extra' differ "
-                          "(tests/test_faults_data.py; fix: train/trainer.py _check_resumable)",
 }
 
 
