@@ -148,3 +148,16 @@ def test_a_run_diverging_from_a_huge_disc_lr_names_disc_lr(tmp_path, capsys, mon
     lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "disc_lr" in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("setting", ["train.extra.gamma=1e-320", "train.lr=1e39"])
+def test_a_float_outside_float32_is_refused_before_training(tmp_path, capsys, monkeypatch, setting):
+    """Found by the trained fuzz: ``mnist-larsen-vaegan --set train.extra.gamma=1e-320`` was accepted and the
+    run stopped at its first combo step with "MXNetError: Out of range value for scalar, value='1e-320'"."""
+    from vaegan_gluon.cli import main
+    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
+    assert main(["run", "mnist-larsen-vaegan", "--scale", "quick", "--no-progress", "--results",
+                 str(tmp_path / "R"), "--set", setting]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
+    assert len(lines) == 1 and setting.split("=")[0] in lines[0] and "float32" in lines[0], err

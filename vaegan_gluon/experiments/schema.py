@@ -91,6 +91,9 @@ def _type_ok(value, tp):
     return True   # an annotation we do not know: the dataclass's own validation decides
 
 
+FLOAT32_TINY, FLOAT32_MAX = 1.1754943508222875e-38, 3.4028234663852886e+38   # float32's smallest normal, largest
+
+
 def check_train(train, cls=None, prefix="train"):
     """Names and types of the ``train`` section against the dataclass ``cls`` (TrainConfig),
     recursively. Raises ``ValueError`` naming the key and what is valid."""
@@ -106,6 +109,12 @@ def check_train(train, cls=None, prefix="train"):
             check_train(v, sub, f"{prefix}.{k}")
         elif not _type_ok(v, tp):
             raise ValueError(f"{prefix}.{k} must be {_type_name(tp)}, got {v!r}")
+        # MXNet computes in float32: 1e-320 trained until an operator refused it ("Out of range value for
+        # scalar"; found by the trained settings fuzz)
+        if isinstance(v, float) and v != 0 and v == v and abs(v) != float("inf") and not (
+                FLOAT32_TINY <= abs(v) <= FLOAT32_MAX):
+            raise ValueError(f"{prefix}.{k}={v!r} is not a float32 (the arithmetic's): use 0 or a magnitude "
+                             f"in [{FLOAT32_TINY:.3g}, {FLOAT32_MAX:.3g}]")
 
 
 def _validate_tree(obj, prefix="train"):
