@@ -1614,6 +1614,9 @@ def main(argv=None):
     p.add_argument("--train-sample", type=int, default=None, metavar="N",
                    help="trainfuzz: train a seeded sample of N accepted examples (default: all; --quick: "
                         f"{TRAIN_SAMPLE[1]}; VAEGAN_FUZZ_ALL=1: all)")
+    p.add_argument("--train-budget", type=float, default=None, metavar="S",
+                   help=f"trainfuzz: seconds an example may train (default {TRAIN_BUDGET:.0f}; --quick "
+                        f"{TRAIN_BUDGET_QUICK:.0f})")
     p.add_argument("--render", metavar="JSON", default=None, help="print the table of a campaign's JSON")
     p.add_argument("--readme", metavar="MD", default=None,
                    help="with --render: also write the table between the faults-table markers of MD")
@@ -1668,6 +1671,8 @@ def main(argv=None):
     SHARD = tuple(int(x) for x in a.shard.split("/"))
     if a.train_sample is not None:
         globals()["TRAIN_SAMPLE"] = (a.train_sample, a.train_sample)
+    if a.train_budget is not None:
+        globals()["TRAIN_BUDGET"] = globals()["TRAIN_BUDGET_QUICK"] = a.train_budget
     out = a.out if not a.quick or a.out != p.get_default("out") else os.path.join(a.out, "quick")
     for item in a.count:
         part, _, n = item.partition("=")

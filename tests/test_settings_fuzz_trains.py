@@ -33,7 +33,7 @@ def trained(tmp_path_factory):
                VAEGAN_FAULTS_TMP=str(out))
     cmd = [sys.executable, "-m", "benchmarks.faults", "--parts", "trainfuzz", "--out", str(out)]
     if not ALL:
-        cmd += ["--quick", "--train-sample", str(SAMPLE)]
+        cmd += ["--quick", "--train-sample", str(SAMPLE), "--train-budget", "120"]   # a loaded CI box: no flake
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
     with open(out / "faults.json") as f:
         result = json.load(f)
