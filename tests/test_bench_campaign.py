@@ -83,7 +83,8 @@ def test_campaign_table_renders_and_goes_between_its_markers(tmp_path):
     assert block_between(str(doc), bench.README_BEGIN, bench.README_END) == "A\n"
 
 
-@pytest.mark.parametrize("saved", ["reference-campaign.json", "reference-campaign-2.json", "reference-campaign-profile.json"])
+@pytest.mark.parametrize("saved", ["reference-campaign.json", "reference-campaign-2.json",
+                                   "reference-campaign-profile.json"])
 def test_docs_campaign_tables_are_renders_of_their_json(saved):
     """docs/performance.md's campaign tables are generated from their saved runs, between their markers."""
     from vaegan_gluon.utils import block_between
