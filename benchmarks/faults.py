@@ -232,7 +232,7 @@ WRITE_TARGETS = {
     "config.json": (("*config.json",), lambda p: not _in_cache(p)),
     "training_statistics.csv": (("*training_statistics.csv",), None),
     "metrics.json": (("*metrics.json",), None),
-    "README.md": (("README.md",), lambda p: not _in_cache(p)),
+    "README.md": (("*README.md",), lambda p: not _in_cache(p)),
     "images": (("*.png", "*.gif"), lambda p: not _in_cache(p)),
     "dataset cache": (("*",), lambda p: _in_cache(p) and os.sep + "ext" + os.sep not in p),   # not the kernels
 }

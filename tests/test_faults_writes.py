@@ -47,12 +47,11 @@ def full_disk_run(monkeypatch, target, at, results):
 
 
 CASES = [   # target, at (the n-th write of it), what the one line must name
-    pytest.param("config.json", 1, "config.json", marks=pytest.mark.xfail(strict=True, reason=NO_NAME)),
-    pytest.param("training_statistics.csv", 2, "training_statistics.csv",
-                 marks=pytest.mark.xfail(strict=True, reason=NO_NAME)),
-    pytest.param("metrics.json", 1, "metrics.json", marks=pytest.mark.xfail(strict=True, reason=NO_NAME)),
-    pytest.param("README.md", 1, "README.md", marks=pytest.mark.xfail(strict=True, reason=NO_NAME)),
-    pytest.param("images", 2, ".png", marks=pytest.mark.xfail(strict=True, reason=NO_NAME)),
+    ("config.json", 1, "config.json"),
+    ("training_statistics.csv", 2, "training_statistics.csv"),
+    ("metrics.json", 1, "metrics.json"),
+    ("README.md", 1, "README.md"),
+    ("images", 2, ".png"),
 ]
 
 

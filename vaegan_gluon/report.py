@@ -15,7 +15,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from .utils import read_json
+from .utils import atomic_write_bytes, read_json
 
 
 def _fmt(v):
@@ -94,6 +94,5 @@ def write(run_dir):
                                            for c in cols) + " |")
         lines.append("")
     path = os.path.join(run_dir, "README.md")
-    with open(path, "w") as f:
-        f.write("\n".join(lines))
+    atomic_write_bytes(path, "\n".join(lines).encode())
     return path

@@ -1,4 +1,5 @@
 """Small shared helpers: contexts, seeding, atomic writes, JSON."""
+import contextlib
 import json
 import os
 import random
@@ -97,7 +98,26 @@ def _umask():
     return mask
 
 
+@contextlib.contextmanager
+def writing(path):
+    """Name ``path`` in an OSError raised inside the block: the kernel's ENOSPC from ``write()`` names no file,
+    and a one-line message must say which file and what to do."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        raise OSError(err.errno, f"{err.strerror} writing {path}; free space there (or choose another results "
+                                 "folder) and resume the run", path) from err
+
+
 def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically (:func:`_atomic_write_bytes`); an OSError names the file."""
+    with writing(path):
+        _atomic_write_bytes(path, data)
+
+
+def _atomic_write_bytes(path, data):
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
 
     The file gets the mode a plain ``open(path, "w")`` would give (0666 minus the umask): ``mkstemp``

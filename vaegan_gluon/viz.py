@@ -18,6 +18,8 @@ if (not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND") and os.na
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend choice)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from .utils import writing  # noqa: E402
+
 __all__ = [
     "image_grid", "show_grid", "save_grid", "originals_vs_reconstructions", "loss_curves",
     "overlay_curves", "interpolation", "attribute_rows", "evolution_gif",
@@ -79,7 +81,8 @@ def _save(fig, path):
     if path is not None:
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
-        fig.savefig(path, dpi=DPI, format="png")
+        with writing(path):
+            fig.savefig(path, dpi=DPI, format="png")
         plt.close(fig)
     return fig
 
@@ -117,7 +120,8 @@ def save_grid(images, path, nrow=10, padding=2, pad_value=1.0, scale=1):
     if scale != 1:
         img = img.resize((img.width * int(scale), img.height * int(scale)), Image.NEAREST)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    img.save(path, format="PNG")
+    with writing(path):
+        img.save(path, format="PNG")
     return grid
 
 
@@ -337,6 +341,7 @@ def evolution_gif(frames, path, duration_ms=200, loop=0):
         raise ValueError(f"all frames must have the same shape; got {sorted(shapes)}")
     pics = [Image.fromarray(a) for a in arrays]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    pics[0].save(path, format="GIF", save_all=True, append_images=pics[1:], duration=int(duration_ms),
-                 loop=int(loop))
+    with writing(path):
+        pics[0].save(path, format="GIF", save_all=True, append_images=pics[1:], duration=int(duration_ms),
+                     loop=int(loop))
     return path

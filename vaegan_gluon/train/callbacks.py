@@ -12,6 +12,8 @@ import numpy as np
 
 from tqdm.auto import tqdm
 
+from ..utils import writing
+
 
 class Callback:
     """Base class with no-op hooks (subclass and override the ones you need)."""
@@ -95,4 +97,6 @@ class EvolutionFrames(Callback):
         if folder:
             from PIL import Image
             os.makedirs(folder, exist_ok=True)
-            Image.fromarray(frame).save(os.path.join(folder, f"epoch-{row['epoch']:04d}.png"))
+            path = os.path.join(folder, f"epoch-{row['epoch']:04d}.png")
+            with writing(path):
+                Image.fromarray(frame).save(path)
