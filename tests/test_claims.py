@@ -305,7 +305,7 @@ def test_readme_and_board_are_generated_from_the_kept_runs():
 def test_plan_prices_every_group_once_and_matches_the_docs():
     from vaegan_gluon.claims.plan import make_plan, plan_markdown
     table = json.load(open(os.path.join(REFERENCE, "claims.json")))
-    plan = make_plan(table)
+    plan = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"))
     keys = [(g["experiment"], json.dumps(g["where"], sort_keys=True)) for g in plan["groups"]]
     assert len(keys) == len(set(keys))
     conv = next(g for g in plan["groups"] if g["experiment"] == "anime-conv-vae")
@@ -332,10 +332,17 @@ def test_paired_arms_use_the_per_seed_differences():
 def test_a_paired_claim_pairs_runs_by_seed(tmp_path):
     root = str(tmp_path)
     ok = {"fid_mean_image": 8000.0, "attr_acc_recon": {"hair_colour": 0.97}, "n_eval_images": 640}
+    at = {"n_solo_epochs": 30, "n_epochs": 45}       # the claim's evidence settings (catalogue.AT)
     for seed, (b, a) in enumerate([(1000, 1110), (2500, 2590), (700, 805), (1800, 1895)]):
         _run(root, f"base{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": b},
-             stats_rows=_combo(), disc=True)
+             stats_rows=_combo(), disc=True, **at)
         _run(root, f"dw20_{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": a},
-             stats_rows=_combo(), disc=True, disc_weight=20.0)
+             stats_rows=_combo(), disc=True, disc_weight=20.0, **at)
     c = _by_id(build_claims(root), "faces-disc-weight-20")
     assert c["test"]["paired"] and c["paired"]["n"] == 4 and c["verdict"] == "changes", c["reason"]
+    # the same runs at the notebooks' medium epochs (20 solo + 5 combo) are not the claim's evidence
+    other = str(tmp_path / "medium")
+    for seed in range(3):
+        _run(other, f"base{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": 1.0},
+             stats_rows=_combo(), disc=True, n_solo_epochs=20, n_epochs=25)
+    assert _by_id(build_claims(other), "faces-resnet-sharpens")["runs"]["ours"] == []

@@ -268,7 +268,7 @@ def cmd_claims_plan(args):
             table = json.load(f)
     except (OSError, ValueError) as err:
         raise CLIError(f"{board}: {err}; make it with `vaegan claims RUN_DIR... --out DIR`") from None
-    md = plan_markdown(make_plan(table))
+    md = plan_markdown(make_plan(table, kept=os.path.join(os.path.dirname(board), "claims_runs")))
     print(md, end="")
     if args.out:
         with open(args.out, "w") as f:

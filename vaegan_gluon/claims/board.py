@@ -127,12 +127,16 @@ def _is_a_seed(run, sel):
 
 
 def _is_variant(run, sel, claims):
-    """True when ``run`` sets a value another claim's ``where`` selects (a sweep arm): the plain
-    selection of its experiment does not pick it up."""
+    """True when ``run`` matches another claim's selection of the same experiment that selects more settings
+    than ``sel`` (a sweep arm at the reference's epochs): ``sel`` does not pick it up."""
+    mine = sel.get("where") or {}
     for c in claims:
         for side in ("ours", "reference"):
             other = c[side]
-            if other and other["experiment"] == sel["experiment"] and other.get("where") and not sel.get("where"):
+            if not other or other["experiment"] != sel["experiment"]:
+                continue
+            theirs = other.get("where") or {}
+            if len(theirs) > len(mine) and all(theirs.get(k, object()) == v for k, v in mine.items()):
                 if _matches(run, other, None):
                     return True
     return False

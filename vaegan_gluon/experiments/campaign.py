@@ -78,7 +78,7 @@ def run_campaign(only=None, max_hours=None, restart=False, board=None, work=WORK
             with open(board) as f:
                 table = json.load(f)
             state = {"fingerprint": fp, "made": time.strftime("%Y-%m-%d %H:%M:%S"), "only": only,
-                     "queue": make_queue(make_plan(table), only)}
+                     "queue": make_queue(make_plan(table, kept=kept), only)}
             with open(state_path, "w") as f:
                 json.dump(state, f, indent=1)
         todo = pending(state["queue"], fp, kept)
