@@ -99,7 +99,7 @@ faults-quick: install
 board: install
 	$(BIN)/vaegan claims results/reference/claims_runs --out results/reference --readme README.md > /dev/null
 	$(BIN)/vaegan claims plan --out docs/claims-plan.md > /dev/null
-	$(BIN)/python -m vaegan_gluon.claims.notebooks notebooks/
+	$(BIN)/python -m vaegan_gluon.experiments.claims_text notebooks/
 	$(BIN)/python -m vaegan_gluon.experiments.notebooks_table --readme README.md
 
 # The claims campaign (vaegan claims run): the plan's runs one at a time; kill it any time, run it again to go on.

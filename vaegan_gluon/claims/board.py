@@ -88,7 +88,7 @@ def metric_value(run, name):
 
 
 # ----------------------------------------------------------------------------- group selection
-def _matches(run, sel, scale):
+def _matches(run, sel, scale, config_of=None):
     if run["name"] != sel["experiment"] or (scale is not None and run["scale"] != scale):
         return False
     for key, want in sel.get("where", {}).items():
@@ -98,7 +98,7 @@ def _matches(run, sel, scale):
                 return False
         elif got != want:
             return False
-    return _is_a_seed(run, sel)
+    return _is_a_seed(run, sel, config_of)
 
 
 # settings that say how a run was kept or scheduled, not what it trained
@@ -108,12 +108,16 @@ BOOKKEEPING = ("train.seed", "train.keep_checkpoints", "train.log_interval")
 SCALE_KEYS = ("train.n_epochs", "train.n_solo_epochs", "data.options.n", "data.options.size")
 
 
-def _is_a_seed(run, sel):
+def _is_a_seed(run, sel, config_of=None):
     """False when the run is another experiment than ``sel`` selects: other networks than the catalogue's
-    at its scale, or a ``--set`` override ``sel`` does not select that changes the catalogue's value."""
-    from ..experiments.config import get_config
+    at its scale, or a ``--set`` override ``sel`` does not select that changes the catalogue's value.
+
+    ``config_of(name, scale, overrides) -> config`` is the experiments' catalogue (passed in by the layer
+    above: claims do not import experiments); without it every run of the experiment counts."""
+    if config_of is None:
+        return True
     try:
-        expected = get_config(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
+        expected = config_of(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
     except (KeyError, ValueError):
         return True
     if any(run["config"].get(k, expected.get(k)) != expected.get(k) for k in ("vae", "disc")):
@@ -126,7 +130,7 @@ def _is_a_seed(run, sel):
                if k not in BOOKKEEPING and k not in sel.get("where", {}))
 
 
-def _is_variant(run, sel, claims):
+def _is_variant(run, sel, claims, config_of=None):
     """True when ``run`` matches another claim's selection of the same experiment that selects more settings
     than ``sel`` (a sweep arm at the reference's epochs): ``sel`` does not pick it up."""
     mine = sel.get("where") or {}
@@ -137,16 +141,16 @@ def _is_variant(run, sel, claims):
                 continue
             theirs = other.get("where") or {}
             if len(theirs) > len(mine) and all(theirs.get(k, object()) == v for k, v in mine.items()):
-                if _matches(run, other, None):
+                if _matches(run, other, None, config_of):
                     return True
     return False
 
 
-def select(runs, sel, scale=None, claims=CLAIMS):
+def select(runs, sel, scale=None, claims=CLAIMS, config_of=None):
     """The runs of one group: the experiment's seeds at ``scale`` (one per seed: the last folder)."""
     chosen = {}
     for r in runs:
-        if _matches(r, sel, scale) and not _is_variant(r, sel, claims):
+        if _matches(r, sel, scale, config_of) and not _is_variant(r, sel, claims, config_of):
             chosen[(r["scale"], r["seed"])] = r
     return [chosen[k] for k in sorted(chosen, key=str)]
 
@@ -231,8 +235,8 @@ def _compound(claim, verdict, test, view):
     return None
 
 
-def judge_claim(claim, runs, scale=None, claims=CLAIMS):
-    """One row of the board (see the module docstring)."""
+def judge_claim(claim, runs, scale=None, claims=CLAIMS, config_of=None):
+    """One row of the board (see the module docstring; ``config_of``: :func:`_is_a_seed`)."""
     at = scale or claim["scale"]
     row = {k: claim[k] for k in ("id", "source", "quote", "statement", "kind", "metric", "better", "delta_why",
                                  "second_view", "fidelity", "needs")}
@@ -243,8 +247,8 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
         row.update(ours=empty, reference=empty, delta=None, verdict="untested", reason=f"needs {claim['needs']}",
                    gates={}, code=None, runs={"ours": [], "reference": []}, second=None, engaged=None)
         return row
-    ours_runs = select(runs, claim["ours"], at, claims)
-    ref_runs = select(runs, claim["reference"], at, claims)
+    ours_runs = select(runs, claim["ours"], at, claims, config_of)
+    ref_runs = select(runs, claim["reference"], at, claims, config_of)
     ours, ref = _summary(ours_runs, claim["metric"]), _summary(ref_runs, claim["metric"])
     row.update(ours=ours, reference=ref, delta=_delta(claim, ref),
                runs={"ours": [r["dir"] for r in ours_runs], "reference": [r["dir"] for r in ref_runs]})
@@ -288,11 +292,15 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
     return row
 
 
-def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
-    """The board over the run folders under ``paths``: ``{"commit", "rule", "claims", "counts", ...}``."""
+def build_claims(paths, scale=None, commit=None, claims=CLAIMS, config_of=None):
+    """The board over the run folders under ``paths``: ``{"commit", "rule", "claims", "counts", ...}``.
+
+    ``config_of(name, scale, overrides)``: the experiments' catalogue, to tell a seed of an experiment
+    from a run made with other settings (:func:`_is_a_seed`); the CLI and the campaign pass
+    :func:`vaegan_gluon.experiments.config.get_config`."""
     from ..utils import current_commit
     runs = collect_runs(paths)
-    rows = [judge_claim(c, runs, scale, claims) for c in claims]
+    rows = [judge_claim(c, runs, scale, claims, config_of) for c in claims]
     commits = sorted({r["commit"] for r in runs if r["commit"]})
     return {"commit": commit or current_commit(), "run_commits": commits, "scale": scale, "rule": R.RULE,
             "alpha": R.ALPHA, "power": R.POWER, "claims": rows,

@@ -79,11 +79,12 @@ def _run_seconds(dirs, where, fallback_dirs, scale_epochs):
     return n_solo * solo + (n - n_solo) * combo, "epochs x seconds per epoch of its other runs"
 
 
-def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None):
+def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None, config_of=None):
     """``{"claims": [...], "groups": [...], "cpu_hours": total}`` for a board (see the module docstring).
 
     ``kept``: the kept runs' folder, to price groups with no run at their settings from the same experiment's
-    seconds per solo and combo epoch at other settings."""
+    seconds per solo and combo epoch at other settings; ``config_of(name, scale)``: the experiments'
+    catalogue (:func:`vaegan_gluon.experiments.config.get_config`), for the epochs a setting leaves as is."""
     claims, groups = [], {}
     rows = sorted(table["claims"], key=lambda c: ORDER.index(c["source"][:3]) if c["source"][:3] in ORDER else 9)
     for c in rows:
@@ -125,7 +126,7 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
     for g in groups.values():
         where = g["selection"].get("where") or {}
         exp = g["selection"]["experiment"]
-        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp), _scale_epochs(exp, g["scale"]))
+        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp), _scale_epochs(config_of, exp, g["scale"]))
         out_groups.append({"experiment": exp, "where": where, "scale": g["scale"], "seeds": g["seeds"],
                            "run_seconds": sec, "priced_from": how,
                            "cpu_hours": None if sec is None else g["seeds"] * sec / 3600, "claims": g["claims"]})
@@ -134,11 +135,12 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
             "unpriced": [g["experiment"] for g in out_groups if g["cpu_hours"] is None]}
 
 
-def _scale_epochs(experiment, scale):
+def _scale_epochs(config_of, experiment, scale):
     """(epochs, solo epochs) of ``experiment`` at ``scale`` in the catalogue (None when it is not there)."""
-    from ..experiments.config import get_config
+    if config_of is None:
+        return None, None
     try:
-        t = get_config(experiment, scale)["train"]
+        t = config_of(experiment, scale)["train"]
     except (KeyError, ValueError):
         return None, None
     return t.get("n_epochs"), t.get("n_solo_epochs")
