@@ -347,3 +347,28 @@ def test_a_paired_claim_pairs_runs_by_seed(tmp_path):
         _run(other, f"base{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": 1.0},
              stats_rows=_combo(), disc=True, n_solo_epochs=20, n_epochs=25)
     assert _by_id(build_claims(other, config_of=get_config), "faces-resnet-sharpens")["runs"]["ours"] == []
+
+
+def test_shared_start_compares_the_solo_epochs_bit_for_bit():
+    from vaegan_gluon.claims.board import shared_start
+    solo = {"phase": "solo", "pbp_loss": "1.25", "seconds": "3.1"}
+    a = {"stats": [dict(solo), {"phase": "combo", "pbp_loss": "1.0"}]}
+    b = {"stats": [dict(solo, seconds="9.9"), {"phase": "combo", "pbp_loss": "2.0"}]}      # timing and combo differ
+    assert shared_start(a, b) is True
+    assert shared_start(a, {"stats": [dict(solo, pbp_loss="1.2500001")]}) is False
+    assert shared_start(a, {"stats": [{"phase": "combo"}]}) is None
+
+
+def test_one_seeds_arms_train_the_same_solo_phase(tmp_path):
+    """The paired sweeps rest on this (no branching from a switch checkpoint needed): two runs of one seed
+    that differ in combo-phase settings (disc weight, PBP weight) train identical solo epochs."""
+    from vaegan_gluon.claims.board import collect_runs, shared_start
+    from vaegan_gluon.experiments import run_experiment
+    base = {"train.n_epochs": 3, "train.n_solo_epochs": 2, "data.n_train": 256, "train.seed": 3}
+    for i, arm in enumerate(({}, {"train.disc_weight": 20.0, "train.pbp_weight": 0.5})):
+        run_experiment("mnist-vae-logreg", "quick", overrides={**base, **arm}, progress=False,
+                       run_dir=str(tmp_path / f"arm{i}"), keep_checkpoints=False)
+    a, b = sorted(collect_runs(str(tmp_path)), key=lambda r: r["dir"])
+    assert shared_start(a, b) is True
+    combo = [[r["pbp_loss"] for r in run["stats"] if r["phase"] == "combo"] for run in (a, b)]
+    assert combo[0] != combo[1]            # the arms do differ after the switch

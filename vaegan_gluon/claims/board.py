@@ -162,13 +162,35 @@ def _summary(runs, metric):
     return s
 
 
+# statistics columns that time a run rather than say what it trained
+_TIMING = ("seconds", "per_s", "wall")
+
+
+def shared_start(a, b):
+    """True when runs ``a`` and ``b`` trained the same solo phase bit for bit (every recorded statistic of
+    every solo epoch equal as written), None when either recorded no solo epoch.
+
+    Why the sweeps need no branching from a switch checkpoint: an arm changes a combo-phase setting (the
+    PBP weight is 1 in solo epochs before the switch), so one seed's arms run the same solo epochs from the
+    same seed; this check shows it held in the runs instead of assuming it."""
+    sa, sb = ([r for r in run["stats"] if r.get("phase") == "solo"] for run in (a, b))
+    if not sa or not sb:
+        return None
+    keys = [k for k in sa[0] if not any(t in k for t in _TIMING)]
+    return len(sa) == len(sb) and all(ra.get(k) == rb.get(k) for ra, rb in zip(sa, sb) for k in keys)
+
+
 def _paired_diffs(ours_runs, ref_runs, metric):
-    """Summary of ours - reference over the seeds both groups ran (None if the claim is unpaired)."""
-    ref_by_seed = {r["seed"]: metric_value(r, metric) for r in ref_runs}
-    d = [metric_value(r, metric) - ref_by_seed[r["seed"]] for r in ours_runs
-         if r["seed"] in ref_by_seed and metric_value(r, metric) is not None and ref_by_seed[r["seed"]] is not None]
+    """Summary of ours - reference over the seeds both groups ran (None if the claim is unpaired), with
+    ``shared_start``: per seed, whether both runs trained the same solo phase (:func:`shared_start`)."""
+    ref_by_seed = {r["seed"]: r for r in ref_runs}
+    d = [metric_value(r, metric) - metric_value(ref_by_seed[r["seed"]], metric) for r in ours_runs
+         if r["seed"] in ref_by_seed and metric_value(r, metric) is not None
+         and metric_value(ref_by_seed[r["seed"]], metric) is not None]
     out = R.summarise(d)
     out["seeds"] = [r["seed"] for r in ours_runs if r["seed"] in ref_by_seed]
+    out["shared_start"] = {str(r["seed"]): shared_start(r, ref_by_seed[r["seed"]]) for r in ours_runs
+                           if r["seed"] in ref_by_seed}
     return out
 
 
@@ -328,6 +350,9 @@ def _verdict_cell(c):
         out += f" ({c['compound']})"
     if c.get("reason"):
         out += f": {c['reason']}"
+    shared = [v for v in ((c.get("paired") or {}).get("shared_start") or {}).values() if v is not None]
+    if shared:
+        out += f" (paired by seed; the same solo phase in {sum(shared)} of {len(shared)} seeds)"
     return out
 
 
