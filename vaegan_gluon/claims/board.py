@@ -260,8 +260,8 @@ def _compound(claim, verdict, test, view):
 def judge_claim(claim, runs, scale=None, claims=CLAIMS, config_of=None):
     """One row of the board (see the module docstring; ``config_of``: :func:`_is_a_seed`)."""
     at = scale or claim["scale"]
-    row = {k: claim[k] for k in ("id", "source", "quote", "statement", "kind", "metric", "better", "delta_why",
-                                 "second_view", "fidelity", "needs")}
+    row = {k: claim.get(k) for k in ("id", "source", "quote", "statement", "kind", "metric", "better", "delta_why",
+                                     "second_view", "fidelity", "needs", "min_seeds")}
     row.update(scale=at, delta_rule=list(claim["delta"]), rule=R.RULE, test=None, compound=None,
                selection={"ours": claim["ours"], "reference": claim["reference"]})
     if claim["ours"] is None or claim["reference"] is None:

@@ -114,7 +114,7 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
             elif need > max_seeds:
                 note = f"needs {need} seeds per group; planned at {max_seeds} (stays inconclusive, smaller MDE)"
                 need = max_seeds
-        need = max(need, MIN_SEEDS)
+        need = max(need, MIN_SEEDS, c.get("min_seeds") or 0)
         claims.append({"id": c["id"], "verdict": c["verdict"], "seeds": need, "note": note})
         for side in ("ours", "reference"):
             sel = c["selection"][side]
