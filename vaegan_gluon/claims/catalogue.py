@@ -18,9 +18,9 @@ One entry per claim (read by :mod:`.board`):
 
 Margins (stated before any data): FID and blur 10 % of the reference mean (the seed-to-seed spread of a
 converged VAE alone here is 5-10 %, so a smaller difference is not one a student could see); training time
-10 %; attribute agreement 0.02 (13 of 640 faces); the class histogram's KL from uniform 0.05 nats (half a lost class of 10); the ELBO 5 nats (the pixel
-VAE's seed-to-seed spread is under 1 nat, 5 nats is what the study's "little cost" allows); arithmetic
-success 0.05.
+10 %; attribute agreement 0.02 (13 of 640 faces); the class histogram's KL from uniform 0.05 nats (half a
+lost class of 10); the ELBO 5 nats (the pixel VAE's seed-to-seed spread is under 1 nat, 5 nats is what the
+study's "little cost" allows); arithmetic success 0.05.
 """
 
 S_MXNET = "001_26a28592c93c00b6.txt"     # the original MXNet study
