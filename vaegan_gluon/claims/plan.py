@@ -41,6 +41,18 @@ def _key(sel):
     return json.dumps(sel, sort_keys=True)
 
 
+def _spent(dirs):
+    """(runs, CPU hours) of the group's kept runs: the budget already spent on it."""
+    secs = []
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "metrics.json")) as f:
+                secs.append(float(json.load(f).get("train_seconds") or 0))
+        except (OSError, ValueError):
+            continue
+    return len(secs), sum(secs) / 3600
+
+
 def _seconds(dirs):
     secs = []
     for d in dirs:
@@ -127,11 +139,13 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
         where = g["selection"].get("where") or {}
         exp = g["selection"]["experiment"]
         sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp), _scale_epochs(config_of, exp, g["scale"]))
+        done, spent = _spent(g["runs"])
         out_groups.append({"experiment": exp, "where": where, "scale": g["scale"], "seeds": g["seeds"],
-                           "run_seconds": sec, "priced_from": how,
+                           "run_seconds": sec, "priced_from": how, "done": done, "spent_hours": spent,
                            "cpu_hours": None if sec is None else g["seeds"] * sec / 3600, "claims": g["claims"]})
     total = sum(g["cpu_hours"] or 0 for g in out_groups)
     return {"claims": claims, "groups": out_groups, "cpu_hours": total,
+            "spent": {"runs": sum(g["done"] for g in out_groups), "hours": sum(g["spent_hours"] for g in out_groups)},
             "unpriced": [g["experiment"] for g in out_groups if g["cpu_hours"] is None]}
 
 
@@ -156,7 +170,7 @@ def plan_markdown(plan):
     lines = [HEADER + "| claim | verdict now | seeds per group | note |", "|---|---|---|---|"]
     for c in plan["claims"]:
         lines.append(f"| `{c['id']}` | {c['verdict']} | {c['seeds'] or '–'} | {c['note'] or ''} |")
-    lines += ["", "| group (experiment, settings) | scale | seeds | CPU s a run | CPU hours (cumulative) | claims |",
+    lines += ["", "| group (experiment, settings) | scale | seeds (kept) | CPU s a run | CPU hours (cumulative) | claims |",
               "|---|---|---|---|---|---|"]
     cum = 0.0
     for g in plan["groups"]:
@@ -167,10 +181,13 @@ def plan_markdown(plan):
         cum += g["cpu_hours"] or 0
         hrs = "–" if g["cpu_hours"] is None else f"{g['cpu_hours']:.1f} ({cum:.1f})"
         budget = "" if cum <= BUDGET_HOURS else " past the budget"
-        lines.append(f"| {g['experiment']} {where} | {g['scale']} | {g['seeds']} | {sec} | {hrs}{budget} | "
+        lines.append(f"| {g['experiment']} {where} | {g['scale']} | {g['seeds']} ({g.get('done', 0)}) | {sec} | "
+                     f"{hrs}{budget} | "
                      f"{', '.join(g['claims'])} |")
     lines += ["", f"Total: {plan['cpu_hours']:.1f} CPU hours (2-core machine; est. = the group's epochs at the "
               "seconds per solo and combo epoch of the same experiment's kept runs at other settings)"
               + (f"; not priced (no kept run): {', '.join(plan['unpriced'])}" if plan["unpriced"] else "") + ".",
+              "", f"Spent so far on the planned groups: {plan['spent']['runs']} kept runs, "
+              f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds)."
               "", "The settings each claim is judged at, and why: `AT` in `vaegan_gluon/claims/catalogue.py`."]
     return "\n".join(lines) + "\n"
