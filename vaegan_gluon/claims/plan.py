@@ -188,6 +188,6 @@ def plan_markdown(plan):
               "seconds per solo and combo epoch of the same experiment's kept runs at other settings)"
               + (f"; not priced (no kept run): {', '.join(plan['unpriced'])}" if plan["unpriced"] else "") + ".",
               "", f"Spent so far on the planned groups: {plan['spent']['runs']} kept runs, "
-              f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds)."
+              f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds).",
               "", "The settings each claim is judged at, and why: `AT` in `vaegan_gluon/claims/catalogue.py`."]
     return "\n".join(lines) + "\n"
