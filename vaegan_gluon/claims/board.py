@@ -390,7 +390,8 @@ def second_view_markdown(table):
             if not e or e.get("pending") or not (e["ours"]["n"] or e["reference"]["n"]):
                 cells.append("pending (re-run)" if e and e.get("pending") else "–")
                 continue
-            mark = "" if "p_better" not in e else "✓" if e["p_better"] < R.ALPHA else "✗" if e["p_worse"] < R.ALPHA else "="
+            mark = ("" if "p_better" not in e else "✓" if e["p_better"] < R.ALPHA
+                    else "✗" if e["p_worse"] < R.ALPHA else "=")
             cells.append(f"{_n(e['ours']['mean'])} / {_n(e['reference']['mean'])} {mark}")
         runs = c["runs"]["ours"] + c["runs"]["reference"]
         cells.append(_fid_images(runs))
@@ -457,7 +458,8 @@ def report_markdown(table):
     """``claims.md``: the rule, the main table, the second view of the sharpness claims, the gates, and each
     claim's source sentence."""
     quotes = "\n".join(f"- `{c['id']}` ({c['source']}): “{c['quote']}”" for c in table["claims"])
-    return (f"# The claims board\n\nRule: {table['rule']}\n\n{readme_markdown(table)}\n## Second view of the sharpness claims\n\n"
+    return (f"# The claims board\n\nRule: {table['rule']}\n\n{readme_markdown(table)}\n"
+            "## Second view of the sharpness claims\n\n"
             "ours / reference means; ✓ better, ✗ worse (Welch, one-sided, alpha 0.05), = no difference shown.\n\n"
             f"{second_view_markdown(table)}\n## Validity gates, per group and seed\n\n{gates_markdown(table)}\n"
             f"## What each source says\n\n{quotes}\n")

@@ -138,7 +138,8 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
     for g in groups.values():
         where = g["selection"].get("where") or {}
         exp = g["selection"]["experiment"]
-        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp), _scale_epochs(config_of, exp, g["scale"]))
+        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp),
+                                _scale_epochs(config_of, exp, g["scale"]))
         done, spent = _spent(g["runs"])
         out_groups.append({"experiment": exp, "where": where, "scale": g["scale"], "seeds": g["seeds"],
                            "run_seconds": sec, "priced_from": how, "done": done, "spent_hours": spent,
@@ -170,7 +171,8 @@ def plan_markdown(plan):
     lines = [HEADER + "| claim | verdict now | seeds per group | note |", "|---|---|---|---|"]
     for c in plan["claims"]:
         lines.append(f"| `{c['id']}` | {c['verdict']} | {c['seeds'] or '–'} | {c['note'] or ''} |")
-    lines += ["", "| group (experiment, settings) | scale | seeds (kept) | CPU s a run | CPU hours (cumulative) | claims |",
+    lines += ["", "| group (experiment, settings) | scale | seeds (kept) | CPU s a run | CPU hours (cumulative) "
+              "| claims |",
               "|---|---|---|---|---|---|"]
     cum = 0.0
     for g in plan["groups"]:

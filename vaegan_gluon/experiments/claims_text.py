@@ -55,10 +55,10 @@ def claims_call(nb):
             continue
         tree = _parse(cell.source)
         for node in ast.walk(tree) if tree else ():
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "show_claims"
-                    and node.args):
-                found.append((i, ast.get_source_segment("\n".join(
-                    "" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell.source.splitlines()), node.args[0])))
+            name = getattr(node.func, "id", getattr(node.func, "attr", None)) if isinstance(node, ast.Call) else None
+            if name == "show_claims" and node.args:
+                code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell.source.splitlines())
+                found.append((i, ast.get_source_segment(code, node.args[0])))
     if not found:
         return None
     if len(found) > 1:
@@ -295,7 +295,8 @@ def regenerate(path_or_dir, claims_path=None, check=False):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m vaegan_gluon.experiments.claims_text", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m vaegan_gluon.experiments.claims_text",
+                                 description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="+", help="notebooks or folders of notebooks (e.g. notebooks/)")
     ap.add_argument("--claims", default=None, help="the board (default: results/reference/claims.json)")
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 if a notebook would change")
