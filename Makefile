@@ -105,7 +105,7 @@ faults-quick: install
 board: install
 	$(BIN)/vaegan claims results/reference/claims_runs --out results/reference --readme README.md > /dev/null
 	$(BIN)/vaegan claims plan --out docs/claims-plan.md > /dev/null
-	$(BIN)/python -m vaegan_gluon.claims.notebooks notebooks/
+	$(BIN)/python -m vaegan_gluon.experiments.claims_text notebooks/
 	$(BIN)/python -m vaegan_gluon.experiments.notebooks_table --readme README.md
 	$(MAKE) --no-print-directory sync
 

@@ -15,6 +15,7 @@ from scipy import stats
 from vaegan_gluon.claims import CLAIMS, build_claims, gates, judge, rule, write_claims
 from vaegan_gluon.claims.board import judge_claim
 from vaegan_gluon.cli import main
+from vaegan_gluon.experiments.config import get_config
 
 S = rule.summarise
 SEED_FILES = {"000_d1bc8ed0ebb8b6ea.txt", "001_26a28592c93c00b6.txt", "002_fff96a8a23faa92b.txt",
@@ -154,7 +155,7 @@ def _mnist_pair(root, blur_d=(4100, 4200, 4280), blur_v=(3300, 3340, 3360), fps=
 def test_board_over_seeds_with_per_seed_values(tmp_path):
     root = str(tmp_path)
     _mnist_pair(root)
-    table = build_claims(root, commit="abc")
+    table = build_claims(root, commit="abc", config_of=get_config)
     sharp = _by_id(table, "mnist-disc-sharpens")
     assert sharp["verdict"] == "holds", sharp["reason"]
     assert sharp["ours"]["values"] == [4100, 4200, 4280] and sharp["ours"]["n"] == 3
@@ -173,20 +174,20 @@ def test_board_over_seeds_with_per_seed_values(tmp_path):
 def test_groups_trained_by_different_code_are_not_compared(tmp_path):
     root = str(tmp_path)
     _mnist_pair(root, fps=("fp0", "fp0", "fp0", "fp1", "fp1", "fp1"))
-    c = _by_id(build_claims(root), "mnist-disc-sharpens")
+    c = _by_id(build_claims(root, config_of=get_config), "mnist-disc-sharpens")
     assert c["verdict"] == "inconclusive" and "different code" in c["reason"] and "would say holds" in c["reason"]
 
 
 def test_unrecorded_code_is_not_compared(tmp_path):
     root = str(tmp_path)
     _mnist_pair(root, fps=(None,) * 6)
-    assert "unrecorded" in _by_id(build_claims(root), "mnist-disc-sharpens")["reason"]
+    assert "unrecorded" in _by_id(build_claims(root, config_of=get_config), "mnist-disc-sharpens")["reason"]
 
 
 def test_a_discriminator_at_chance_makes_the_row_invalid(tmp_path):
     root = str(tmp_path)
     _mnist_pair(root, acc=0.42)
-    c = _by_id(build_claims(root), "mnist-disc-sharpens")
+    c = _by_id(build_claims(root, config_of=get_config), "mnist-disc-sharpens")
     assert c["verdict"] == "invalid" and "disc learned fails in seeds 0, 1, 2" in c["reason"]
 
 
@@ -227,7 +228,7 @@ def test_a_group_that_splits_reports_the_failing_seeds(tmp_path):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    c = _by_id(build_claims(root), "mnist-disc-sharpens")
+    c = _by_id(build_claims(root, config_of=get_config), "mnist-disc-sharpens")
     assert c["verdict"] == "invalid" and "fails in seed 1 (" in c["reason"]
     assert c["gates"]["ours"]["disc_learned"]["seeds"]["0"][0] is True
 
@@ -242,7 +243,7 @@ def test_catalogue_invalid_setup_is_reported(tmp_path):
         _run(root, f"a{seed}", "mnist-larsen-vaegan", seed, {"fid_samples": 10.0 + seed, "precision": 0.6})
         _run(root, f"b{seed}", "mnist-stab-bn-after-act", seed, {"fid_samples": 20.0 + seed, "precision": 0.6})
     from vaegan_gluon.claims import collect_runs
-    row = judge_claim(claim, collect_runs(root))
+    row = judge_claim(claim, collect_runs(root), config_of=get_config)
     assert row["verdict"] == "invalid" and "generator" in row["reason"]
 
 
@@ -295,7 +296,7 @@ def test_readme_and_board_are_generated_from_the_kept_runs():
     the README's block is its rendering (regenerate: the command in the README)."""
     from vaegan_gluon.claims import readme_block, readme_markdown
     committed = json.load(open(os.path.join(REFERENCE, "claims.json")))
-    fresh = build_claims(os.path.join(REFERENCE, "claims_runs"))
+    fresh = build_claims(os.path.join(REFERENCE, "claims_runs"), config_of=get_config)
     assert [(c["id"], c["verdict"], c["reason"]) for c in committed["claims"]] == \
            [(c["id"], c["verdict"], c["reason"]) for c in json.loads(json.dumps(fresh["claims"]))]
     readme = os.path.join(REFERENCE, "..", "..", "README.md")
@@ -305,7 +306,7 @@ def test_readme_and_board_are_generated_from_the_kept_runs():
 def test_plan_prices_every_group_once_and_matches_the_docs():
     from vaegan_gluon.claims.plan import make_plan, plan_markdown
     table = json.load(open(os.path.join(REFERENCE, "claims.json")))
-    plan = make_plan(table)
+    plan = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"), config_of=get_config)
     keys = [(g["experiment"], json.dumps(g["where"], sort_keys=True)) for g in plan["groups"]]
     assert len(keys) == len(set(keys))
     conv = next(g for g in plan["groups"] if g["experiment"] == "anime-conv-vae")
@@ -332,10 +333,42 @@ def test_paired_arms_use_the_per_seed_differences():
 def test_a_paired_claim_pairs_runs_by_seed(tmp_path):
     root = str(tmp_path)
     ok = {"fid_mean_image": 8000.0, "attr_acc_recon": {"hair_colour": 0.97}, "n_eval_images": 640}
+    at = {"n_solo_epochs": 30, "n_epochs": 45}       # the claim's evidence settings (catalogue.AT)
     for seed, (b, a) in enumerate([(1000, 1110), (2500, 2590), (700, 805), (1800, 1895)]):
         _run(root, f"base{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": b},
-             stats_rows=_combo(), disc=True)
+             stats_rows=_combo(), disc=True, **at)
         _run(root, f"dw20_{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": a},
-             stats_rows=_combo(), disc=True, disc_weight=20.0)
-    c = _by_id(build_claims(root), "faces-disc-weight-20")
+             stats_rows=_combo(), disc=True, disc_weight=20.0, **at)
+    c = _by_id(build_claims(root, config_of=get_config), "faces-disc-weight-20")
     assert c["test"]["paired"] and c["paired"]["n"] == 4 and c["verdict"] == "changes", c["reason"]
+    # the same runs at the notebooks' medium epochs (20 solo + 5 combo) are not the claim's evidence
+    other = str(tmp_path / "medium")
+    for seed in range(3):
+        _run(other, f"base{seed}", "anime-conv-vae-resnet", seed, {**ok, "fid_recon": 900.0, "blur_recon": 1.0},
+             stats_rows=_combo(), disc=True, n_solo_epochs=20, n_epochs=25)
+    assert _by_id(build_claims(other, config_of=get_config), "faces-resnet-sharpens")["runs"]["ours"] == []
+
+
+def test_shared_start_compares_the_solo_epochs_bit_for_bit():
+    from vaegan_gluon.claims.board import shared_start
+    solo = {"phase": "solo", "pbp_loss": "1.25", "seconds": "3.1"}
+    a = {"stats": [dict(solo), {"phase": "combo", "pbp_loss": "1.0"}]}
+    b = {"stats": [dict(solo, seconds="9.9"), {"phase": "combo", "pbp_loss": "2.0"}]}      # timing and combo differ
+    assert shared_start(a, b) is True
+    assert shared_start(a, {"stats": [dict(solo, pbp_loss="1.2500001")]}) is False
+    assert shared_start(a, {"stats": [{"phase": "combo"}]}) is None
+
+
+def test_one_seeds_arms_train_the_same_solo_phase(tmp_path):
+    """The paired sweeps rest on this (no branching from a switch checkpoint needed): two runs of one seed
+    that differ in combo-phase settings (disc weight, PBP weight) train identical solo epochs."""
+    from vaegan_gluon.claims.board import collect_runs, shared_start
+    from vaegan_gluon.experiments import run_experiment
+    base = {"train.n_epochs": 3, "train.n_solo_epochs": 2, "data.n_train": 256, "train.seed": 3}
+    for i, arm in enumerate(({}, {"train.disc_weight": 20.0, "train.pbp_weight": 0.5})):
+        run_experiment("mnist-vae-logreg", "quick", overrides={**base, **arm}, progress=False,
+                       run_dir=str(tmp_path / f"arm{i}"), keep_checkpoints=False)
+    a, b = sorted(collect_runs(str(tmp_path)), key=lambda r: r["dir"])
+    assert shared_start(a, b) is True
+    combo = [[r["pbp_loss"] for r in run["stats"] if r["phase"] == "combo"] for run in (a, b)]
+    assert combo[0] != combo[1]            # the arms do differ after the switch

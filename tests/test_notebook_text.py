@@ -1,9 +1,9 @@
 """The notebooks' text against what they ran and against the claims board.
 
 (a) Every notebook's generated "What the claims board says" block, the note above its claims cell and that
-cell's stored output equal what :mod:`vaegan_gluon.claims.notebooks` renders from the committed
+cell's stored output equal what :mod:`vaegan_gluon.experiments.claims_text` renders from the committed
 ``results/reference/claims.json``, so the board and the notebooks cannot drift (regenerate with
-``python -m vaegan_gluon.claims.notebooks notebooks/``).
+``python -m vaegan_gluon.experiments.claims_text notebooks/``).
 
 (b) No markdown heading of a notebook, and no sentence of its title cell that is not about the study,
 names a model size (``ConvVAE(512, 32)``), an image size (``64×64``) or an epoch count (``200 combo
@@ -18,7 +18,7 @@ import re
 import nbformat
 import pytest
 
-from vaegan_gluon.claims import notebooks as cnb
+from vaegan_gluon.experiments import claims_text as cnb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
@@ -38,9 +38,9 @@ def test_generated_claims_block_matches_the_board(path):
     names = cnb.experiment_names(nb)
     assert names, "no cell calls show_claims(...)"
     block = cnb.generated_block(nb)
-    assert block is not None, "no generated claims block: run python -m vaegan_gluon.claims.notebooks notebooks/"
+    assert block is not None, "no generated claims block: run python -m vaegan_gluon.experiments.claims_text notebooks/"
     assert block == cnb.render_block(names, CLAIMS), \
-        "the claims block is stale: run python -m vaegan_gluon.claims.notebooks notebooks/"
+        "the claims block is stale: run python -m vaegan_gluon.experiments.claims_text notebooks/"
     seen = [c.source for c in nb.cells if c.cell_type == "markdown" and cnb.BEGIN in c.source]
     assert len(seen) == 1 and seen[0].lstrip().startswith(cnb.SEEN_HEADING), "the block belongs in 'What we saw'"
 
@@ -53,7 +53,7 @@ def test_claims_cell_output_is_the_committed_board(path):
     i, _ = cnb.claims_call(nb)
     stored = [dict(o) for o in nb.cells[i].outputs]
     assert stored == [dict(o) for o in cnb.claims_outputs(names, CLAIMS)], \
-        "the claims cell's output is not the committed board: run python -m vaegan_gluon.claims.notebooks notebooks/"
+        "the claims cell's output is not the committed board: run python -m vaegan_gluon.experiments.claims_text notebooks/"
     assert cnb.output_note(CLAIMS) in nb.cells[i - 1].source, "the note naming the board's commit is stale"
 
 

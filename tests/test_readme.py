@@ -38,7 +38,7 @@ def test_notebooks_table_counts_each_notebooks_claims(tmp_path):
     gets a dash, and no board says so."""
     import json
     from vaegan_gluon.experiments import notebooks_table as readme
-    from vaegan_gluon.claims.notebooks import default_path
+    from vaegan_gluon.experiments.claims_text import default_path
     with open(default_path()) as f:
         board = json.load(f)
     mine = [c for c in board["claims"] if c["id"].startswith("mnist-disc-")]

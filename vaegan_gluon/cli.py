@@ -269,7 +269,8 @@ def cmd_claims_plan(args):
             table = json.load(f)
     except (OSError, ValueError) as err:
         raise CLIError(f"{board}: {err}; make it with `vaegan claims RUN_DIR... --out DIR`") from None
-    md = plan_markdown(make_plan(table))
+    from .experiments.config import get_config
+    md = plan_markdown(make_plan(table, kept=os.path.join(os.path.dirname(board), "claims_runs"), config_of=get_config))
     print(md, end="")
     if args.out:
         with open(args.out, "w") as f:
@@ -291,7 +292,8 @@ def cmd_claims(args):
             raise CLIError(str(err)) from None
         return 0
     try:
-        table = build_claims(args.run_dirs, scale=args.scale)
+        from .experiments.config import get_config
+        table = build_claims(args.run_dirs, scale=args.scale, config_of=get_config)
     except (FileNotFoundError, ValueError) as err:
         raise CLIError(str(err)) from None
     print(readme_markdown(table), end="")

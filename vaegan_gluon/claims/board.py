@@ -88,7 +88,7 @@ def metric_value(run, name):
 
 
 # ----------------------------------------------------------------------------- group selection
-def _matches(run, sel, scale):
+def _matches(run, sel, scale, config_of=None):
     if run["name"] != sel["experiment"] or (scale is not None and run["scale"] != scale):
         return False
     for key, want in sel.get("where", {}).items():
@@ -98,7 +98,7 @@ def _matches(run, sel, scale):
                 return False
         elif got != want:
             return False
-    return _is_a_seed(run, sel)
+    return _is_a_seed(run, sel, config_of)
 
 
 # settings that say how a run was kept or scheduled, not what it trained
@@ -108,12 +108,16 @@ BOOKKEEPING = ("train.seed", "train.keep_checkpoints", "train.log_interval")
 SCALE_KEYS = ("train.n_epochs", "train.n_solo_epochs", "data.options.n", "data.options.size")
 
 
-def _is_a_seed(run, sel):
+def _is_a_seed(run, sel, config_of=None):
     """False when the run is another experiment than ``sel`` selects: other networks than the catalogue's
-    at its scale, or a ``--set`` override ``sel`` does not select that changes the catalogue's value."""
-    from ..experiments.config import get_config
+    at its scale, or a ``--set`` override ``sel`` does not select that changes the catalogue's value.
+
+    ``config_of(name, scale, overrides) -> config`` is the experiments' catalogue (passed in by the layer
+    above: claims do not import experiments); without it every run of the experiment counts."""
+    if config_of is None:
+        return True
     try:
-        expected = get_config(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
+        expected = config_of(run["name"], run["scale"] or "full", dict(sel.get("where", {})))
     except (KeyError, ValueError):
         return True
     if any(run["config"].get(k, expected.get(k)) != expected.get(k) for k in ("vae", "disc")):
@@ -126,23 +130,27 @@ def _is_a_seed(run, sel):
                if k not in BOOKKEEPING and k not in sel.get("where", {}))
 
 
-def _is_variant(run, sel, claims):
-    """True when ``run`` sets a value another claim's ``where`` selects (a sweep arm): the plain
-    selection of its experiment does not pick it up."""
+def _is_variant(run, sel, claims, config_of=None):
+    """True when ``run`` matches another claim's selection of the same experiment that selects more settings
+    than ``sel`` (a sweep arm at the reference's epochs): ``sel`` does not pick it up."""
+    mine = sel.get("where") or {}
     for c in claims:
         for side in ("ours", "reference"):
             other = c[side]
-            if other and other["experiment"] == sel["experiment"] and other.get("where") and not sel.get("where"):
-                if _matches(run, other, None):
+            if not other or other["experiment"] != sel["experiment"]:
+                continue
+            theirs = other.get("where") or {}
+            if len(theirs) > len(mine) and all(theirs.get(k, object()) == v for k, v in mine.items()):
+                if _matches(run, other, None, config_of):
                     return True
     return False
 
 
-def select(runs, sel, scale=None, claims=CLAIMS):
+def select(runs, sel, scale=None, claims=CLAIMS, config_of=None):
     """The runs of one group: the experiment's seeds at ``scale`` (one per seed: the last folder)."""
     chosen = {}
     for r in runs:
-        if _matches(r, sel, scale) and not _is_variant(r, sel, claims):
+        if _matches(r, sel, scale, config_of) and not _is_variant(r, sel, claims, config_of):
             chosen[(r["scale"], r["seed"])] = r
     return [chosen[k] for k in sorted(chosen, key=str)]
 
@@ -154,13 +162,35 @@ def _summary(runs, metric):
     return s
 
 
+# statistics columns that time a run rather than say what it trained
+_TIMING = ("seconds", "per_s", "wall")
+
+
+def shared_start(a, b):
+    """True when runs ``a`` and ``b`` trained the same solo phase bit for bit (every recorded statistic of
+    every solo epoch equal as written), None when either recorded no solo epoch.
+
+    Why the sweeps need no branching from a switch checkpoint: an arm changes a combo-phase setting (the
+    PBP weight is 1 in solo epochs before the switch), so one seed's arms run the same solo epochs from the
+    same seed; this check shows it held in the runs instead of assuming it."""
+    sa, sb = ([r for r in run["stats"] if r.get("phase") == "solo"] for run in (a, b))
+    if not sa or not sb:
+        return None
+    keys = [k for k in sa[0] if not any(t in k for t in _TIMING)]
+    return len(sa) == len(sb) and all(ra.get(k) == rb.get(k) for ra, rb in zip(sa, sb) for k in keys)
+
+
 def _paired_diffs(ours_runs, ref_runs, metric):
-    """Summary of ours - reference over the seeds both groups ran (None if the claim is unpaired)."""
-    ref_by_seed = {r["seed"]: metric_value(r, metric) for r in ref_runs}
-    d = [metric_value(r, metric) - ref_by_seed[r["seed"]] for r in ours_runs
-         if r["seed"] in ref_by_seed and metric_value(r, metric) is not None and ref_by_seed[r["seed"]] is not None]
+    """Summary of ours - reference over the seeds both groups ran (None if the claim is unpaired), with
+    ``shared_start``: per seed, whether both runs trained the same solo phase (:func:`shared_start`)."""
+    ref_by_seed = {r["seed"]: r for r in ref_runs}
+    d = [metric_value(r, metric) - metric_value(ref_by_seed[r["seed"]], metric) for r in ours_runs
+         if r["seed"] in ref_by_seed and metric_value(r, metric) is not None
+         and metric_value(ref_by_seed[r["seed"]], metric) is not None]
     out = R.summarise(d)
     out["seeds"] = [r["seed"] for r in ours_runs if r["seed"] in ref_by_seed]
+    out["shared_start"] = {str(r["seed"]): shared_start(r, ref_by_seed[r["seed"]]) for r in ours_runs
+                           if r["seed"] in ref_by_seed}
     return out
 
 
@@ -227,11 +257,11 @@ def _compound(claim, verdict, test, view):
     return None
 
 
-def judge_claim(claim, runs, scale=None, claims=CLAIMS):
-    """One row of the board (see the module docstring)."""
+def judge_claim(claim, runs, scale=None, claims=CLAIMS, config_of=None):
+    """One row of the board (see the module docstring; ``config_of``: :func:`_is_a_seed`)."""
     at = scale or claim["scale"]
-    row = {k: claim[k] for k in ("id", "source", "quote", "statement", "kind", "metric", "better", "delta_why",
-                                 "second_view", "fidelity", "needs")}
+    row = {k: claim.get(k) for k in ("id", "source", "quote", "statement", "kind", "metric", "better", "delta_why",
+                                     "second_view", "fidelity", "needs", "min_seeds")}
     row.update(scale=at, delta_rule=list(claim["delta"]), rule=R.RULE, test=None, compound=None,
                selection={"ours": claim["ours"], "reference": claim["reference"]})
     if claim["ours"] is None or claim["reference"] is None:
@@ -239,8 +269,8 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
         row.update(ours=empty, reference=empty, delta=None, verdict="untested", reason=f"needs {claim['needs']}",
                    gates={}, code=None, runs={"ours": [], "reference": []}, second=None, engaged=None)
         return row
-    ours_runs = select(runs, claim["ours"], at, claims)
-    ref_runs = select(runs, claim["reference"], at, claims)
+    ours_runs = select(runs, claim["ours"], at, claims, config_of)
+    ref_runs = select(runs, claim["reference"], at, claims, config_of)
     ours, ref = _summary(ours_runs, claim["metric"]), _summary(ref_runs, claim["metric"])
     row.update(ours=ours, reference=ref, delta=_delta(claim, ref),
                runs={"ours": [r["dir"] for r in ours_runs], "reference": [r["dir"] for r in ref_runs]})
@@ -284,11 +314,15 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS):
     return row
 
 
-def build_claims(paths, scale=None, commit=None, claims=CLAIMS):
-    """The board over the run folders under ``paths``: ``{"commit", "rule", "claims", "counts", ...}``."""
+def build_claims(paths, scale=None, commit=None, claims=CLAIMS, config_of=None):
+    """The board over the run folders under ``paths``: ``{"commit", "rule", "claims", "counts", ...}``.
+
+    ``config_of(name, scale, overrides)``: the experiments' catalogue, to tell a seed of an experiment
+    from a run made with other settings (:func:`_is_a_seed`); the CLI and the campaign pass
+    :func:`vaegan_gluon.experiments.config.get_config`."""
     from ..utils import current_commit
     runs = collect_runs(paths)
-    rows = [judge_claim(c, runs, scale, claims) for c in claims]
+    rows = [judge_claim(c, runs, scale, claims, config_of) for c in claims]
     commits = sorted({r["commit"] for r in runs if r["commit"]})
     return {"commit": commit or current_commit(), "run_commits": commits, "scale": scale, "rule": R.RULE,
             "alpha": R.ALPHA, "power": R.POWER, "claims": rows,
@@ -316,6 +350,9 @@ def _verdict_cell(c):
         out += f" ({c['compound']})"
     if c.get("reason"):
         out += f": {c['reason']}"
+    shared = [v for v in ((c.get("paired") or {}).get("shared_start") or {}).values() if v is not None]
+    if shared:
+        out += f" (paired by seed; the same solo phase in {sum(shared)} of {len(shared)} seeds)"
     return out
 
 
@@ -353,7 +390,8 @@ def second_view_markdown(table):
             if not e or e.get("pending") or not (e["ours"]["n"] or e["reference"]["n"]):
                 cells.append("pending (re-run)" if e and e.get("pending") else "–")
                 continue
-            mark = "" if "p_better" not in e else "✓" if e["p_better"] < R.ALPHA else "✗" if e["p_worse"] < R.ALPHA else "="
+            mark = ("" if "p_better" not in e else "✓" if e["p_better"] < R.ALPHA
+                    else "✗" if e["p_worse"] < R.ALPHA else "=")
             cells.append(f"{_n(e['ours']['mean'])} / {_n(e['reference']['mean'])} {mark}")
         runs = c["runs"]["ours"] + c["runs"]["reference"]
         cells.append(_fid_images(runs))
@@ -420,7 +458,8 @@ def report_markdown(table):
     """``claims.md``: the rule, the main table, the second view of the sharpness claims, the gates, and each
     claim's source sentence."""
     quotes = "\n".join(f"- `{c['id']}` ({c['source']}): “{c['quote']}”" for c in table["claims"])
-    return (f"# The claims board\n\nRule: {table['rule']}\n\n{readme_markdown(table)}\n## Second view of the sharpness claims\n\n"
+    return (f"# The claims board\n\nRule: {table['rule']}\n\n{readme_markdown(table)}\n"
+            "## Second view of the sharpness claims\n\n"
             "ours / reference means; ✓ better, ✗ worse (Welch, one-sided, alpha 0.05), = no difference shown.\n\n"
             f"{second_view_markdown(table)}\n## Validity gates, per group and seed\n\n{gates_markdown(table)}\n"
             f"## What each source says\n\n{quotes}\n")

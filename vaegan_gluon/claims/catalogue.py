@@ -18,9 +18,9 @@ One entry per claim (read by :mod:`.board`):
 
 Margins (stated before any data): FID and blur 10 % of the reference mean (the seed-to-seed spread of a
 converged VAE alone here is 5-10 %, so a smaller difference is not one a student could see); training time
-10 %; attribute agreement 0.02 (13 of 640 faces); class coverage 1 class of 10; the ELBO 5 nats (the pixel
-VAE's seed-to-seed spread is under 1 nat, 5 nats is what the study's "little cost" allows); arithmetic
-success 0.05.
+10 %; attribute agreement 0.02 (13 of 640 faces); the class histogram's KL from uniform 0.05 nats (half a
+lost class of 10); the ELBO 5 nats (the pixel VAE's seed-to-seed spread is under 1 nat, 5 nats is what the
+study's "little cost" allows); arithmetic success 0.05.
 """
 
 S_MXNET = "001_26a28592c93c00b6.txt"     # the original MXNet study
@@ -32,8 +32,13 @@ S_AEGAN0 = "002_fff96a8a23faa92b.txt"    # its first notes
 REL10 = ("rel", 0.10)
 DELTA_WHY = {"rel": "10 % of the reference mean (a converged VAE alone varies 5-10 % between seeds here)",
              "attr": "0.02 attribute agreement (13 of 640 faces)",
-             "class": "1 digit class of 10", "elbo": "5 nats (the pixel VAE's seeds differ by < 1 nat)",
-             "arith": "0.05 success rate"}
+             "elbo": "5 nats (the pixel VAE's seeds differ by < 1 nat)",
+             "arith": "0.05 success rate",
+             "kl": "0.05 nats of the sample class histogram's KL from uniform: half of what losing one of 10 "
+                   "classes costs (log 10/9 = 0.105 nats); continuous, unlike a count of classes over 500 samples"}
+# the stabiliser rows (003's hacks on the MNIST VAE/GAN): at least 5 seeds a group (the evidence issue)
+STAB_SEEDS = 5
+KL = "mode_coverage.kl_to_uniform"
 SHARP_VIEW = ("blur_recon_over_data", "fid_recon", "attr_agreement", "paired_feature_dist.mean", "precision",
               "recall")
 SAMPLE_VIEW = ("fid_samples", "precision", "recall", "mode_coverage.n_covered")
@@ -42,8 +47,8 @@ _CONV = "anime-conv-vae"
 _RESNET = "anime-conv-vae-resnet"
 _LARSEN_MNIST = "mnist-larsen-vaegan"
 _AEGAN_BASE = "faces-aegan-constant"
-# the solo -> combo sweep's runs (notebook 10): 8 epochs, 0 or 4 of them solo
-_SOLO_E = {"train.n_epochs": 8}
+# solo -> combo at 20 epochs (10 + 10 against 20 combo): long enough for both arms to pass the bar
+_SOLO_E = {"train.n_epochs": 20}
 
 Q_WEIGHT10 = ("I added a multiplier constant of 10 on to the discriminator loss (the package's question: the "
               "VQGAN / latent-diffusion autoencoders scale the adversarial term by the ratio of gradient norms at "
@@ -54,14 +59,44 @@ Q_MXNET_THESIS = ("attaching discriminatory network onto a variational autoencod
                   "is the study's thesis)")
 
 
-def _sel(experiment, **where):
-    return {"experiment": experiment, "where": {k.replace("__", "."): v for k, v in where.items()}}
+# The settings each medium faces claim is judged at (the evidence issue; stated before the runs). The
+# catalogue's medium scale sizes the notebooks (20 solo + 5 combo epochs for the conv pairs); these size the
+# evidence, so a claim's runs are selected by them and the campaign runs them as overrides.
+_SOLO_COMBO = {"train.n_solo_epochs": 30, "train.n_epochs": 45}
+AT = {
+    # the ResNet reference failed the hair bar at its switch after 20 solo epochs (seeds 0, 2); the sweeps'
+    # arms got 5 combo epochs, 0.6 % of the study's adversarial steps: 30 solo + 15 combo
+    **{e: dict(_SOLO_COMBO) for e in ("anime-conv-vae-resnet", "anime-conv-vae-convdisc",
+                                      "anime-conv-vae1024-convdisc64", "anime-deepconv")},
+    # the decay runs: 3 decays in 15 combo epochs (every 5; the study: 4 in 100), not 15 (every epoch)
+    **{e: {**_SOLO_COMBO, "train.pbp_decay_every": 5} for e in ("anime-conv-vae1024-resnet-decay",
+                                                                 "anime-conv-vae1024-resnet-lr2e-4")},
+    # the VAE alone, as long as the pairs it is compared with
+    "anime-conv-vae": {"train.n_epochs": 45},
+    # its discriminator stayed at chance through 5 combo epochs: 25 combo epochs
+    "anime-dense-vae-logreg": {"train.n_solo_epochs": 95, "train.n_epochs": 120},
+    "anime-dense-vae": {"train.n_epochs": 120},
+    # the study's AE-GAN runs are ~12,600 steps (375 at 25 epochs here): 150 epochs
+    **{e: {"train.n_epochs": 150} for e in ("faces-aegan-constant", "faces-aegan-derivative", "faces-aegan-inverse",
+                                            "faces-aegan-ceiling", "faces-ae")},
+}
+# the PBP-decay arms: decay every 5 of 40 combo epochs, 8 decays (the study: every 25 of 100-200), not 4 decays
+# in 5 epochs that repeat the PBP 0.8 arm; their constant-weight reference runs as long
+_DECAY_AT = {"train.n_solo_epochs": 30, "train.n_epochs": 70, "train.pbp_decay_every": 5}
+
+
+def _sel(experiment, at=None, **where):
+    """A run selection: ``experiment`` at its :data:`AT` settings (or ``at``), plus ``where`` (``a__b`` = ``a.b``)."""
+    return {"experiment": experiment,
+            "where": {**(AT.get(experiment, {}) if at is None else at),
+                      **{k.replace("__", "."): v for k, v in where.items()}}}
 
 
 def claim(id, source, quote, statement, metric, better, ours, reference, kind="directional", delta=REL10,
-          delta_why=None, second_view=(), fidelity=None, scale="medium", invalid=None, needs=None, paired=False):
+          delta_why=None, second_view=(), fidelity=None, scale="medium", invalid=None, needs=None, paired=False,
+          min_seeds=None):
     return {"id": id, "source": source, "quote": quote, "statement": statement, "kind": kind, "metric": metric,
-            "paired": paired,
+            "paired": paired, "min_seeds": min_seeds,
             "better": better, "delta": delta, "delta_why": delta_why or DELTA_WHY["rel"],
             "second_view": list(second_view), "fidelity": fidelity, "ours": ours, "reference": reference,
             "scale": scale, "invalid": invalid, "needs": needs}
@@ -110,7 +145,8 @@ CLAIMS = [
 ] + [
     # ------------------------------------------------------------ 001's sweeps: questions, not claims
     _sharpens(f"faces-{key.replace('_', '-')}-{v:g}", "faces: " + says.format(v),
-              _sel(_RESNET, **{"train__" + key: float(v)}), _sel(_RESNET), kind="exploratory", paired=True,
+              _sel(_RESNET, _DECAY_AT if key == "pbp_decay" else None, **{"train__" + key: float(v)}),
+              _sel(_RESNET, _DECAY_AT if key == "pbp_decay" else None), kind="exploratory", paired=True,
               quote=f"'{quote}' (shown without a stated conclusion)")
     for key, says, values, quote in (
         ("disc_weight", "does disc weight {:g} (vs 10) change sharpness?", (1, 20, 50),
@@ -125,13 +161,13 @@ CLAIMS = [
     claim("faces-solo-combo-saves-time", S_MXNET,
           "It is possible that time and computing resources be saved by letting the VAE train by itself without "
           "the input from a discriminator for a few epochs before the discriminator kicks in.",
-          "faces: 4 solo + 4 combo epochs take less CPU time than 8 combo epochs (ResNet)", "train_seconds",
-          "lower", _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=4), _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=0)),
+          "faces: 10 solo + 10 combo epochs take less CPU time than 20 combo epochs (ResNet)", "train_seconds",
+          "lower", _sel(_RESNET, _SOLO_E, train__n_solo_epochs=10), _sel(_RESNET, _SOLO_E, train__n_solo_epochs=0)),
     claim("faces-solo-combo-same-result", S_MXNET,
           "It is possible that time and computing resources be saved ... (saved: the same result for less)",
-          "faces: 4 solo + 4 combo epochs reconstruct no worse than 8 combo epochs (FID within 10 %)",
-          "fid_recon", "lower", _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=4),
-          _sel(_RESNET, **_SOLO_E, train__n_solo_epochs=0), kind="noninferiority",
+          "faces: 10 solo + 10 combo epochs reconstruct no worse than 20 combo epochs (FID within 10 %)",
+          "fid_recon", "lower", _sel(_RESNET, _SOLO_E, train__n_solo_epochs=10),
+          _sel(_RESNET, _SOLO_E, train__n_solo_epochs=0), kind="noninferiority",
           second_view=("blur_recon", "attr_agreement", "paired_feature_dist.mean")),
     # ------------------------------------------------------------ the field's answer to "disc weight 10" (issue 33)
 ] + [
@@ -150,9 +186,9 @@ CLAIMS = [
     claim("stab-spectral-norm-coverage", S_TORCH,
           "(the package's question: spectral normalisation is none of the sources' hacks; 003's list is the "
           "family it joins)", "MNIST: does spectral normalisation of the discriminator change the digit classes "
-          "covered by the Larsen VAE/GAN's samples?", "mode_coverage.n_covered", "higher",
-          _sel("mnist-stab-spectral-norm"), _sel(_LARSEN_MNIST), kind="exploratory", delta=("abs", 1.0),
-          delta_why=DELTA_WHY["class"], second_view=SAMPLE_VIEW,
+          "covered by the Larsen VAE/GAN's samples (KL of their class histogram from uniform)?", KL, "lower",
+          _sel("mnist-stab-spectral-norm"), _sel(_LARSEN_MNIST), kind="exploratory", delta=("abs", 0.05),
+          delta_why=DELTA_WHY["kl"], second_view=SAMPLE_VIEW, min_seeds=STAB_SEEDS,
           needs="runs of mnist-stab-spectral-norm beside the Larsen reference, once it makes digits"),
     # ------------------------------------------------------------ Larsen VAE/GAN
     claim("larsen-mnist-fid", S_TF2,
@@ -201,9 +237,9 @@ CLAIMS = [
           needs="an experiment that pre-trains the AE, then trains it as the GAN's generator (not in the catalogue)"),
     # ------------------------------------------------------------ 003's GAN hacks on the MNIST VAE/GAN
 ] + [
-    claim(f"stab-{s}-coverage", S_TORCH, quote, f"MNIST: {says} keeps more digit classes in the Larsen "
-          "VAE/GAN's samples", "mode_coverage.n_covered", "higher", _sel(ours), _sel(ref), delta=("abs", 1.0),
-          delta_why=DELTA_WHY["class"], second_view=SAMPLE_VIEW)
+    claim(f"stab-{s}-coverage", S_TORCH, quote, f"MNIST: {says} keeps the digit classes of the Larsen "
+          "VAE/GAN's samples closer to uniform (KL of their class histogram)", KL, "lower", _sel(ours), _sel(ref),
+          delta=("abs", 0.05), delta_why=DELTA_WHY["kl"], second_view=SAMPLE_VIEW, min_seeds=STAB_SEEDS)
     for s, says, ours, ref, quote in (
         ("smooth", "one-sided label smoothing", "mnist-stab-smooth", _LARSEN_MNIST,
          "soft and noisy labels - this has helped a LOT"),
@@ -225,9 +261,10 @@ CLAIMS = [
     claim("stab-minibatch-coverage-mnist", S_TF2,
           "使用更小的batch size加上Minibatch discrimination可以有效解決model collapse (smaller batches plus "
           "minibatch discrimination solve mode collapse) -- said of the faces; here asked on MNIST",
-          "MNIST: does minibatch discrimination (batch 64) change the digit classes covered?",
-          "mode_coverage.n_covered", "higher", _sel("mnist-stab-minibatch"), _sel(_LARSEN_MNIST),
-          kind="exploratory", delta=("abs", 1.0), delta_why=DELTA_WHY["class"], second_view=SAMPLE_VIEW),
+          "MNIST: does minibatch discrimination (batch 64) change how evenly the samples cover the digit classes "
+          "(KL of their class histogram from uniform)?", KL, "lower", _sel("mnist-stab-minibatch"),
+          _sel(_LARSEN_MNIST), kind="exploratory", delta=("abs", 0.05), delta_why=DELTA_WHY["kl"],
+          second_view=SAMPLE_VIEW, min_seeds=STAB_SEEDS),
     claim("tf2-minibatch-small-batch-faces", S_TF2,
           "從10k US Adult Faces Database的實驗結果發現使用更小的batch size加上Minibatch discrimination可以有效解決"
           "model collapse (on the faces, smaller batches plus minibatch discrimination solve mode collapse)",
@@ -256,8 +293,9 @@ CLAIMS = [
     claim("tf2-longer-training-collapses", S_TF2,
           "訓練越久,某些數字出現的概率會大幅下降,甚至沒有出現,發生Model Collapse (the longer the training, the "
           "rarer some digits become, until they disappear)",
-          "MNIST: the VAE/GAN covers fewer digit classes after more combo epochs", "mode_coverage.n_covered",
-          "lower", None, None, delta=("abs", 1.0), delta_why=DELTA_WHY["class"],
+          "MNIST: the VAE/GAN's samples cover the digit classes less evenly after more combo epochs (KL of "
+          "their class histogram from uniform grows)", KL, "higher", None, None, delta=("abs", 0.05),
+          delta_why=DELTA_WHY["kl"],
           needs="the MNIST VAE/GAN scored after 8 and after >= 24 combo epochs (the same seeds)"),
 ]
 

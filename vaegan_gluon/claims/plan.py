@@ -22,38 +22,6 @@ MIN_SEEDS = 3           # never fewer per group: at n = 2 a Welch test has 1-2 d
 ORDER = ("001", "000", "002", "003", "004")
 
 
-# The settings the evidence issue asks each family to be re-run at (stated before the runs; the campaign
-# adopts them when the catalogue's medium scale is switched to them, after the code that trains them is
-# final): (experiment prefixes, {setting: value}, why). Epoch counts are (solo, combo).
-EVIDENCE = [
-    (("anime-conv-vae-", "anime-conv-vae1024-", "anime-deepconv"), {"solo": 30, "combo": 15},
-     "the ResNet reference failed the hair bar at its switch after 20 solo epochs (seeds 0, 2); the sweeps' "
-     "arms got 5 combo epochs, 0.6 % of the study's adversarial steps: >= 15 combo epochs"),
-    (("anime-conv-vae",), {"solo": 45, "combo": 0}, "the VAE alone, as long as the runs it is compared with"),
-    (("anime-dense-vae-logreg",), {"solo": 95, "combo": 25},
-     "its discriminator stayed at chance through 5 combo epochs: >= 25 combo epochs"),
-    (("anime-dense-vae",), {"solo": 120, "combo": 0}, "the dense VAE alone, as long as its pair"),
-    (("faces-aegan-", "faces-ae"), {"solo": 0, "combo": 150},
-     "the study's AE-GAN runs are ~12,600 steps (here 375 at 25 epochs): >= 150 epochs"),
-]
-DECAY_EVIDENCE = ({"solo": 30, "combo": 40}, "decay every 5 of 40 combo epochs: 8 decays (the study: every 25 of "
-                                             "100-200), not 4 decays in 5 epochs that repeat the PBP 0.8 arm")
-
-
-def evidence_settings(experiment, where):
-    """The (solo, combo) epochs and the reason the evidence issue asks ``experiment`` to be run at."""
-    if "train.pbp_decay" in where:
-        return DECAY_EVIDENCE
-    if "train.n_solo_epochs" in where:          # solo -> combo: equal quality for less time, at 20 epochs
-        solo = 10 if where["train.n_solo_epochs"] else 0
-        return ({"solo": solo, "combo": 20 - solo}, "solo -> combo at 20 epochs (10 + 10 against 20 combo): "
-                "long enough for both arms to pass the bar, timed on one machine, interleaved")
-    for prefixes, epochs, why in EVIDENCE:
-        if any(experiment == p or (p.endswith("-") and experiment.startswith(p)) for p in prefixes):
-            return epochs, why
-    return None
-
-
 def _epoch_seconds(dirs):
     """Mean seconds of a solo and of a combo epoch in the kept runs' training_statistics.csv."""
     import csv
@@ -73,6 +41,18 @@ def _key(sel):
     return json.dumps(sel, sort_keys=True)
 
 
+def _spent(dirs):
+    """(runs, CPU hours) of the group's kept runs: the budget already spent on it."""
+    secs = []
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "metrics.json")) as f:
+                secs.append(float(json.load(f).get("train_seconds") or 0))
+        except (OSError, ValueError):
+            continue
+    return len(secs), sum(secs) / 3600
+
+
 def _seconds(dirs):
     secs = []
     for d in dirs:
@@ -86,17 +66,49 @@ def _seconds(dirs):
     return sum(secs) / len(secs) if secs else None
 
 
-def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS):
-    """``{"claims": [...], "groups": [...], "cpu_hours": total}`` for a board (see the module docstring)."""
+def _experiment_dirs(kept, experiment):
+    """The kept runs of ``experiment`` at any settings (to price a group none of whose runs exists yet)."""
+    from .board import collect_runs
+    if not kept or not os.path.isdir(kept):
+        return []
+    return [r["dir"] for r in collect_runs(kept) if r["name"] == experiment]
+
+
+def _run_seconds(dirs, where, fallback_dirs, scale_epochs):
+    """CPU seconds of one run: the group's kept runs' mean, else its epochs at other runs' seconds per epoch."""
+    sec = _seconds(dirs)
+    if sec is not None:
+        return sec, "kept runs"
+    per = _epoch_seconds(fallback_dirs)
+    solo, combo = per["solo"] or per["combo"], per["combo"] or per["solo"]
+    n = where.get("train.n_epochs", scale_epochs[0])
+    n_solo = where.get("train.n_solo_epochs", scale_epochs[1])
+    if solo is None or n is None:
+        return None, None
+    n_solo = n if n_solo is None else min(n_solo, n)
+    if not per["combo"]:          # a model without a discriminator: every epoch is a solo epoch
+        n_solo = n
+    return n_solo * solo + (n - n_solo) * combo, "epochs x seconds per epoch of its other runs"
+
+
+def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None, config_of=None):
+    """``{"claims": [...], "groups": [...], "cpu_hours": total}`` for a board (see the module docstring).
+
+    ``kept``: the kept runs' folder, to price groups with no run at their settings from the same experiment's
+    seconds per solo and combo epoch at other settings; ``config_of(name, scale)``: the experiments'
+    catalogue (:func:`vaegan_gluon.experiments.config.get_config`), for the epochs a setting leaves as is."""
     claims, groups = [], {}
     rows = sorted(table["claims"], key=lambda c: ORDER.index(c["source"][:3]) if c["source"][:3] in ORDER else 9)
     for c in rows:
-        if c["verdict"] == "untested" and not c["runs"]["ours"]:
+        sel = c.get("selection") or {}
+        if c["verdict"] == "untested" and not (sel.get("ours") and sel.get("reference")):
             claims.append({"id": c["id"], "verdict": c["verdict"], "seeds": None, "note": c.get("reason")})
             continue
         t = c.get("test") or {}
         need, note = t.get("seeds_needed"), None
-        if c["verdict"] == "invalid":
+        if c["verdict"] == "untested":      # runs defined, none made yet: a first round, then plan again
+            need, note = MIN_SEEDS, f"first round of {MIN_SEEDS} seeds; plan again from their spread"
+        elif c["verdict"] == "invalid":
             need, note = min(need or default_seeds, max_seeds), f"invalid now; mend first: {c.get('reason')}"
         elif c["verdict"] in ("holds", "does not hold", "changes", "equivalent within delta"):
             need = max(c["ours"]["n"], c["reference"]["n"])
@@ -114,7 +126,7 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS):
             elif need > max_seeds:
                 note = f"needs {need} seeds per group; planned at {max_seeds} (stays inconclusive, smaller MDE)"
                 need = max_seeds
-        need = max(need, MIN_SEEDS)
+        need = max(need, MIN_SEEDS, c.get("min_seeds") or 0)
         claims.append({"id": c["id"], "verdict": c["verdict"], "seeds": need, "note": note})
         for side in ("ours", "reference"):
             sel = c["selection"][side]
@@ -124,25 +136,29 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS):
             g["claims"].append(c["id"])
     out_groups = []
     for g in groups.values():
-        sec = _seconds(g["runs"])
         where = g["selection"].get("where") or {}
-        ev = evidence_settings(g["selection"]["experiment"], where)
-        ev_sec = None
-        if ev:
-            per = _epoch_seconds(g["runs"])
-            solo, combo = per["solo"] or per["combo"], per["combo"] or per["solo"]
-            if solo is not None:
-                ev_sec = ev[0]["solo"] * solo + ev[0]["combo"] * combo
-        out_groups.append({"experiment": g["selection"]["experiment"], "where": where,
-                           "scale": g["scale"], "seeds": g["seeds"], "run_seconds": sec,
-                           "cpu_hours": None if sec is None else g["seeds"] * sec / 3600, "claims": g["claims"],
-                           "evidence": None if not ev else {"epochs": ev[0], "why": ev[1], "run_seconds": ev_sec,
-                                                             "cpu_hours": None if ev_sec is None else
-                                                             g["seeds"] * ev_sec / 3600}})
+        exp = g["selection"]["experiment"]
+        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp),
+                                _scale_epochs(config_of, exp, g["scale"]))
+        done, spent = _spent(g["runs"])
+        out_groups.append({"experiment": exp, "where": where, "scale": g["scale"], "seeds": g["seeds"],
+                           "run_seconds": sec, "priced_from": how, "done": done, "spent_hours": spent,
+                           "cpu_hours": None if sec is None else g["seeds"] * sec / 3600, "claims": g["claims"]})
     total = sum(g["cpu_hours"] or 0 for g in out_groups)
-    ev_total = sum((g["evidence"] or {}).get("cpu_hours") or g["cpu_hours"] or 0 for g in out_groups)
-    return {"claims": claims, "groups": out_groups, "cpu_hours": total, "evidence_cpu_hours": ev_total,
+    return {"claims": claims, "groups": out_groups, "cpu_hours": total,
+            "spent": {"runs": sum(g["done"] for g in out_groups), "hours": sum(g["spent_hours"] for g in out_groups)},
             "unpriced": [g["experiment"] for g in out_groups if g["cpu_hours"] is None]}
+
+
+def _scale_epochs(config_of, experiment, scale):
+    """(epochs, solo epochs) of ``experiment`` at ``scale`` in the catalogue (None when it is not there)."""
+    if config_of is None:
+        return None, None
+    try:
+        t = config_of(experiment, scale)["train"]
+    except (KeyError, ValueError):
+        return None, None
+    return t.get("n_epochs"), t.get("n_solo_epochs")
 
 
 HEADER = ("# The evidence plan\n\nGenerated by `vaegan claims plan --out docs/claims-plan.md` from "
@@ -155,29 +171,25 @@ def plan_markdown(plan):
     lines = [HEADER + "| claim | verdict now | seeds per group | note |", "|---|---|---|---|"]
     for c in plan["claims"]:
         lines.append(f"| `{c['id']}` | {c['verdict']} | {c['seeds'] or '–'} | {c['note'] or ''} |")
-    lines += ["", "| group (experiment, settings) | scale | seeds | CPU s a run | CPU hours | at the evidence settings: "
-              "solo + combo epochs, CPU s a run, CPU hours | claims |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| group (experiment, settings) | scale | seeds (kept) | CPU s a run | CPU hours (cumulative) "
+              "| claims |",
+              "|---|---|---|---|---|---|"]
     cum = 0.0
     for g in plan["groups"]:
         where = ", ".join(f"{k}={v}" for k, v in g["where"].items())
         sec = "–" if g["run_seconds"] is None else f"{g['run_seconds']:,.0f}"
-        hrs = "–" if g["cpu_hours"] is None else f"{g['cpu_hours']:.1f}"
-        ev = g.get("evidence")
-        evc = "as now" if not ev else (f"{ev['epochs']['solo']} + {ev['epochs']['combo']}, "
-                                        + ("–" if ev["run_seconds"] is None else
-                                           f"{ev['run_seconds']:,.0f}, {ev['cpu_hours']:.1f}"))
-        cum += (ev or {}).get("cpu_hours") or g["cpu_hours"] or 0
-        budget = "" if cum <= BUDGET_HOURS else " (past the budget)"
-        lines.append(f"| {g['experiment']} {where} | {g['scale']} | {g['seeds']} | {sec} | {hrs} | {evc}; "
-                     f"cumulative {cum:.1f}{budget} | {', '.join(g['claims'])} |")
-    whys = {}
-    for g in plan["groups"]:
-        if g.get("evidence"):
-            whys.setdefault(g["evidence"]["why"], []).append(g["experiment"])
-    lines += ["", f"Total: {plan['cpu_hours']:.1f} CPU hours at today's settings, "
-              f"{plan.get('evidence_cpu_hours', 0):.1f} at the evidence settings (2-core machine, the kept runs' "
-              "recorded seconds per solo and combo epoch)"
+        if g.get("priced_from") and g["priced_from"] != "kept runs":
+            sec += " (est.)"
+        cum += g["cpu_hours"] or 0
+        hrs = "–" if g["cpu_hours"] is None else f"{g['cpu_hours']:.1f} ({cum:.1f})"
+        budget = "" if cum <= BUDGET_HOURS else " past the budget"
+        lines.append(f"| {g['experiment']} {where} | {g['scale']} | {g['seeds']} ({g.get('done', 0)}) | {sec} | "
+                     f"{hrs}{budget} | "
+                     f"{', '.join(g['claims'])} |")
+    lines += ["", f"Total: {plan['cpu_hours']:.1f} CPU hours (2-core machine; est. = the group's epochs at the "
+              "seconds per solo and combo epoch of the same experiment's kept runs at other settings)"
               + (f"; not priced (no kept run): {', '.join(plan['unpriced'])}" if plan["unpriced"] else "") + ".",
-              "", "Why the evidence settings:", ""]
-    lines += [f"- {', '.join(sorted(set(exps)))}: {why}" for why, exps in whys.items()]
+              "", f"Spent so far on the planned groups: {plan['spent']['runs']} kept runs, "
+              f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds).",
+              "", "The settings each claim is judged at, and why: `AT` in `vaegan_gluon/claims/catalogue.py`."]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from ..claims import build_claims
 from ..claims.board import collect_runs, keep_run
 from ..claims.plan import make_plan
 from ..train.fingerprint import canonical, fingerprint
+from .config import get_config
 from .runner import run_experiment
 
 KEPT = os.path.join("results", "reference", "claims_runs")
@@ -78,7 +79,7 @@ def run_campaign(only=None, max_hours=None, restart=False, board=None, work=WORK
             with open(board) as f:
                 table = json.load(f)
             state = {"fingerprint": fp, "made": time.strftime("%Y-%m-%d %H:%M:%S"), "only": only,
-                     "queue": make_queue(make_plan(table), only)}
+                     "queue": make_queue(make_plan(table, kept=kept, config_of=get_config), only)}
             with open(state_path, "w") as f:
                 json.dump(state, f, indent=1)
         todo = pending(state["queue"], fp, kept)
@@ -106,4 +107,4 @@ def run_campaign(only=None, max_hours=None, restart=False, board=None, work=WORK
 
 def regenerate(kept=KEPT):
     """The board over the kept runs (what a finished campaign feeds)."""
-    return build_claims(kept)
+    return build_claims(kept, config_of=get_config)

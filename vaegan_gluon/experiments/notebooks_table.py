@@ -5,7 +5,7 @@ claims board, ``results/reference/claims.json``: never typed). Regenerate after 
 
 It lives under experiments/ so that it stays out of the numerics fingerprint (train/fingerprint.py).
 A notebook's claims are the board's rows whose ``ours`` runs are the experiments its ``show_claims(...)``
-cell names (:func:`vaegan_gluon.claims.notebooks.experiment_names`,
+cell names (:func:`vaegan_gluon.experiments.claims_text.experiment_names`,
 :func:`vaegan_gluon.experiments.notebook.claims_for`), as in the notebook's own "What the claims board says".
 """
 import argparse
@@ -53,7 +53,7 @@ def verdicts(path_nb, claims_path=None):
     """``{verdict: [claim id, ...]}`` of the board's claims this notebook tests (empty when none; None when
     there is no board)."""
     import nbformat
-    from ..claims.notebooks import default_path, experiment_names
+    from .claims_text import default_path, experiment_names
     from .notebook import claims_for
     names = experiment_names(nbformat.read(path_nb, as_version=4))
     table = claims_for(names or [], claims_path or default_path())
