@@ -30,15 +30,7 @@ LAYERS = [
 ]
 
 #: (importer, imported): upward imports known and owned, each with its reason and who removes it.
-EXCEPTIONS = {
-    ("vaegan_gluon.claims.board", "vaegan_gluon.experiments.config"):
-        "claims.board._is_a_seed resolves a run's config keys through experiments.config (lazy); the claims "
-        "owner moves the key knowledge down or the check up",
-    ("vaegan_gluon.claims.notebooks", "vaegan_gluon.experiments"):
-        "claims.notebooks checks show_claims' names against the catalogue (lazy); the claims owner's to move",
-    ("vaegan_gluon.claims.notebooks", "vaegan_gluon.experiments.notebook"):
-        "claims.notebooks renders a notebook's claims cell with experiments.notebook (lazy); the claims owner's",
-}
+EXCEPTIONS = {}
 
 
 def modules():
