@@ -91,6 +91,7 @@ def forward_flops(make_block, input_shape, per_layer=False):
     total = sum(f for _, f in records)
     # Gluon blocks sit in reference cycles: without a collection the fresh copy's weights stay resident
     # (3.9 GB for (f)'s DeepConvVAE, held by the benchmark's parent while its reference child ran)
-    del block, handles
+    handles.clear()
+    del block
     gc.collect()
     return (total, records) if per_layer else total

@@ -10,7 +10,6 @@ machine's drift hits both; the minimum per setting is reported.
 """
 import argparse
 import json
-import time
 
 import numpy as np
 

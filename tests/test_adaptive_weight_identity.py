@@ -5,7 +5,8 @@ code *before* the adaptive weight, the gradient-ratio diagnostic, ``disc_train_d
 normalisation were added (``python tests/test_adaptive_weight_identity.py --record`` wrote it). With the
 defaults (``disc_weight_mode="fixed"``, the discriminator idle in solo epochs, no spectral norm) every
 statistic and every trained parameter (BatchNorm's running statistics included: sha256 of the networks'
-parameters) must be *exactly* equal, also when the ratio is measured at every step: the diagnostic (``grad_ratio``) computes its two gradients with
+parameters) must be *exactly* equal, also when the ratio is measured at every step: the diagnostic (``grad_ratio``)
+computes its two gradients with
 two extra backward passes on the retained graph, whose gradients the step's own backward overwrites.
 
 Cases: DenseVAE(2, 1, 32) + DenseLogReg(1, 16) and ConvVAE(8, 4) + ConvDisc(4) with ``learnable_loss`` at disc

@@ -270,7 +270,8 @@ def test_readme_time_to_quality_tables_are_renders(task, saved):
     with open(os.path.join(ROOT, "benchmarks", "results", saved)) as fh:
         result = json.load(fh)
     assert result.get("task", "mnist") == task
-    assert block_between(os.path.join(ROOT, "docs", "performance.md"), *ttq.readme_markers(task)) == ttq.markdown(result)
+    assert block_between(os.path.join(ROOT, "docs", "performance.md"),
+                         *ttq.readme_markers(task)) == ttq.markdown(result)
 
 
 def _env_in_child(env, var="OMP_WAIT_POLICY"):

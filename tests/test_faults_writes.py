@@ -122,7 +122,6 @@ def test_the_full_disk_hook_fails_writes_from_the_nth_on_and_counts_them(tmp_pat
         f.write("z")
 
 
-@pytest.mark.xfail(strict=True, reason=faults.KNOWN_DEFECTS["resume-csv-not-rewritten"])
 def test_disk_full_at_the_last_csv_write_loses_no_row_after_resume(tmp_path, monkeypatch, capsys):
     """Found by the campaign's writes part (larsen, the CSV's write 7 of 8): the last epoch's checkpoint is
     written, then its CSV write fails; ``--resume`` loads that checkpoint (its state.json holds every row),

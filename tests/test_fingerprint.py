@@ -64,7 +64,8 @@ def test_the_file_rule(tree):
     assert code_hash(WorkTree(tree)) == before
     (tree / "vaegan_gluon" / "train" / "new_step.py").write_text("SCALE = 2.0\n")
     assert code_hash(WorkTree(tree)) != before
-    assert is_numerics_file("vaegan_gluon/train/trainer.py") and is_numerics_file("vaegan_gluon/fast/kernels/adam_ext.cc")
+    assert is_numerics_file("vaegan_gluon/train/trainer.py")
+    assert is_numerics_file("vaegan_gluon/fast/kernels/adam_ext.cc")
     assert not any(is_numerics_file(p) for p in ("vaegan_gluon/cli.py", "vaegan_gluon/claims/board.py",
                                                  "vaegan_gluon/evaluation/scores.py", "README.md",
                                                  "tests/test_losses.py", "vaegan_gluon/train/fingerprint.py"))

@@ -12,7 +12,7 @@ from mxnet import autograd, nd
 
 from vaegan_gluon import losses
 from vaegan_gluon.models import get_model
-from vaegan_gluon.fast import adam as fastadam, kernels
+from vaegan_gluon.fast import kernels
 from vaegan_gluon.train import Trainer
 
 needs_kernel = pytest.mark.skipif(not kernels.fused_bce_enabled({}, mx.cpu()), reason="the kernel library could not be "

@@ -53,7 +53,8 @@ def test_claims_cell_output_is_the_committed_board(path):
     i, _ = cnb.claims_call(nb)
     stored = [dict(o) for o in nb.cells[i].outputs]
     assert stored == [dict(o) for o in cnb.claims_outputs(names, CLAIMS)], \
-        "the claims cell's output is not the committed board: run python -m vaegan_gluon.experiments.claims_text notebooks/"
+        ("the claims cell's output is not the committed board: run "
+         "python -m vaegan_gluon.experiments.claims_text notebooks/")
     assert cnb.output_note(CLAIMS) in nb.cells[i - 1].source, "the note naming the board's commit is stale"
 
 

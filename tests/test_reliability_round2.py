@@ -18,7 +18,6 @@ from vaegan_gluon.cli import main
 from vaegan_gluon.data import load, mnist
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import Trainer, schemes
-from vaegan_gluon.train import checkpoint as ckpt
 
 V = ["run", "mnist-vae-logreg", "--scale", "quick", "--no-progress"]
 TINY = ["--set", "data.n_train=64", "--set", "data.n_val=16", "--set", "train.n_epochs=1",

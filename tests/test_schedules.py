@@ -38,7 +38,8 @@ def test_plateau_clears_or_keeps_its_buffer():
     # patience 6, buffer cleared after a decay: decays at the 7th and the 13th flat epoch
     lrs = _plateau_run("plateau-0.75", flat)
     assert lrs[:7] == [5e-4] * 7 and lrs[7] == pytest.approx(5e-4 * 0.75)
-    assert lrs[12] == pytest.approx(5e-4 * 0.75) and _plateau_run("plateau-0.75", flat + [1.0])[13] == pytest.approx(5e-4 * 0.75 ** 2)
+    assert lrs[12] == pytest.approx(5e-4 * 0.75) and _plateau_run("plateau-0.75",
+                                                                  flat + [1.0])[13] == pytest.approx(5e-4 * 0.75 ** 2)
     # the TF2 project's 4th schedule keeps its buffer: then decays every flat epoch
     keep = _plateau_run("plateau-0.6-keep", flat)
     assert keep[7:10] == pytest.approx([5e-4 * 0.6, 5e-4 * 0.6 ** 2, 5e-4 * 0.6 ** 3])

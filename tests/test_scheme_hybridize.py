@@ -89,5 +89,6 @@ def test_static_alloc_setting_reaches_every_graph(static_alloc):
                  progress=False)
     tr.fit(_images(BATCH))
     graphs = [vae, disc] + list(tr.scheme.graphs._graphs.values())   # the fast wing's cached graphs
-    assert {"vae_with_loss", "disc_loss", "disc_stats", ("generator", True), ("sums", 4)} <= set(tr.scheme.graphs._graphs)
+    assert {"vae_with_loss", "disc_loss", "disc_stats", ("generator", True), ("sums",
+                                                                              4)} <= set(tr.scheme.graphs._graphs)
     assert all(dict(g._flags)["static_alloc"] is static_alloc for g in graphs)

@@ -40,7 +40,8 @@ CASES = {
     "larsen-convdisc": ("larsen", dict(model="ConvVAE", n_latent=16, base_channels=8),
                         dict(model="ConvDisc", base_channels=8, feature_layer=2),
                         dict(lr=3e-4, extra={"gamma": 5e-5})),
-    "aegan-convdisc": ("aegan", dict(model="AE", n_latent=100, base_channels=8), dict(model="ConvDisc", base_channels=8),
+    "aegan-convdisc": ("aegan", dict(model="AE", n_latent=100, base_channels=8), dict(model="ConvDisc",
+                                                                                      base_channels=8),
                        dict(lr=2e-4, extra={"beta_policy": "constant", "beta": 0.005})),
 }
 # the optimisers of each scheme, each checked against its own objective

@@ -2,7 +2,6 @@
 import dataclasses
 import json
 
-import mxnet as mx
 import numpy as np
 import pytest
 from mxnet import nd
@@ -20,7 +19,8 @@ from vaegan_gluon.train.schemes.stabilisers import DiscLabels
     ("learnable_loss", {"label_flip_prob": 1.5}, r"label_flip_prob=1.5 out of range: valid \[0, 1\)"),
     ("aegan", {"beta_policy": "foo"}, "beta_policy='foo' unknown: valid"),
     ("larsen", {"disc_batches": "both"}, "disc_batches='both' unknown"),
-    ("aegan", {"flip_when_disc_acc": 0.9}, r"flip_when_disc_acc=0.9 needs flip_steps >= 1 .*--set train.extra.flip_steps=N"),
+    ("aegan", {"flip_when_disc_acc": 0.9},
+     r"flip_when_disc_acc=0.9 needs flip_steps >= 1 .*--set train.extra.flip_steps=N"),
     ("learnable_loss", {"attribute_vae_weight": 1.0}, "attribute_vae_weight > 0 needs attribute_weight > 0"),
     ("larsen", {"gamma": float("nan")}, "wrong type"),
     # a key of another scheme: an error naming the valid ones and the scheme it belongs to

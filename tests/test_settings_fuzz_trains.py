@@ -136,7 +136,6 @@ def test_a_disc_lr_that_is_not_positive_and_finite_is_refused(tmp_path, capsys, 
     assert len(lines) == 1 and "disc_lr" in lines[0] and "Traceback" not in err, err
 
 
-@pytest.mark.xfail(strict=True, reason=faults.KNOWN_DEFECTS["diverged-names-lr-only"])
 def test_a_run_diverging_from_a_huge_disc_lr_names_disc_lr(tmp_path, capsys, monkeypatch):
     """Found by the trained fuzz: ``faces-aegan-constant --set train.disc_lr=1e30`` (finite, accepted)
     diverges and stops with "TrainingDiverged: ... lower lr (now 5e-05) or check the data": one line, but it

@@ -29,6 +29,7 @@ def _largest_singular_values(disc):
 def test_normalised_weights_have_largest_singular_value_one(name, kw, n_layers, hybridize):
     if name == "ResNetDisc" and not hybridize:
         pytest.skip("one ResNet case is enough")
+    mx.random.seed(0)                                   # the power iteration's pace depends on the draw: fix it
     disc = get_model(name, spectral_norm=True, **kw)
     initialize_model(disc, (3, 32, 32))
     if hybridize:
@@ -36,7 +37,7 @@ def test_normalised_weights_have_largest_singular_value_one(name, kw, n_layers, 
     assert len(spectral_layers(disc)) == n_layers      # every Dense and Conv2D
     x = nd.random.uniform(shape=(4, 3, 32, 32))
     first = _largest_singular_values(disc)
-    for _ in range(30):                                 # 30 training forwards = 30 power iterations
+    for _ in range(100):                                # 100 training forwards = 100 power iterations
         with autograd.record():
             disc(x)
     s = _largest_singular_values(disc)

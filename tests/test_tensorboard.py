@@ -2,7 +2,6 @@
 read back from the event files (TFRecord framing and CRCs checked)."""
 import io
 import math
-import os
 
 import numpy as np
 import pandas as pd

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
-import mxnet as mx
 from mxnet import nd
 
 from vaegan_gluon.data import load
@@ -133,7 +132,7 @@ def test_same_seed_same_statistics(mnist):
 
 
 def test_results_folder_csv_and_checkpoint(mnist, tmp_path):
-    t = fit(mnist[:256], out_dir=str(tmp_path), n_epochs=2)
+    fit(mnist[:256], out_dir=str(tmp_path), n_epochs=2)
     df = pd.read_csv(tmp_path / "training_statistics.csv")
     for col in ("epoch", "phase", "vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real",
                 "disc_acc_fake", "pbp_weight", "disc_weight", "lr", "seconds", "images_per_s"):
@@ -185,7 +184,7 @@ def nan_scheme():
 def test_nan_guard_restores_and_halves_lr(mnist, tmp_path, nan_scheme):
     x = mnist[:256]                    # 4 batches an epoch
     nan_scheme.nan_calls = {6}         # epoch 2, batch 2
-    t = fit(x, out_dir=str(tmp_path), scheme="nan_test", n_epochs=3, log_interval=1, lr=1e-3)
+    fit(x, out_dir=str(tmp_path), scheme="nan_test", n_epochs=3, log_interval=1, lr=1e-3)
     df = pd.read_csv(tmp_path / "training_statistics.csv")
     assert list(df.epoch) == [1, 2, 2, 3]
     assert "non-finite" in df.event.iloc[1] and df.event.isna().iloc[[0, 2, 3]].all()
@@ -347,7 +346,8 @@ def test_resume_when_gluon_names_the_parameters_differently(tmp_path):
     script.write_text(_SHIFTED_NAMES)
 
     def run(out, n_epochs, first_conv, resume=False):
-        p = subprocess.run([sys.executable, str(script), str(out), str(n_epochs), str(first_conv), "1" if resume else "0"],
+        p = subprocess.run([sys.executable, str(script), str(out), str(n_epochs), str(first_conv),
+                            "1" if resume else "0"],
                            capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
         assert p.returncode == 0, p.stderr[-2000:]
 
@@ -364,7 +364,6 @@ def test_the_vae_at_the_solo_combo_switch_is_kept(mnist, tmp_path):
     """A run with a discriminator after solo epochs keeps the VAE of its last solo epoch as
     vae.switch.params (the reference's convergence bar is read from it): exactly the epoch-2 checkpoint's
     VAE, not the final one; a run without solo epochs or without a discriminator keeps none."""
-    from mxnet import nd
     t = fit(mnist[:256], out_dir=str(tmp_path / "r"), n_epochs=3, n_solo_epochs=2, disc_weight=10.0,
             keep_checkpoints=3)
     switch = nd.load(str(tmp_path / "r" / t.SWITCH_PARAMS))
@@ -383,7 +382,6 @@ def test_the_vae_at_the_solo_combo_switch_is_kept(mnist, tmp_path):
 def test_a_run_resumed_at_its_switch_still_keeps_the_switch_vae(mnist, tmp_path):
     """A crash after the switch epoch's checkpoint but before vae.switch.params was written: resuming
     from that checkpoint (the VAE alone, exactly) writes it."""
-    from mxnet import nd
     out = tmp_path / "r"
     cfg = dict(n_epochs=2, n_solo_epochs=2, batch_size=64, seed=0, disc_weight=10.0, keep_checkpoints=3)
     t = Trainer(small_vae(), small_disc(), cfg, out_dir=str(out), progress=False)

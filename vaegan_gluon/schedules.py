@@ -8,7 +8,8 @@ scheme's own schedule lives beside it (Larsen's equilibrium gate, AE-GAN's beta 
 
 gluoncv's schedulers run once per epoch, at its beginning: epoch ``e`` of the main part gets the curve's value at
 the fraction ``(e - W) / (epochs - W)`` of training (``W`` warmup epochs; warmup epoch ``e`` gets ``lr * (e + 1)
-/ W``), so the curve ends where training ends. gluoncv itself is imported lazily (:func:`vaegan_gluon.utils.import_gluoncv`).
+/ W``), so the curve ends where training ends. gluoncv itself is imported lazily
+(:func:`vaegan_gluon.utils.import_gluoncv`).
 """
 import math
 

@@ -60,7 +60,8 @@ def import_gluoncv():
         import gluoncv
     except Exception as err:   # noqa: BLE001  RuntimeError (torch >= 2), ImportError, mxnet's own failures
         _GLUONCV_ERROR = (f"gluoncv cannot be imported ({type(err).__name__}: {err}); gluoncv 0.10.5 needs "
-                          "a working mxnet<2 (`vaegan doctor`) and no torch>=2 beside it (`pip uninstall torch`); reinstall "
+                          "a working mxnet<2 (`vaegan doctor`) and no torch>=2 beside it (`pip uninstall torch`); "
+                          "reinstall "
                           "with `pip install -c constraints.txt -e .[cpu]`")
         raise RuntimeError(_GLUONCV_ERROR) from None
     if not hasattr(gluoncv, "utils"):

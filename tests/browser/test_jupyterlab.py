@@ -210,5 +210,6 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
     if rendered < sum(now):
         problems.append(f"{sum(now)} pictures in the outputs, {rendered} rendered in the page")
     print(f"{name}: opened in {opened - start:.0f} s, all cells ran in {ran - opened:.0f} s; "
-          f"{sum(now)} pictures, {rendered} rendered; {widgets} widgets, {shown} rendered; screenshot {lab['root'] / (name + '.png')}")
+          f"{sum(now)} pictures, {rendered} rendered; {widgets} widgets, {shown} rendered; "
+          f"screenshot {lab['root'] / (name + '.png')}")
     assert not problems, f"{name} in JupyterLab:\n" + "\n".join(problems)

@@ -26,7 +26,8 @@ def _fast_ok(*arrays):
     """Dense float32 CPU arrays of at most 2 dimensions (Dense weights, biases, BatchNorm's gamma/beta).
 
     Convolution weights (4-D) stay on MXNet's kernel: oneDNN may hold them in its own blocked layout
-    (MXNet 1.9.1's deconvolution even swaps a weight's axes in place around its kernels), which MXNet's FCompute path converts and the extension-library API cannot read
+    (MXNet 1.9.1's deconvolution even swaps a weight's axes in place around its kernels), which MXNet's FCompute path
+    converts and the extension-library API cannot read
     ("We can't generate TBlob for MKLDNN data"). They are a few per cent of the parameters of every
     model here: the large tensors are the Dense layers."""
     return all(isinstance(a, NDArray) and a.stype == "default" and a.dtype == numpy.float32

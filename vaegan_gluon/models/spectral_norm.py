@@ -11,7 +11,8 @@ iteration, as MXNet's ``example/gluon/sn_gan`` does:
   (both outside the gradient, ``BlockGrad``), ``sigma = u' W v^T`` (the gradient flows through ``W``);
 * ``u`` itself moves on by one power iteration per training forward: :func:`power_iteration`, called in the
   discriminator's ``__call__`` (or a forward pre-hook), so hybridized or not; only while
-  ``autograd.is_training()``, so evaluation never changes it; it writes ``u <- normalise(normalise(u W) W^T)`` for every layer, outside autograd.
+  ``autograd.is_training()``, so evaluation never changes it; it writes ``u <- normalise(normalise(u W) W^T)`` for
+  every layer, outside autograd.
 
 The layers are converted in place (their class becomes an ``SN`` subclass whose ``hybrid_forward`` normalises
 the weight and calls the original one), so the option works with every discriminator family without

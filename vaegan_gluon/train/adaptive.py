@@ -26,7 +26,8 @@ every data set). Here:
 
 Both gradients are first order: one backward pass of each term's recorded output through the retained
 graph (``retain_graph=True``), ``W_L``'s gradient read after each, before the step's own backward pass
-(which overwrites every gradient they wrote: ``grad_req="write"``), so the update is unchanged (tests/test_adaptive_weight_identity.py: the default settings train
+(which overwrites every gradient they wrote: ``grad_req="write"``), so the update is unchanged
+(tests/test_adaptive_weight_identity.py: the default settings train
 bit-identically to the code before this module). MXNet 1.x has no second-order gradient for Convolution or
 FullyConnected (apache/mxnet issues 10002 and 12529), so nothing here differentiates through the ratio.
 

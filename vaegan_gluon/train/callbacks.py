@@ -58,7 +58,8 @@ class ProgressBar(Callback):
         keys = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real", "disc_acc_fake")
         parts = [f"{k}={row[k]:.4g}" for k in keys if isinstance(row.get(k), float) and row[k] == row[k]]
         tqdm.write(f"epoch {row['epoch']}/{trainer.config.n_epochs} [{row['phase']}] " + " ".join(parts)
-                   + f" ({row['seconds']:.1f}s, {row['images_per_s']:.0f} img/s)" + (f" {row['event']}" if row.get("event") else ""))
+                   + f" ({row['seconds']:.1f}s, {row['images_per_s']:.0f} img/s)"
+                   + (f" {row['event']}" if row.get("event") else ""))
 
 
 class EvolutionFrames(Callback):

@@ -40,28 +40,37 @@ class TrainConfig:
     disc_lr: Optional[float] = None    # discriminator learning rate (None: same as lr)
     beta1: float = 0.9
     beta2: float = 0.999
-    optimizer: str = "adam"            # "adam" (with fast: the vectorised kernel, fast/adam.py) or "stockadam" (MXNet's)
+    # "adam" (with fast: the vectorised kernel, fast/adam.py) or "stockadam" (MXNet's)
+    optimizer: str = "adam"
     initializer: str = "xavier"
     pbp_loss: str = "bce"              # "bce" or "l2", from logits
     pbp_weight: float = 1.0
     pbp_decay: float = 1.0             # multiply pbp_weight by this ...
     pbp_decay_every: int = 25          # ... every this many combo epochs
     disc_weight: float = 1.0           # weight of the adversarial term in the VAE loss
-    disc_weight_mode: str = "fixed"    # "fixed": disc_weight as is; "adaptive": x the gradient ratio at the decoder's last layer (train/adaptive.py)
+    # "fixed": disc_weight as is; "adaptive": x the gradient ratio at the decoder's last layer (train/adaptive.py)
+    disc_weight_mode: str = "fixed"
     disc_train_during_solo: bool = False   # True: the discriminator trains in solo epochs too (the VAE ignores it)
-    grad_ratio_every: int = 50         # grad_ratio measured every this many adversarial steps (and the first; 0: first only): < 5 % overhead (train/adaptive.py)
-    max_disc_loss: Optional[float] = None  # gate: skip the adversarial term after an epoch whose mean disc loss exceeds this
+    # grad_ratio measured every this many adversarial steps (and the first; 0: first only): < 5 % overhead
+    # (train/adaptive.py)
+    grad_ratio_every: int = 50
+    # gate: skip the adversarial term after an epoch whose mean disc loss exceeds this
+    max_disc_loss: Optional[float] = None
     real_label: float = 1.0            # D's target for real images (0.9 = one-sided label smoothing) ...
     fake_label: float = 0.0            # ... and for fakes (train/schemes/stabilisers.py: every scheme's D loss)
     seed: int = 0
     hybridize: bool = True
-    fast: bool = True                  # the performance wing (vaegan_gluon/fast): cached step graphs, batched sums, Adam kernel
-    fused_bce: bool = True             # with fast, on the CPU: the fast steps' sigmoid-BCE as one operator (fast/kernels.py)
-    static_alloc: bool = True          # hybridized graphs keep their own memory plan; False: MXNet's shared pool (README: no lower peak on (f))
+    # the performance wing (vaegan_gluon/fast): cached step graphs, batched sums, Adam kernel
+    fast: bool = True
+    # with fast, on the CPU: the fast steps' sigmoid-BCE as one operator (fast/kernels.py)
+    fused_bce: bool = True
+    # hybridized graphs keep their own memory plan; False: MXNet's shared pool (README: no lower peak on (f))
+    static_alloc: bool = True
     log_interval: int = 50             # batches between host reads (progress bar, NaN check)
     max_nan_events: int = 3            # this many non-finite epochs in a row stop the run
     keep_checkpoints: int = 1          # complete checkpoints kept on disk (latest ones)
-    lr_schedule: Optional[object] = None  # None = constant lr; a dict {"kind": "step"|"plateau"|...} or a name (vaegan_gluon.schedules.make_lr_schedule)
+    # None = constant lr; a dict {"kind": "step"|"plateau"|...} or a name (vaegan_gluon.schedules.make_lr_schedule)
+    lr_schedule: Optional[object] = None
     extra: ExtraSettings = field(default_factory=dict)  # the scheme's settings (its dataclass; a dict is accepted)
 
     def __post_init__(self):
@@ -101,7 +110,8 @@ class TrainConfig:
         """disc_weight_mode / disc_train_during_solo / grad_ratio_every (issue 33; train/adaptive.py)."""
         from .adaptive import ADAPTIVE_SCHEMES, DISC_WEIGHT_MODES
         if self.disc_weight_mode not in DISC_WEIGHT_MODES:
-            raise ValueError(f"disc_weight_mode {self.disc_weight_mode!r} unknown: use one of {list(DISC_WEIGHT_MODES)}")
+            raise ValueError(f"disc_weight_mode {self.disc_weight_mode!r} unknown: "
+                             f"use one of {list(DISC_WEIGHT_MODES)}")
         if not isinstance(self.disc_train_during_solo, bool):
             raise ValueError(f"disc_train_during_solo must be true or false, got {self.disc_train_during_solo!r}")
         if isinstance(self.grad_ratio_every, bool) or not isinstance(self.grad_ratio_every, int) \
@@ -150,7 +160,9 @@ def _owners(extra, cls):
     """``" (gamma: a key of larsen)"`` for the keys of ``extra`` that another registered scheme takes."""
     from .schemes import SCHEMES
     mine = {f.name for f in fields(cls)}
-    found = [f"{k}: a key of {', '.join(sorted(n for n, sc in SCHEMES.items() if k in {f.name for f in fields(sc.settings)}))}"
+    owners = {k: sorted(n for n, sc in SCHEMES.items() if k in {f.name for f in fields(sc.settings)})
+              for k in set(extra or {}) - mine}
+    found = [f"{k}: a key of {', '.join(owners[k])}"
              for k in sorted(set(extra or {}) - mine)
              if any(k in {f.name for f in fields(sc.settings)} for sc in SCHEMES.values())]
     return f" ({'; '.join(found)})" if found else ""

@@ -290,7 +290,8 @@ def legacy_fingerprint(commit, repo_dir=REPO_ROOT, config=None):
     words = command.split()
     kind = _ctx_kind(words[words.index("--ctx") + 1] if "--ctx" in words[:-1] else "cpu")
     cpu = kind == "cpu"
-    kernels_dir = f"{PACKAGE}/fast/kernels" if f"{PACKAGE}/fast/kernels/adam_ext.cc" in paths else f"{PACKAGE}/train/kernels"
+    kernels_dir = (f"{PACKAGE}/fast/kernels" if f"{PACKAGE}/fast/kernels/adam_ext.cc" in paths
+                   else f"{PACKAGE}/train/kernels")
     bce_src, adam_src = f"{kernels_dir}/bce_ext.cc", f"{kernels_dir}/adam_ext.cc"
     fast = bool(train.get("fast", True))
     fused = cpu and fast and bool(train.get("fused_bce", True)) and bce_src in paths

@@ -11,7 +11,6 @@ import sys
 import time
 
 import numpy as np
-import mxnet as mx
 from mxnet import gluon, nd
 
 from ..schedules import DiscGate, PBPWeight, make_lr_schedule
@@ -295,7 +294,9 @@ class Trainer:
                     row = dict.fromkeys(self.columns(), float("nan"))
                     row.update(epoch=start, phase=self.phase_of(max(start - 1, 0)), adv_on=False, event=note)
                     self.history.append(row)
-                    self._write_csv()
+                # the CSV as the checkpoint holds it: a full disk at the CSV write after the last checkpoint
+                # left it a row short, and a resume with every epoch done would not write it again
+                self._write_csv()
             elif resume and self.writer:
                 finished = ckpt.load_finished(self.out_dir, self.networks, c.n_epochs, self.ctx)
                 if finished is not None:   # re-evaluate a finished run from its final parameters
@@ -413,8 +414,10 @@ class Trainer:
             row["event"] = f"{what}: training stopped {count}"
             self.history.append(row)
             self._write_csv()
+            disc_lr = f" or disc_lr (now {row['disc_lr']:.3g})" if row.get("disc_lr") is not None else ""
             raise TrainingDiverged(f"{self.nan_streak} epochs in a row produced non-finite losses (last: epoch "
-                                   f"{epoch + 1}, batch {batch + 1}); lower lr (now {row['lr']:.3g}) or check the data. "
+                                   f"{epoch + 1}, batch {batch + 1}); lower lr (now {row['lr']:.3g}){disc_lr} "
+                                   "or check the data. "
                                    + (f"Statistics: {self.out_dir}/training_statistics.csv" if self.out_dir else ""))
         if not (self.checkpoint_dir and ckpt.has_checkpoints(self.checkpoint_dir)):
             raise TrainingDiverged(f"non-finite loss at epoch {epoch + 1}, batch {batch + 1}, and no checkpoint to "

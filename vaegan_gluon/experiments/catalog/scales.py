@@ -46,7 +46,8 @@ ANIME_BASE = {
 # ~15 min a run on a 2-core CPU. Measured (AMD EPYC, 2 cores, busy): ConvVAE(128, 16) at 32x32 trains at
 # ~1,200 img/s alone, ~670 with ConvDisc(32), ~95 with the full-width ResNet; after 30 epochs on 4,000
 # faces (asked for; the 80/20 split of 4,640 gives 3,712) the VAE alone keeps hair colour at 0.96 and
-# fid_recon is 0.32 of fid_mean_image. So: 32x32, 3,712 training faces, 25 epochs; each experiment's medium entry narrows its models (stated there) and
+# fid_recon is 0.32 of fid_mean_image. So: 32x32, 3,712 training faces, 25 epochs; each experiment's medium entry
+# narrows its models (stated there) and
 # spends a discriminator's steps the study's way, solo epochs first (20 solo + 5 combo).
 ANIME_MEDIUM_NOTE = ("sized to the claims: 32x32 faces, 4,640 generated and split 80/20 as the study: 3,712 "
                      "training, 640 of the 928 held out scored; 25 epochs (the study: 64x64, 16,000 / 4,000, 200 "

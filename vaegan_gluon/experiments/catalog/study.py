@@ -52,7 +52,9 @@ EXPERIMENTS = {
     # ----------------------------------------------------------------------------- anime faces
     "anime-dense-vae": exp(
         "DenseVAE(512 latent, 5x1024) on anime faces, BCE, 200 epochs",
-        "anime", ANIME_BASE, dict(_DENSE_512), None, {}, {"medium": _medium("DenseVAE(128, 3x512) for 100 epochs", **_M_DENSE), "quick": _Q_DENSE}, "03_anime_dense.ipynb"),
+        "anime", ANIME_BASE, dict(_DENSE_512), None, {},
+        {"medium": _medium("DenseVAE(128, 3x512) for 100 epochs", **_M_DENSE), "quick": _Q_DENSE},
+        "03_anime_dense.ipynb"),
     "anime-dense-vae-logreg": exp(
         "DenseVAE(512, 5x1024) against a dense logistic regressor (1x1024), disc_weight 10, 200 epochs",
         "anime", ANIME_BASE, dict(_DENSE_512), {"model": "DenseLogReg", "n_hidden_layers": 1, "n_hidden_units": 1024},

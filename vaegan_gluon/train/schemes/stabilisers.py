@@ -33,7 +33,8 @@ STABILISER_KEYS = ("label_noise", "label_flip_prob", "flip_when_disc_acc", "flip
 @dataclass
 class StabiliserSettings(Settings):
     """The stabilisers' keys of ``train.extra``, shared by every scheme (each scheme's settings extend it)."""
-    label_noise: float = 0.0              # real target real_label - u * label_noise, fake fake_label + u * ..., u ~ U(0, 1)
+    # real target real_label - u * label_noise, fake fake_label + u * ..., u ~ U(0, 1)
+    label_noise: float = 0.0
     label_flip_prob: float = 0.0          # swap each image's real/fake target with this probability
     # D's batch accuracy (reals and fakes, before its update) above this: swap all targets for the next
     # flip_steps batches (the VAE-GAN blog's trick 4; the counter lives on device)
