@@ -391,6 +391,9 @@ def main(argv=None):
     except FileNotFoundError as err:   # a path the user gave (data, attributes, run folder)
         return _fail(USAGE_ERROR, _one_line(err))
     except RuntimeError as err:  # TrainingDiverged, no GPU, ...: a message, not a traceback
+        if type(err).__name__ == "TrainingStopped":   # SIGTERM: the run stopped cleanly, 128 + 15 as a shell says
+            print(f"vaegan: {_one_line(err)}", file=sys.stderr)
+            return 143
         return _fail(1, f"{type(err).__name__}: {_one_line(err)}")
     except OSError as err:   # disk full, permission denied, ...
         return _fail(1, _one_line(err))

@@ -179,6 +179,25 @@ CLAIMS = [
               quote=Q_WEIGHT10)
     for w in (0.5, 0.8)
 ] + [
+    _sharpens(f"faces-convdisc32-adaptive-{w:g}-vs-fixed-10", f"faces: does the adaptive weight x {w:g} change "
+              "sharpness against the fixed disc weight 10 (ConvDisc(32))?",
+              _sel("anime-conv-vae-convdisc", train__disc_weight_mode="adaptive", train__disc_weight=float(w)),
+              _sel("anime-conv-vae-convdisc"), kind="exploratory", paired=True, quote=Q_WEIGHT10,
+              needs="runs of anime-conv-vae-convdisc with train.disc_weight_mode=adaptive, "
+                    f"train.disc_weight={w:g} beside the fixed-weight seeds")
+    for w in (0.5, 0.8)
+] + [
+    _sharpens(f"mnist-adaptive-{w:g}-vs-fixed-1", f"MNIST: does the adaptive weight x {w:g} change sharpness "
+              "against the study's fixed disc weight 1 (DenseLogReg)?",
+              _sel("mnist-vae-logreg", train__disc_weight_mode="adaptive", train__disc_weight=float(w)),
+              _sel("mnist-vae-logreg"), kind="exploratory", paired=True, scale="full",
+              quote="by attaching even just a simple binary logistic regressor (the package's question: the "
+                    "VQGAN / latent-diffusion weight, the ratio of gradient norms at the decoder's last layer, in "
+                    "place of the study's fixed weight 1)",
+              needs="runs of mnist-vae-logreg (full) with train.disc_weight_mode=adaptive, "
+                    f"train.disc_weight={w:g} beside the fixed-weight seeds")
+    for w in (0.5, 0.8)
+] + [
     _sharpens("faces-disc-during-solo", "faces: does training the discriminator during the solo epochs (idle "
               "otherwise) change sharpness (ResNet)?", _sel(_RESNET, train__disc_train_during_solo=True),
               _sel(_RESNET), kind="exploratory", paired=True, quote=Q_WEIGHT10,

@@ -2,7 +2,8 @@
 from .callbacks import Callback, EvolutionFrames, ProgressBar
 from .config import TrainConfig
 from .schemes import AEGAN, SCHEMES, LarsenVAEGAN, LearnableLoss, Scheme, get_scheme, register_scheme
-from .trainer import Trainer, TrainingDiverged, epoch_seed
+from .trainer import Trainer, TrainingDiverged, TrainingStopped, epoch_seed
 
-__all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "Callback", "EvolutionFrames", "ProgressBar", "Scheme",
+__all__ = ["Trainer", "TrainConfig", "TrainingDiverged", "TrainingStopped", "Callback", "EvolutionFrames",
+           "ProgressBar", "Scheme",
            "LearnableLoss", "LarsenVAEGAN", "AEGAN", "SCHEMES", "get_scheme", "register_scheme", "epoch_seed"]

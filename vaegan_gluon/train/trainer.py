@@ -3,11 +3,14 @@
 What a step does is the scheme's business (:mod:`vaegan_gluon.train.schemes`); everything around it is
 here. Host reads happen once per ``log_interval`` batches and once per epoch, never per batch.
 """
+import contextlib
 import csv
 import io
 import math
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -32,6 +35,13 @@ TIMING_COLUMNS = ("seconds", "images_per_s")
 
 class TrainingDiverged(RuntimeError):
     """Raised when ``max_nan_events`` epochs in a row produced a non-finite loss."""
+
+
+class TrainingStopped(RuntimeError):
+    """Raised by ``fit`` after a SIGTERM (or :meth:`Trainer.request_stop`): the batch in hand finished, then
+    training stopped; the checkpoint of the last complete epoch holds the run, and ``resume=True`` continues
+    from it bit for bit (the interrupted epoch is redone from its seed: MXNet 1.9.1 cannot save its random
+    generators' state, so a mid-epoch checkpoint could not resume exactly)."""
 
 
 class Trainer:
@@ -75,6 +85,7 @@ class Trainer:
         self.lr_factor = 1.0   # lr_schedule's lr / config.lr, multiplies the NaN guard's lr_scale
         self._prepared = False
         self._targets = None         # device (N, K) attribute targets (extra["attribute_weight"] > 0)
+        self._stop_signal = None     # set by a SIGTERM during fit (request_stop): stop after the batch
         self.attribute_names = None  # their K column names
 
     # ------------------------------------------------------------------ set-up
@@ -260,6 +271,34 @@ class Trainer:
         self.attribute_names = names if targets is not None else self.attribute_names
         return targets
 
+    def request_stop(self, signum=signal.SIGTERM):
+        """Ask ``fit`` to stop after the batch in hand (:class:`TrainingStopped`); the SIGTERM handler."""
+        self._stop_signal = signum
+
+    @contextlib.contextmanager
+    def _stop_on_sigterm(self):
+        """SIGTERM -> :meth:`request_stop` while ``fit`` runs, where the process has not chosen its own handler
+        (main thread, SIG_DFL) and this is not a distributed worker (the launcher stops those as a group)."""
+        if (threading.current_thread() is not threading.main_thread() or self.num_workers > 1
+                or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+            yield
+            return
+        old = signal.signal(signal.SIGTERM, lambda signum, frame: self.request_stop(signum))
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, old)
+
+    def _check_stop(self, epoch, batch=None):
+        if self._stop_signal is None:
+            return
+        where = f"in epoch {epoch + 1} after batch {batch + 1} of {self.n_batches}" if batch is not None \
+            else f"before epoch {epoch + 1}"
+        keep = (f"the checkpoint of epoch {epoch} in {self.checkpoint_dir} holds the run: continue with "
+                "--resume (resume=True); the interrupted epoch is redone, bit for bit"
+                if self.checkpoint_dir else "no results folder, so nothing to resume")
+        raise TrainingStopped(f"stopped by {signal.Signals(self._stop_signal).name} {where}; {keep}")
+
     def fit(self, train, resume=False):
         """Train on ``train`` (ImageSet or (N, C, H, W) array in [0, 1]); returns the list of epoch rows.
 
@@ -322,12 +361,14 @@ class Trainer:
         self.n_batches = n // bs if self.num_workers > 1 else int(math.ceil(n / bs))
         self._call("train_begin")
         epoch = start
-        while epoch < c.n_epochs:
-            row = self._run_epoch(epoch, data, n, bs)
-            if row.get("event"):
-                epoch = self.restored_epoch   # NaN: restored (that epoch's end), lr halved; train on from there
-                continue
-            epoch += 1
+        with self._stop_on_sigterm():
+            while epoch < c.n_epochs:
+                self._check_stop(epoch)
+                row = self._run_epoch(epoch, data, n, bs)
+                if row.get("event"):
+                    epoch = self.restored_epoch   # NaN: restored (that epoch's end), lr halved; train on from there
+                    continue
+                epoch += 1
         self._call("train_end")
         return self.history
 
@@ -368,6 +409,7 @@ class Trainer:
                     self._call("batch_end", b, self.n_batches)
                     break
             self._call("batch_end", b, self.n_batches)
+            self._check_stop(epoch, b)
         seconds = time.time() - t0
         totals, count = self._read(sums.fold(), seen)
         means = {k: v / count for k, v in totals.items()}
