@@ -56,3 +56,22 @@ def test_knobs_and_what_runs():
         knobs(gamma=3)
     line, = what_runs(["anime-conv-vae-resnet"], "quick", knobs(disc_weight=20, n_epochs=3, n_solo_epochs=1))
     assert "ResNetDisc" in line and "1 solo + 2 combo epochs" in line and "disc_weight 20" in line
+
+
+def test_a_step_that_forgets_an_update_is_not_the_same():
+    def forgets(k):   # the gradients are right, the VAE's Adam never steps
+        page_step(types.SimpleNamespace(**{**k.__dict__, "vae_trainer": types.SimpleNamespace(step=lambda n: None)}))
+    r = check_step("mnist-vae-logreg", forgets, "quick")
+    assert not r["same"] and r["vae"]["parameter_difference"] > 0.5 * r["vae"]["largest_update"], r
+
+
+def test_a_vae_without_discriminator_checks_its_solo_step():
+    def vae_step(k):
+        x, n = k.x, k.x.shape[0]
+        with autograd.record():
+            logits, mu, logvar = k.vae(x)
+            loss = -0.5 * nd.sum(1 + logvar - mu ** 2 - nd.exp(logvar), axis=1) + k.pbp_weight * bce(logits, x)
+        loss.backward()
+        k.vae_trainer.step(n)
+    r = check_step("mnist-vae-bce", vae_step, "quick")
+    assert r["same"] and "disc" not in r, r
