@@ -167,9 +167,13 @@ NUMBER = re.compile(r"\d[\d,]*\.\d+|\d{3,}")
 def test_every_notebook_teaches_and_checks(path):
     nb = nbformat.read(path, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    for call in ("print_study_settings(", "study_vs_here(", "expected_hours(", "print_models(", "show_training_step(",
-                 "show_claims("):
+    # the step is written in the page and checked against the package's (experiments/lesson.py), and the one
+    # hyperparameter cell's knobs reach the runs
+    for call in ("print_study_settings(", "study_vs_here(", "expected_hours(", "print_models(", "check_step(",
+                 "knobs(", "what_runs(", "show_claims("):
         assert call in code, call
+    assert "show_training_step(" not in code, "the step is written in the page, not printed from the package"
+    assert "progress=False" not in code, "a student sees progress bars while a run trains"
     if not os.path.basename(path).startswith("22_"):    # 22 judges prior samples: its sample grids per run
         assert "comparison_figure(" in code
     checked = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
@@ -245,3 +249,16 @@ def test_solo_epoch_cost_recovers_the_time_model_with_each_runs_own_epochs():
         assert cost["ours"] == pytest.approx(0.3) and cost["study (GPU)"] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="not runs of"):
         solo_epoch_cost(pd.DataFrame(rows), "sweep-solo-combo", "medium")   # quick labels, medium sweep
+
+
+def test_no_two_notebooks_write_into_the_same_results_folder():
+    """Each notebook trains under its own ``results/notebooks/<stem>`` (02 once overwrote 00's runs)."""
+    roots = {}
+    for path in NOTEBOOKS:
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        m = re.search(r"^RESULTS\s*=\s*(.+)$", code, re.M)
+        assert m, f"{os.path.basename(path)}: no RESULTS = ... line"
+        stem = os.path.splitext(os.path.basename(path))[0]
+        assert f'"{stem}"' in m.group(1), f"{os.path.basename(path)}: RESULTS = {m.group(1)} is not its own folder"
+        roots[path] = m.group(1)
+    assert len(set(roots.values())) == len(roots)
