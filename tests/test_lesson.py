@@ -52,8 +52,8 @@ def test_a_wrong_weight_is_not_the_same_step(wrong):
 
 def test_knobs_and_what_runs():
     assert knobs(disc_weight=20, n_epochs=None, lr=1e-4) == {"train.disc_weight": 20, "train.lr": 1e-4}
-    with pytest.raises(ValueError, match="unknown hyperparameter.*gamma"):
-        knobs(gamma=3)
+    with pytest.raises(ValueError, match="unknown hyperparameter.*beta"):
+        knobs(beta=3)
     line, = what_runs(["anime-conv-vae-resnet"], "quick", knobs(disc_weight=20, n_epochs=3, n_solo_epochs=1))
     assert "ResNetDisc" in line and "1 solo + 2 combo epochs" in line and "disc_weight 20" in line
 

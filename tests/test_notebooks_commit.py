@@ -5,6 +5,7 @@ clean (not ``+dirty``) commit of this repository.
 Re-execute them with ``make notebooks`` (``NB_PARAMS="-p resume True"`` re-evaluates finished runs)
 from a clean checkout of one commit, and commit the outputs alone (the commit they print stays the
 code's). Re-executing one notebook alone after a code change makes this test fail, which is the point.
+All of them are executed at one scale too (docs/notebooks.md says which, and why).
 """
 import glob
 import os
@@ -16,10 +17,6 @@ import nbformat
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "[0-9]*.ipynb")))
 LINE = re.compile(r"^commit: (\S+)  scale: (\S+)\s*$", re.M)
-#: Notebooks committed with outputs at ``quick`` scale after the last re-execution of all notebooks at medium
-#: (their first cell says so). Each must print a clean commit of this repository that descends from the
-#: medium notebooks' commit; the next ``make notebooks`` re-executes them with the others (then drop them here).
-QUICK_SCALE = {"23_adaptive_weight.ipynb"}
 
 
 def provenance(path):
@@ -32,32 +29,23 @@ def provenance(path):
     return found[0] if found else None
 
 
-def test_every_notebook_carries_the_same_clean_commit():
-    seen = {os.path.basename(p): provenance(p) for p in NOTEBOOKS if os.path.basename(p) not in QUICK_SCALE}
+def test_every_notebook_carries_the_same_clean_commit_and_scale():
+    seen = {os.path.basename(p): provenance(p) for p in NOTEBOOKS}
     missing = sorted(name for name, v in seen.items() if v is None)
     assert not missing, f"no commit printed (not executed since print_provenance was added): {missing}"
     commits = {name: v[0] for name, v in seen.items()}
     dirty = sorted(name for name, c in commits.items() if c.endswith("+dirty") or c.startswith("unknown"))
     assert not dirty, f"executed from uncommitted code: {dirty}"
     assert len(set(commits.values())) == 1, f"notebooks from different commits: {commits}"
+    scales = {name: v[1] for name, v in seen.items()}
+    assert len(set(scales.values())) == 1, f"notebooks at different scales: {scales}"
     (commit,) = set(commits.values())
     ok = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True)
     assert ok.returncode == 0, f"{commit} is not a commit of this repository"
 
 
-def test_quick_scale_notebooks_are_clean_and_newer():
-    medium = {provenance(p)[0] for p in NOTEBOOKS if os.path.basename(p) not in QUICK_SCALE and provenance(p)}
-    for path in NOTEBOOKS:
-        name = os.path.basename(path)
-        if name not in QUICK_SCALE:
-            continue
-        seen = provenance(path)
-        assert seen, f"{name}: no commit printed"
-        commit, scale = seen
-        assert scale == "quick", f"{name}: listed as a quick-scale notebook but executed at {scale}"
-        assert not commit.endswith("+dirty") and not commit.startswith("unknown"), f"{name}: {commit}"
-        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
-        assert "quick" in first.source, f"{name}: the first cell must say the outputs are at quick scale"
-        for base in medium:
-            ok = subprocess.run(["git", "merge-base", "--is-ancestor", base, commit], cwd=ROOT, capture_output=True)
-            assert ok.returncode == 0, f"{name}: {commit} does not descend from the notebooks' commit {base}"
+def test_the_reading_page_names_the_committed_scale():
+    (scale,) = {provenance(p)[1] for p in NOTEBOOKS}
+    with open(os.path.join(ROOT, "docs", "notebooks.md")) as f:
+        text = f.read()
+    assert f"committed outputs are at `{scale}` scale" in text, "docs/notebooks.md must say the outputs' scale"

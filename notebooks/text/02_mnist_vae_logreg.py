@@ -12,25 +12,31 @@
 # %% [markdown]
 # # MNIST: a dense logistic regressor as a learnable loss
 #
-# The VAE is trained on $\mathcal{L}_\mathrm{VAE} = \mathrm{KL}(q(z|x)\,\|\,p(z)) + w_\mathrm{pbp}\,\mathrm{PBP}(x, \hat x) + w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1)$ (`pbp_weight`, `disc_weight`); the discriminator $D$ learns to tell $x$ from the reconstruction $\hat x$, so its loss is a *learnable* loss that adds to the pixel-by-pixel (PBP) one.
+# A pixel-by-pixel (PBP) loss scores each pixel on its own, so it cannot see what makes a digit look drawn: sharp
+# edges, strokes of even width. A discriminator $D$ can learn that. Here $D$ is the simplest one, a dense logistic
+# regressor with one hidden layer; it learns to tell real digits from the VAE's reconstructions, and the VAE is
+# penalised when it succeeds, so $D$ is a *learnable* loss added to the PBP one. This notebook trains the same VAE
+# with and without it and compares the two on held-out digits.
 #
-# The study trained the BCE `DenseVAE(5, 3x400)` against a dense logistic regressor with one hidden layer of 200 units (`disc_weight` 1, 50 epochs) and reported *visible sharpening of the digits, especially around the edges*, compared with the VAE alone.
+# The study trained its BCE `DenseVAE(5, 3x400)` against a regressor of 200 hidden units (`disc_weight` 1, 50
+# epochs) and reported: *"by attaching even just a simple binary logistic regressor with 1 hidden dense layers,
+# the VAE was trained with more attention to details otherwise not revealed by a pixel-by-pixel losss. Visible
+# sharpening of handwritten digits especially around the edges can be observed."*
 #
-# **Scale.** `VAEGAN_SCALE` (`quick`, `medium`, `full`; default `medium`) picks the size of the runs; the first code cell prints the scale that produced the saved outputs. `quick` is a smoke test, `medium` the notebook scale, `full` the study's settings; the "Study vs here" table below lists what each changes, read from the configs, and "The full-scale path" the expected hours at full scale on this CPU.
+# Per image, in a combo epoch, the VAE minimises $\mathcal L_\mathrm{VAE}$ and $D$ minimises $\mathcal L_D$:
+#
+# $$\mathcal L_\mathrm{VAE} = \mathrm{KL}\big(q(z|x)\,\|\,p(z)\big) + w_\mathrm{pbp}\,\mathrm{PBP}(x, \hat x)
+# + w_\mathrm{disc}\,\mathrm{BCE}\big(D(\hat x), 1\big),\qquad
+# \mathcal L_D = \mathrm{BCE}\big(D(x), 1\big) + \mathrm{BCE}\big(D(\hat x), 0\big).$$
+#
+# Scale, parameters and the tables at the end: [how to read these notebooks](../docs/notebooks.md).
 
 # %% tags=["parameters"]
-# Parameters (papermill: `papermill NB OUT -p scale full -p ctx gpu:0`); VAEGAN_SCALE still sets the scale.
-# The full-scale path (the study's settings): scale = "full"; ctx = "gpu:0" (or "gpu:0,1"; "cpu" works
-#   but takes the hours listed in "The full-scale path" below: expected_hours() = training images x epochs
-#   / the images/s measured on this 2-core CPU for the same models, with where each rate was measured);
-#   data_path stays None (the offline mnist-5k subset; the study used full MNIST: pass
-#   overrides={"data.source": "mnist"} to run_experiment, or `vaegan run NAME --scale full --set data.source=mnist`);
-#   resume = True after an interruption: every run continues from its last checkpoint in its results folder.
-#   Shell: make notebooks NOTEBOOKS=notebooks/02_mnist_vae_logreg.ipynb NB_SCALE=full DEVICE=gpu NB_PARAMS="-p resume True"
+# Parameters (papermill: -p scale full -p ctx gpu:0); the full-scale path: ../docs/notebooks.md
 import os
 scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
-data_path = None       # a folder of images to train on instead of the configured source (e.g. your anime faces)
+data_path = None       # a folder of images to train on instead of the configured source
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)
 resume = False         # True: continue every run from its checkpoints instead of starting it over
 tensorboard = None     # a folder: TensorBoard logs of every run (`tensorboard --logdir` it)
@@ -44,162 +50,165 @@ print_provenance();
 # %%
 import os
 import pandas as pd
-from vaegan_gluon.experiments import (default_scale, get_config, list_experiments, metrics_table,
-                                      run_experiment, run_sweep, show_run, show_sweep)
+from mxnet import autograd, nd
+from vaegan_gluon.experiments import default_scale, metrics_table, run_experiment
+from vaegan_gluon.experiments.lesson import check_step, knobs, what_runs
 
-SCALE = default_scale()          # env VAEGAN_SCALE: quick | medium | full
-RESULTS = os.path.join("..", "results")
-pd.set_option("display.float_format", "{:.4g}".format)
+SCALE = default_scale()          # the scale the parameters cell chose
+RESULTS = os.path.join("..", "results", "notebooks", "02_mnist_vae_logreg")   # this notebook's runs
 NAMES = ["mnist-vae-bce", "mnist-vae-logreg"]   # VAE alone, VAE + learnable loss
-print(f"executed at scale: {SCALE}")
+pd.set_option("display.float_format", "{:.4g}".format)
+
+# %% [markdown]
+# ## Hyperparameters
+#
+# The cell to edit; both runs get these values (the VAE alone has no $D$, so `disc_weight` does not touch it).
+# `None` keeps the experiment's value at this scale.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-# The study's (full-scale) settings and its models' parameter counts, built without training:
-# the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook_settings import print_study_settings
-print_study_settings(NAMES)
+disc_weight = 1.0      # w_disc: weight of BCE(D(x_hat), 1) in the VAE's loss (the study: 1)
+pbp_weight = 1.0       # w_pbp: weight of the pixel-by-pixel loss (the study: 1)
+lr = None              # Adam's learning rate of both networks; None: the experiment's (1e-3)
+n_epochs = None        # None: the scale's (quick 3, medium 20, full 50)
+n_solo_epochs = None   # epochs of the VAE alone before D joins; None: the experiment's (0)
+HP = knobs(disc_weight=disc_weight, pbp_weight=pbp_weight, lr=lr, n_epochs=n_epochs, n_solo_epochs=n_solo_epochs)
+what_runs(NAMES, SCALE, HP);
 
 # %% [markdown]
 # ## The discriminator as a learnable loss
 #
-# **The discriminator's loss.** $D$ maps an image to a logit; it learns to say "real" (label 1) for data
-# and "fake" (label 0) for reconstructions $\hat x$, which are *detached* from the VAE's graph
-# (`losses.discriminator_loss`):
+# **The discriminator's loss.** $D$ maps an image to one logit. It learns to say "real" (label 1) for the batch
+# and "fake" (label 0) for the reconstructions $\hat x$, which are *detached* from the VAE's graph, so its update
+# moves $D$ alone:
 #
-# $$\mathcal L_D = \mathrm{BCE}(D(x), 1) + \mathrm{BCE}(D(\hat x), 0)
-# = -\log \mathrm{sigmoid}(D(x)) - \log\big(1 - \mathrm{sigmoid}(D(\hat x))\big).$$
+# $$\mathcal L_D = -\log \mathrm{sigmoid}\big(D(x)\big) - \log\Big(1 - \mathrm{sigmoid}\big(D(\hat x)\big)\Big).$$
 #
-# **The non-saturating generator term.** The VAE wants $D$ to call $\hat x$ real. The minimax game would
-# have it minimise $\log(1 - \mathrm{sigmoid}(D(\hat x)))$, whose gradient vanishes exactly when $D$ is
-# winning; the package uses the non-saturating form $\mathrm{BCE}(D(\hat x), 1) = -\log \mathrm{sigmoid}(D(\hat x))$
-# (`losses.adversarial_loss(logits, 1.0)`), whose gradient is largest then.
+# **The non-saturating generator term.** The VAE wants $D$ to call $\hat x$ real. The minimax game would have it
+# minimise $\log(1 - \mathrm{sigmoid}(D(\hat x)))$, whose gradient vanishes exactly when $D$ is winning; the study's
+# code (and the package) uses $\mathrm{BCE}(D(\hat x), 1) = -\log \mathrm{sigmoid}(D(\hat x))$, whose gradient is
+# largest then. It is added to the VAE's own loss, KL + $w_\mathrm{pbp}\,$PBP, with the weight $w_\mathrm{disc}$.
 #
-# **The learnable-loss objective.** Per image, in a *combo* epoch,
+# ## The training step, written in the page
 #
-# $$\mathcal L_\mathrm{VAE} = \mathrm{KL} + w_\mathrm{pbp}\,\mathrm{PBP}(x, \hat x) + w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1),$$
+# One combo step on a batch, in the study's order:
 #
-# $w_\mathrm{pbp}$ = `pbp_weight`, $w_\mathrm{disc}$ = `disc_weight`; a *solo* epoch drops the last term
-# (and does not train $D$). Each combo step first updates $D$ on $\mathcal L_D$, then the VAE on
-# $\mathcal L_\mathrm{VAE}$ against the updated $D$.
-
-# %% [markdown]
-# **The blur factor.** Sharpness is scored as the variance of the Laplacian of the 8-bit grey image,
-# averaged over images (`metrics.blur_factor`, the AE-GAN study's measure):
+# 1. the VAE runs once: its code $z = \mu + \sigma\varepsilon$ is drawn inside it, and gives the logits $\ell$, the
+#    KL $-\tfrac12 \sum_j (1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2)$ and the PBP loss (a BCE summed over the pixels);
+# 2. **the discriminator's update**: $\mathcal L_D$ on the batch and on the detached $\hat x = \mathrm{sigmoid}(\ell)$,
+#    `backward`, one Adam step of $D$;
+# 3. **the VAE's update**, through the *updated* $D$: KL + $w_\mathrm{pbp}\,$PBP + $w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1)$,
+#    `backward`, one Adam step of the VAE. $D$'s parameters get gradients here too, but no step: its next
+#    `backward` overwrites them.
 #
-# $$\mathrm{blur}(x) = \mathrm{Var}_{i,j}\big[(g * K)_{ij}\big],\qquad
-# K = \begin{pmatrix} 0 & 1 & 0 \\ 1 & -4 & 1 \\ 0 & 1 & 0 \end{pmatrix},$$
-#
-# $g$ the grey image in 0–255. Higher is sharper. It is in squared grey levels and depends on the content,
-# so compare only images of the same data (`blur_data` is the real images' own score). Noise and
-# checkerboard artefacts score high too: check the pictures before reading a high blur factor as detail.
-
-# %% [markdown]
-# **Two held-out numbers.** `recon_bce` encodes each held-out image, decodes the **mean** code $z = \mu(x)$
-# and sums the BCE over the pixels (nats per image): the model's best reconstruction. `neg_elbo` decodes one
-# **sampled** code $z = \mu + \sigma\varepsilon$ and adds the KL: a one-sample estimate of $-\mathrm{ELBO}$.
-# So `neg_elbo − recon_bce` is the KL *plus* the extra pixel cost of decoding a noisy code; the KL alone is
-# the `kl` column.
-
-# %% [markdown]
-# ## Study vs here
-#
-# The study's settings next to the ones this notebook runs at, read from the experiment configs (so a
-# changed scale shows here by itself). Optimizer steps = batches per epoch × epochs: each is one VAE update,
-# plus one discriminator update in a combo epoch.
+# Each BCE is computed from logits in the stable form $\max(\ell, 0) - \ell t + \log(1 + e^{-|\ell|})$. `check_step`
+# hands the step a kit `k` (`k.vae`, `k.disc` as the run initialises them, a `gluon.Trainer` Adam for each with
+# the experiment's learning rate and betas, a batch `k.x`, and `k.pbp_weight`, `k.disc_weight` of the
+# hyperparameter cell), runs the package's own step from the same weights, batch and random draws, and prints
+# how far the two ended apart.
 
 # %%
-from vaegan_gluon.experiments.notebook_settings import study_vs_here
-with pd.option_context("display.max_colwidth", None):
-    display(study_vs_here(NAMES, SCALE).T)
+def bce(logits, target):
+    """BCE(sigmoid(logits), target) per image, summed over its pixels (or its one logit); the last term is
+    log(1 + exp(-|l|)), written with MXNet's softrelu(u) = log(1 + exp(u))."""
+    per = nd.relu(logits) - logits * target + nd.Activation(-nd.abs(logits), act_type="softrelu")
+    return per.reshape((per.shape[0], -1)).sum(axis=1)
+
+
+def train_step(k):
+    """One combo step on the batch k.x: the discriminator's update, then the VAE's through the updated D."""
+    x, n = k.x, k.x.shape[0]
+    real, fake = nd.ones((n, 1)), nd.zeros((n, 1))               # D's labels, built per batch
+    with autograd.record():                                      # (1) the VAE runs once
+        logits, mu, logvar = k.vae(x)
+        kl = -0.5 * nd.sum(1 + logvar - mu ** 2 - nd.exp(logvar), axis=1)
+        pbp = bce(logits, x)
+        x_hat = nd.sigmoid(logits)
+    with autograd.record():                                      # (2) D: real against detached reconstructions
+        d_loss = bce(k.disc(x.detach()), real) + bce(k.disc(x_hat.detach()), fake)
+    d_loss.backward()                # x.detach(): x is in the VAE's graph, which this backward would free
+    k.disc_trainer.step(n)
+    with autograd.record():                                      # (3) the VAE, through the updated D
+        loss = kl + k.pbp_weight * pbp + k.disc_weight * bce(k.disc(x_hat), real)
+    loss.backward()
+    k.vae_trainer.step(n)
+
+
+check_step("mnist-vae-logreg", train_step, SCALE, overrides=HP);
 
 # %% [markdown]
-# ## The full-scale path
+# ## The runs
 #
-# Expected training time of each run at full scale on this 2-core CPU: training images × epochs ÷ the
-# images/s measured for the same models (the last column says where each rate was measured; a GPU is far
-# faster). The parameters cell at the top says how to run at full scale (`scale`, `ctx`, `data_path`, `resume`).
+# The VAE alone, then the same VAE against the regressor, each in its folder under this notebook's (notebook 00
+# trains the second one too, in its own folder).
 
 # %%
-from vaegan_gluon.experiments.notebook import expected_hours
-with pd.option_context("display.max_colwidth", None):
-    display(expected_hours(NAMES))
-
-# %% [markdown]
-# ## The model
-#
-# The networks this notebook trains, at the scale it runs (Gluon's layer listing and the parameter counts;
-# the study's counts are in the settings printed above). Each distinct model is listed once.
-
-# %%
-from vaegan_gluon.experiments.notebook_settings import print_models
-print_models(NAMES, SCALE)
-
-# %% [markdown]
-# ## The training step
-#
-# One optimizer step as the package runs it, printed from the package source (`inspect.getsource`): the
-# loss terms above appear in it line by line.
-
-# %%
-from vaegan_gluon.experiments.notebook_settings import show_training_step
-show_training_step(NAMES[1])
-
-# %%
-results = {name: run_experiment(name, SCALE, results_root=RESULTS, **RUN, progress=False, overwrite=True,
-                               keep_checkpoints=False) for name in NAMES}
-
-# %% [markdown]
-# ### VAE alone
-
-# %%
-show_run(results["mnist-vae-bce"], pictures=["reconstructions.png", "samples.png"], metrics=False);
-
-# %% [markdown]
-# ### VAE + dense logistic regressor
-
-# %%
-show_run(results["mnist-vae-logreg"], metrics=False);
-
-# %% [markdown]
-# ### Held-out numbers (`blur_*`: variance of the Laplacian, higher is sharper)
-#
-# **Two held-out numbers.** `recon_bce` encodes each held-out image, decodes the **mean** code $z = \mu(x)$
-# and sums the BCE over the pixels (nats per image): the model's best reconstruction. `neg_elbo` decodes one
-# **sampled** code $z = \mu + \sigma\varepsilon$ and adds the KL: a one-sample estimate of $-\mathrm{ELBO}$.
-# So `neg_elbo − recon_bce` is the KL *plus* the extra pixel cost of decoding a noisy code; the KL alone is
-# the `kl` column.
-
-# %%
-metrics_table(results).T
+results = {name: run_experiment(name, SCALE, results_root=RESULTS, overrides=HP, **RUN, progress=True,
+                                overwrite=True, keep_checkpoints=False) for name in NAMES}
 
 # %% [markdown]
 # ## One comparison figure
 #
-# The same held-out images reconstructed by every run, one row per run with its `blur_recon` in the row's
-# title (PNG, so texture and checkerboards show as they are).
+# The same held-out digits reconstructed by each run, its `blur_recon` in the row's title (higher is sharper).
+# Look at the edges of the strokes.
 
 # %%
 from vaegan_gluon.experiments.notebook_figures import comparison_figure
 comparison_figure(results, metric="blur_recon");
 
 # %% [markdown]
-# The comparison the paragraph below interprets (relative changes with the discriminator against the VAE alone):
+# ## The numbers
+#
+# The held-out metrics of both runs and, with the regressor, the relative change against the VAE alone (in %);
+# the blur factor and the other metrics: [the held-out numbers](../docs/notebooks.md#the-held-out-numbers). Then the lines
+# "What we saw" reads.
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_table, mean_face_check
-comparison_table(results, "mnist-vae-bce", ["recon_bce", "recon_mse", "neg_elbo", "kl", "fid_recon", "fid_samples", "blur_data", "blur_recon", "blur_samples"]).T
+from vaegan_gluon.experiments.notebook import comparison_table, print_comparison
+COLUMNS = ["recon_bce", "recon_mse", "neg_elbo", "kl", "fid_recon", "fid_samples", "blur_data", "blur_recon",
+           "blur_samples"]
+table = comparison_table(results, "mnist-vae-bce", COLUMNS)
+table.T
+
+# %%
+print_comparison(table, "mnist-vae-bce", COLUMNS, higher_is_better=("blur_recon", "blur_samples"))
+cost = table.at["mnist-vae-logreg", "neg_elbo"] - table.at["mnist-vae-bce", "neg_elbo"]
+print(f"the discriminator's cost in held-out neg_elbo: {cost:+.2f} nats per image")
+m = results["mnist-vae-logreg"].metrics
+print(f"the regressor on held-out images: right on {m['disc_acc_real']:.2f} of real digits, "
+      f"{m['disc_acc_fake']:.2f} of reconstructions")
 
 # %% [markdown]
-# ## The claims this notebook tests
+# ## What we saw
 #
-# The rows of the project's claims board (`results/reference/claims.md`, generated by `vaegan claims` from
-# run folders, with seeds) whose `ours` runs are this notebook's experiments: per-seed values, the effect
-# with its 90 % CI, the verdict and its reason. They come from the committed board, not from the single
-# runs above: a verdict needs the seeds.
+# The provenance line at the top says which commit and scale produced these outputs. The study's claim is that
+# the regressor sharpens the digits, "especially around the edges". In the printed lines, the change in
+# `blur_recon` with the regressor (positive = sharper) is the sharpening, and the `neg_elbo` line its cost in
+# fit; the claim holds in number here if the first is clearly positive and the cost small (within the bound of
+# the board's `mnist-disc-elbo-cost` claim, below). A lower `fid_recon` says the reconstructions also moved closer to real digits as a whole. Then
+# compare the two rows of the figure by eye: a blur gain you cannot see is a gain in edge contrast, not in shape.
+# The regressor's own accuracies say whether it is still a useful loss: right on most of both, it can tell them
+# apart and gives the VAE a gradient; near chance on both, it has nothing left to teach.
+#
+# One seed per run is not a verdict: seeds move these numbers too. The board below, over seeds, is.
+#
+# <!-- claims: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
+# ### What the claims board says
+#
+# The board (`results/reference/claims.json`, board of commit `2b1521130d48`; rule and gates in `results/reference/claims.md`) over seeds, not the single runs above. Verdicts here: inconclusive 2. Per-seed values are the claim's metric; the effect is ours − reference (for a lower-is-better metric, reference − ours), so a positive effect means ours is better on it.
+#
+# - `mnist-disc-sharpens` — MNIST: a dense logistic regressor (1x200) attached to the DenseVAE(5, 3x400) sharpens the digits. **inconclusive**: code version unrecorded (no numerics fingerprint: re-run both groups); the test alone would say holds (one-sided p 0.0011); MDE 201 against δ 336; 3 seeds per group would bring it under δ.
+#   `blur_recon` ↑: ours (`mnist-vae-logreg`) 4,177 / 4,148 / 4,317 (seeds 0, 1, 2; mean 4,214); reference (`mnist-vae-bce`) 3,371 / 3,328 / 3,367 (seeds 0, 1, 2; mean 3,355); effect 859, 90 % CI [713, 1,004] (δ 336).
+# - `mnist-disc-elbo-cost` — MNIST: the discriminator costs at most 5 nats of held-out negative ELBO. **inconclusive**: code version unrecorded (no numerics fingerprint: re-run both groups); the test alone would say holds (one-sided p 0.99); MDE 1.97 against δ 5; 2 seeds per group would bring it under δ.
+#   `neg_elbo` ↓: ours (`mnist-vae-logreg`) 129 / 128 / 130 (seeds 0, 1, 2; mean 129); reference (`mnist-vae-bce`) 127 / 125 / 126 (seeds 0, 1, 2; mean 126); effect -2.99, 90 % CI [-4.36, -1.62] (δ 5).
+#
+# These runs are also the reference of `mnist-adaptive-0.5-vs-fixed-1`, `mnist-adaptive-0.8-vs-fixed-1`.
+# <!-- end of claims -->
+
+# %% [markdown]
+# The same rows as the board's table ([how to read the claims](../docs/notebooks.md#the-claims-this-notebook-tests)).
 #
 # <!-- claims output: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
-# The stored output of the next cell is the board of commit `1e76fc9dd032` (`results/reference/claims.json`, regenerated by `python -m vaegan_gluon.experiments.claims_text notebooks/`); executing the cell shows the board of your checkout.
+# The stored output of the next cell is the board of commit `2b1521130d48` (`results/reference/claims.json`, regenerated by `python -m vaegan_gluon.experiments.claims_text notebooks/`); executing the cell shows the board of your checkout.
 # <!-- end of claims output -->
 
 # %%
@@ -207,42 +216,43 @@ from vaegan_gluon.experiments.notebook import show_claims
 show_claims(NAMES[1:]);
 
 # %% [markdown]
-# ## What we saw
-#
-# The first line says which commit and scale produced these outputs. The study's claim: the logistic
-# regressor sharpens the digits, "especially around the edges", compared with the VAE alone. Read
-# `blur_recon vs mnist-vae-bce (%)` (positive = sharper with the discriminator) against `neg_elbo vs
-# mnist-vae-bce (%)` (its cost in fit): the claim holds in number if the first is clearly positive and the
-# second small. Then compare the two reconstruction rows by eye: a blur gain you cannot see is a gain in
-# edge contrast, not in shape.
-#
-# Here (medium, one seed per run; the comparison table): with the regressor `blur_recon` +16.45 % and
-# `blur_samples` +12.61 %, at `neg_elbo` +0.01453 %; `fid_recon` −17.45 % and `fid_samples` −19.93 %. In
-# this pair the claim holds in number. One seed per run here; the board below (3 seeds per group) is where
-# the verdict is made.
-#
-# <!-- claims: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
-# ### What the claims board says
-#
-# The board (`results/reference/claims.json`, board of commit `1e76fc9dd032`; rule and gates in `results/reference/claims.md`) over seeds, not the single runs above. Verdicts here: inconclusive 2. Per-seed values are the claim's metric; the effect is ours − reference (for a lower-is-better metric, reference − ours), so a positive effect means ours is better on it.
-#
-# - `mnist-disc-sharpens` — MNIST: a dense logistic regressor (1x200) attached to the DenseVAE(5, 3x400) sharpens the digits. **inconclusive**: code version unrecorded (no numerics fingerprint: re-run both groups); the test alone would say holds (one-sided p 0.0011); MDE 201 against δ 336; 3 seeds per group would bring it under δ.
-#   `blur_recon` ↑: ours (`mnist-vae-logreg`) 4,177 / 4,148 / 4,317 (seeds 0, 1, 2; mean 4,214); reference (`mnist-vae-bce`) 3,371 / 3,328 / 3,367 (seeds 0, 1, 2; mean 3,355); effect 859, 90 % CI [713, 1,004] (δ 336).
-# - `mnist-disc-elbo-cost` — MNIST: the discriminator costs at most 5 nats of held-out negative ELBO. **inconclusive**: code version unrecorded (no numerics fingerprint: re-run both groups); the test alone would say holds (one-sided p 0.99); MDE 1.97 against δ 5; 2 seeds per group would bring it under δ.
-#   `neg_elbo` ↓: ours (`mnist-vae-logreg`) 129 / 128 / 130 (seeds 0, 1, 2; mean 129); reference (`mnist-vae-bce`) 127 / 125 / 126 (seeds 0, 1, 2; mean 126); effect -2.99, 90 % CI [-4.36, -1.62] (δ 5).
-# <!-- end of claims -->
-
-# %% [markdown]
 # ## Summary
 #
-# * The discriminator's loss is BCE on real vs detached reconstructions; the VAE gets the non-saturating
-#   term $w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1)$ on top of KL and PBP.
-# * The blur factor (variance of the Laplacian) measures edge contrast; compare it with `blur_data` and with the pictures.
+# * The discriminator's loss is BCE on real against *detached* reconstructions; the VAE gets the non-saturating
+#   term $w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1)$ on top of KL and PBP, through the updated $D$.
+# * The whole combo step is a page of plain Gluon: two `autograd.record` blocks, two `backward`s, two Adam steps.
+# * The blur factor measures edge contrast; read it against `blur_data`, against its cost in `neg_elbo`, and
+#   against the pictures.
 # * A sharpening claim needs the VAE-alone baseline, the same seed and data, and more than one seed.
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Set `overrides={"train.disc_weight": 5}`: does `blur_recon` keep rising with the weight, and what happens to `neg_elbo`?
-# 2. Compute the blur factor of a real digit and of the same digit blurred with a 3×3 box filter (`metrics.blur_factor`). How large is the drop?
-# 3. Why is the discriminator updated *before* the VAE in each combo step? Find it in the printed training step.
+# 1. Set `disc_weight = 5` in the hyperparameter cell and re-run: does `blur_recon` keep rising with the weight,
+#    and what happens to the `neg_elbo` cost?
+# 2. Set `n_solo_epochs` to half the scale's epochs: the regressor then joins a VAE that already reconstructs.
+#    Is the sharpening larger or smaller than with $D$ from the start?
+# 3. In `train_step`, swap steps (2) and (3) so that the VAE learns against the *old* $D$, and run `check_step`:
+#    does it still print "the same step"? Which update now sees a different $D$ than the package's?
+# 4. Compute the blur factor of a real digit and of the same digit blurred with a 3×3 box filter
+#    (`vaegan_gluon.evaluation.metrics.blur_factor`). How large is the drop, next to the change printed above?
+
+# %% [markdown]
+# ## Settings, the full-scale path and the models
+#
+# How to read these tables: [how to read these notebooks](../docs/notebooks.md).
+
+# %%
+from vaegan_gluon.experiments.notebook import expected_hours
+from vaegan_gluon.experiments.notebook_settings import print_models, study_vs_here
+with pd.option_context("display.max_colwidth", None):
+    display(study_vs_here(NAMES, SCALE).T)
+    display(expected_hours(NAMES))
+print_models(NAMES, SCALE)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# The study's (full-scale) settings and its models' parameter counts, built without training:
+# the same at every scale, so nbval compares this output.
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
+print_study_settings(NAMES)

@@ -10,27 +10,30 @@
 # ---
 
 # %% [markdown]
-# # Sweep: pixel-by-pixel loss weight (and its decay)
+# # Sweep: the pixel-by-pixel loss weight (and its decay)
 #
-# The VAE is trained on $\mathcal{L}_\mathrm{VAE} = \mathrm{KL}(q(z|x)\,\|\,p(z)) + w_\mathrm{pbp}\,\mathrm{PBP}(x, \hat x) + w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1)$ (`pbp_weight`, `disc_weight`); the discriminator $D$ learns to tell $x$ from the reconstruction $\hat x$, so its loss is a *learnable* loss that adds to the pixel-by-pixel (PBP) one.
+# A VAE trained against a discriminator listens to two teachers: the pixel-by-pixel (PBP) loss, which asks
+# for every pixel of the input back, and the discriminator $D$, which only asks whether a reconstruction looks
+# real. The PBP weight $w_\mathrm{pbp}$ sets how loudly the first one speaks: lowering it hands a larger share
+# of every update to $D$ and, since the KL keeps weight 1, also acts like a larger β on the KL. A decay lowers
+# it as training goes on. The original study swept it on faces with the discriminator weight at 10 and showed
+# the reconstructions without a stated conclusion ("In this section we experiments with varying pixel-by-pixel
+# loss weight (a constant that is multiplied to the pixel-by-pixel loss in the VAE)"; the study's runs: 1.2,
+# 1, 0.8, 0.5, and 1 with a "decay per 25 epochs by 0.95" or "by 0.9"). Each run's VAE minimises
 #
-# All runs: `anime-conv-vae-resnet` (ResNet-18, BCE as the PBP loss), the baseline of notebook 06 (the study: `ConvVAE(512, 32)`, 200 combo epochs; here at medium: `ConvVAE(128, 16)` on 3x32x32 faces, 20 solo + 5 combo epochs). The study varied `pbp_weight` over 1.2, 1 (baseline), 0.8 and 0.5 with `disc_weight` 10, and added two runs whose `pbp_weight` 1 decays by x0.95 and x0.9 every 25 epochs (more often at the notebook scales, see the "Study vs here" table).
+# $$\mathcal L_\mathrm{VAE} = \mathrm{KL}(q(z|x)\,\|\,p(z)) + w_\mathrm{pbp}(c)\,\mathrm{BCE}(x, \hat x)
+# + w_\mathrm{disc}\,\mathrm{BCE}(D(\hat x), 1),\qquad w_\mathrm{pbp}(c) = w_\mathrm{pbp}\,\rho^{\lfloor c/k \rfloor},$$
 #
-# **Scale.** `VAEGAN_SCALE` (`quick`, `medium`, `full`; default `medium`) picks the size of the runs; the first code cell prints the scale that produced the saved outputs. `quick` is a smoke test, `medium` the notebook scale, `full` the study's settings; the "Study vs here" table below lists what each changes, read from the configs, and "The full-scale path" the expected hours at full scale on this CPU.
+# where $c$ counts the combo epochs from 0, $\rho$ is the decay (`pbp_decay`) and $k$ its period
+# (`pbp_decay_every`), while $D$ minimises $\mathrm{BCE}(D(x), 1) + \mathrm{BCE}(D(\hat x), 0)$. The runs'
+# size is set by the scale ([how to read these notebooks](../docs/notebooks.md)).
 
 # %% tags=["parameters"]
-# Parameters (papermill: `papermill NB OUT -p scale full -p ctx gpu:0`); VAEGAN_SCALE still sets the scale.
-# The full-scale path (the study's settings): scale = "full"; ctx = "gpu:0" (or "gpu:0,1"; "cpu" works
-#   but takes the hours listed in "The full-scale path" below: expected_hours() = training images x epochs
-#   / the images/s measured on this 2-core CPU for the same models, with where each rate was measured);
-#   data_path = "/path/to/anime-faces" (a folder of face images, the study's data; None = the
-#   offline synthetic-faces stand-in);
-#   resume = True after an interruption: every run continues from its last checkpoint in its results folder.
-#   Shell: make notebooks NOTEBOOKS=notebooks/09_sweep_pbp_weight.ipynb NB_SCALE=full DEVICE=gpu NB_PARAMS="-p resume True"
+# Parameters (papermill: `papermill NB OUT -p scale full -p ctx gpu:0`); the full-scale path: ../docs/notebooks.md
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full: the size of every run
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
-data_path = None       # a folder of images to train on instead of the configured source (e.g. your anime faces)
+data_path = None       # a folder of face images to train on (None: the offline synthetic faces)
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)
 resume = False         # True: continue every run from its checkpoints instead of starting it over
 tensorboard = None     # a folder: TensorBoard logs of every run (`tensorboard --logdir` it)
@@ -44,127 +47,168 @@ print_provenance();
 # %%
 import os
 import pandas as pd
-from vaegan_gluon.experiments import (default_scale, get_config, list_experiments, metrics_table,
-                                      run_experiment, run_sweep, show_run, show_sweep)
+from IPython.display import Image, display
+from mxnet import autograd, nd
+from vaegan_gluon.experiments import default_scale, run_sweep, sweep_runs
+from vaegan_gluon.experiments.lesson import check_step, knobs, what_runs
 
-SCALE = default_scale()          # env VAEGAN_SCALE: quick | medium | full
-RESULTS = os.path.join("..", "results")
+SCALE = default_scale()          # the scale the parameters cell set
+SWEEP = "sweep-pbp-weight"        # the named sweep ...
+BASE = "anime-conv-vae-resnet"   # ... and the experiment whose setting it varies
+RESULTS = os.path.join("..", "results", "notebooks", "09_sweep_pbp_weight")
 pd.set_option("display.float_format", "{:.4g}".format)
-SWEEP = "sweep-pbp-weight"
-print(f"executed at scale: {SCALE}")
-
-# %%
-# NBVAL_CHECK_OUTPUT
-# The study's (full-scale) settings and its models' parameter counts, built without training:
-# the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook_settings import print_study_settings
-print_study_settings(SWEEP)
 
 # %% [markdown]
-# ## The terms behind this notebook's numbers
-#
-# **Solo, combo and the PBP decay.** With $E$ epochs of which the first $E_\mathrm{solo}$ are solo, epoch
-# $e$ trains the VAE alone while $e < E_\mathrm{solo}$ and against $D$ afterwards. With `pbp_decay` $\rho$
-# and `pbp_decay_every` $k$, the PBP weight in combo epoch $c = e - E_\mathrm{solo}$ (counted from 0) is
-#
-# $$w_\mathrm{pbp}(c) = w_\mathrm{pbp}\,\rho^{\lfloor c / k \rfloor},$$
-#
-# so the discriminator's share of the update grows as training goes on (the `pbp_weight` column of
-# `training_statistics.csv` records the weight in force per epoch).
-
-# %% [markdown]
-# **Two held-out numbers.** `recon_bce` encodes each held-out image, decodes the **mean** code $z = \mu(x)$
-# and sums the BCE over the pixels (nats per image): the model's best reconstruction. `neg_elbo` decodes one
-# **sampled** code $z = \mu + \sigma\varepsilon$ and adds the KL: a one-sample estimate of $-\mathrm{ELBO}$.
-# So `neg_elbo − recon_bce` is the KL *plus* the extra pixel cost of decoding a noisy code; the KL alone is
-# the `kl` column.
-
-# %% [markdown]
-# ## Study vs here
-#
-# The study's settings next to the ones this notebook runs at, read from the experiment configs (so a
-# changed scale shows here by itself). Optimizer steps = batches per epoch × epochs: each is one VAE update,
-# plus one discriminator update in a combo epoch.
+# ## Hyperparameters
 
 # %%
-from vaegan_gluon.experiments.notebook_settings import study_vs_here
-with pd.option_context("display.max_colwidth", None):
-    display(study_vs_here(SWEEP, SCALE).T)
+pbp_weights = [1.2, 1, 0.8, 0.5]   # the swept w_pbp (the study's; keep 1: the baseline every run is compared with)
+disc_weight = None     # w_disc, the same in every run; None: the experiment's 10 (the study's)
+lr = None              # None: the experiment's own (the settings table at the end)
+n_epochs = None        # None: the scale's (quick 2, medium 25, full 200)
+n_solo_epochs = None   # None: the scale's (quick 0, medium 20, full 0); solo epochs train at w_pbp = 1
+HP = knobs(disc_weight=disc_weight, lr=lr, n_epochs=n_epochs, n_solo_epochs=n_solo_epochs)
+# the sweep adds the study's two decayed runs (w_pbp = 1, rho 0.95 and 0.9) to the swept values
+RUNS, _ = sweep_runs(SWEEP, SCALE, values=pbp_weights, overrides=HP)
+what_runs([BASE], SCALE, RUNS[0][1])   # the first run; every run has its models, epochs, disc weight and data
+print("the runs:", "; ".join(label for label, _ in RUNS))
 
 # %% [markdown]
-# ## The full-scale path
+# ## The step, written in the page
 #
-# Expected training time of each run at full scale on this 2-core CPU: training images × epochs ÷ the
-# images/s measured for the same models (the last column says where each rate was measured; a GPU is far
-# faster). The parameters cell at the top says how to run at full scale (`scale`, `ctx`, `data_path`, `resume`).
-
-# %%
-from vaegan_gluon.experiments.notebook import expected_hours
-with pd.option_context("display.max_colwidth", None):
-    display(expected_hours(SWEEP))
-
-# %% [markdown]
-# ## The model
+# One combo step on a batch $x$ of $n$ images. The VAE runs once: $(\mu, \log\sigma^2) = \mathrm{Enc}(x)$,
+# $z = \mu + \sigma \odot \varepsilon$ with $\varepsilon \sim \mathcal N(0, I)$, $\hat x = \mathrm{sigmoid}(\mathrm{Dec}(z))$.
 #
-# The networks this notebook trains, at the scale it runs (Gluon's layer listing and the parameter counts;
-# the study's counts are in the settings printed above). Each distinct model is listed once.
-
-# %%
-from vaegan_gluon.experiments.notebook_settings import print_models
-print_models(SWEEP, SCALE)
-
-# %% [markdown]
-# ## The training step
+# 1. **The discriminator's update.** $D$ learns the real images against the *detached* reconstructions,
+#    $\mathcal L_D = \mathrm{BCE}(D(x), 1) + \mathrm{BCE}(D(\hat x), 0)$: `detach()` keeps this loss's gradient
+#    out of the VAE.
+# 2. **The VAE's update**, through the updated $D$: $\mathcal L_\mathrm{VAE}$ above, where $w_\mathrm{pbp}$ is
+#    the knob this notebook turns. It multiplies the PBP term only; the KL and the adversarial term keep theirs.
 #
-# One optimizer step as the package runs it, printed from the package source (`inspect.getsource`): the
-# loss terms above appear in it line by line.
+# Each loss is per image (summed over the pixels); `Trainer.step(n)` divides the summed gradient by $n$, so
+# Adam follows the batch mean. A solo epoch is step 2 without $D$, at $w_\mathrm{pbp} = 1$ whatever the swept
+# weight (as the study's code), so the sweep acts in the combo epochs only; the decay counts combo epochs.
+# `check_step` builds the networks twice from the same seed, runs our step on one copy and the package's on
+# the other with the same batch and random draws, and compares the gradients and the weights after the step.
+# We check at the smallest swept weight, where a forgotten $w_\mathrm{pbp}$ would show. The BCE's last term is
+# MXNet's `softrelu` ($u \mapsto \log(1 + e^u)$), the package's operator: written as `nd.log(1 + nd.exp(u))`
+# the same function rounds differently in the last bits, and the ResNet's BatchNorm amplifies that past the
+# check's tolerance (exercise 3).
 
 # %%
-from vaegan_gluon.experiments.notebook_settings import show_training_step
-show_training_step(SWEEP)
+def bce(logits, target):
+    """Per image: BCE(sigmoid(logits), target) summed over the pixels (or the one logit), from logits:
+    max(l, 0) - l t + log(1 + exp(-|l|)), the last term as MXNet's softrelu(u) = log(1 + exp(u))."""
+    per = nd.relu(logits) - logits * target + nd.Activation(-nd.abs(logits), act_type="softrelu")
+    return per.reshape((per.shape[0], -1)).sum(axis=1)
 
-# %%
-summary, plot = run_sweep(SWEEP, scale=SCALE, results_root=RESULTS, **RUN, progress=False, overwrite=True,
-                          keep_checkpoints=False)
+
+def learnable_loss_step(k):
+    """One combo step: k.vae, k.disc, their Adams k.vae_trainer / k.disc_trainer, a batch k.x and the
+    weights k.pbp_weight, k.disc_weight in force (experiments.lesson.StepKit)."""
+    x, n = k.x, k.x.shape[0]
+    with autograd.record():                      # the VAE once
+        logits, mu, logvar = k.vae(x)
+        kl = -0.5 * nd.sum(1 + logvar - mu ** 2 - nd.exp(logvar), axis=1)
+        pbp = bce(logits, x)
+        x_hat = nd.sigmoid(logits)
+    with autograd.record():                      # (1) D: real against the detached reconstructions
+        d_loss = bce(k.disc(x.detach()), nd.ones((n, 1))) + bce(k.disc(x_hat.detach()), nd.zeros((n, 1)))
+    d_loss.backward()
+    k.disc_trainer.step(n)
+    with autograd.record():                      # (2) the VAE, through the updated D
+        loss = kl + k.pbp_weight * pbp + k.disc_weight * bce(k.disc(x_hat), nd.ones((n, 1)))
+    loss.backward()
+    k.vae_trainer.step(n)
+
+
+check_step(BASE, learnable_loss_step, SCALE, overrides={**HP, "train.pbp_weight": min(pbp_weights)});
 
 # %% [markdown]
-# The overlay of the PBP loss across runs, the summary table, and each run's validation images (top) with their reconstructions (bottom):
+# ## Train
+#
+# One run per setting, each in its own folder under `RESULTS` (this notebook's; no other notebook writes there).
 
 # %%
-show_sweep(summary, plot)
+summary, plot = run_sweep(SWEEP, values=pbp_weights, scale=SCALE, overrides=HP, results_root=RESULTS, **RUN,
+                          progress=True, overwrite=True, keep_checkpoints=False)
+runs = dict(zip(summary["label"], summary["run_dir"]))
 
 # %% [markdown]
 # ## One comparison figure
 #
-# The same held-out images reconstructed by every run, one row per run with its `fid_recon` in the row's
-# title (PNG, so texture and checkerboards show as they are).
+# The same held-out faces reconstructed by every run, one row per run with its `fid_recon` in the row's title;
+# below it the unweighted PBP loss per epoch of every run (the runs are identical until the first combo epoch:
+# same seed, and the solo epochs do not use the swept weight).
 
 # %%
 from vaegan_gluon.experiments.notebook_figures import comparison_figure
-comparison_figure(dict(zip(summary["label"], summary["run_dir"])), metric="fid_recon");
-
-# %% [markdown]
-# Each setting against the baseline `pbp_weight=1`; `neg_elbo − recon_bce` next to the run's own `kl` (they are not the same number):
+comparison_figure(runs, metric="fid_recon");
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_table, mean_face_check
-runs = dict(zip(summary["label"], summary["run_dir"]))
-table = comparison_table(runs, "pbp_weight=1", ["recon_bce", "neg_elbo", "kl", "fid_recon", "blur_recon", "disc_acc_real"])
-table["neg_elbo - recon_bce"] = table["neg_elbo"] - table["recon_bce"]
-table["neg_elbo - recon_bce - kl"] = table["neg_elbo - recon_bce"] - table["kl"]
-display(table.T)
-mean_face_check(runs)
+display(Image(filename=plot))
 
 # %% [markdown]
-# ## The claims this notebook tests
+# ## The numbers
 #
-# The rows of the project's claims board (`results/reference/claims.md`, generated by `vaegan claims` from
-# run folders, with seeds) whose `ours` runs are this notebook's experiments: per-seed values, the effect
-# with its 90 % CI, the verdict and its reason. They come from the committed board, not from the single
-# runs above: a verdict needs the seeds.
+# Each setting against the baseline `pbp_weight=1`, and the mean-face check of every run (has it left the
+# data's mean face? a run that has not has nothing to sharpen). `neg_elbo − recon_bce − kl` is the extra pixel
+# cost of decoding a sampled code rather than the mean one ([`recon_bce` and `neg_elbo`](../docs/notebooks.md)).
+
+# %%
+from vaegan_gluon.experiments.notebook import comparison_table, mean_face_check, print_comparison
+table = comparison_table(runs, "pbp_weight=1", ["recon_bce", "neg_elbo", "kl", "fid_recon", "blur_recon",
+                                                "disc_acc_real", "disc_acc_fake"])
+table["neg_elbo - recon_bce - kl"] = table["neg_elbo"] - table["recon_bce"] - table["kl"]
+display(table.T)
+faces = mean_face_check(runs)
+display(faces.T)
+
+# %%
+print_comparison(table, "pbp_weight=1", ["kl", "fid_recon", "blur_recon", "neg_elbo - recon_bce - kl"],
+                 higher_is_better=("blur_recon",))
+print("left the mean face:", "; ".join(f"{run} {ok}" for run, ok in faces["left_mean_face"].items()))
+# the board's questions about the PBP weight, asked at its own settings (its `where`), with their verdicts
+from vaegan_gluon.utils import read_json
+for c in read_json(os.path.join("..", "results", "reference", "claims.json"))["claims"]:
+    if c["id"].startswith(("faces-pbp-weight", "faces-pbp-decay")):
+        print(f"{c['id']}: {c['verdict']} ({c['reason']}); ours where {c['selection']['ours']['where']}")
+
+# %% [markdown]
+# ## What we saw
+#
+# The first line of the notebook says which commit and scale produced these outputs; the printed lines above
+# hold the numbers. Read them in this order.
+#
+# - **The KL line.** A smaller $w_\mathrm{pbp}$ weighs the KL relatively more, so `kl` should fall with the
+#   weight (and rise for a weight above 1); the decayed runs start at weight 1 and end lower.
+# - **The mean-face line first, then sharpness.** A setting sharpens the faces *here* when its `blur_recon` is
+#   above the baseline's while its `fid_recon` is not worse, and only when both it and the baseline print
+#   `True` on the mean-face line: a run still at the mean face has no edges to sharpen, and the claims board
+#   calls such a comparison invalid. A `blur_recon` far above the data's is noise, not detail (check the figure).
+# - **One seed per run is not a verdict.** The study showed these runs without a conclusion. The board asks
+#   each setting as an exploratory question over paired seeds (the `faces-pbp-*` lines printed above, with
+#   their verdicts), at epochs of its own rather than this sweep's, so the block below lists none of them as
+#   this notebook's: until their seeds are run, nothing here is a verdict on the PBP weight.
+#
+# <!-- claims: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
+# ### What the claims board says
+#
+# The board (`results/reference/claims.json`, board of commit `2b1521130d48`; rule and gates in `results/reference/claims.md`) over seeds, not the single runs above. Verdicts here: untested 3. Per-seed values are the claim's metric; the effect is ours − reference (for a lower-is-better metric, reference − ours), so a positive effect means ours is better on it.
+#
+# - `faces-pbp-weight-1.2` — faces: does PBP weight 1.2 (vs 1) change sharpness? **untested**: no run of ours.
+#   `blur_recon` ↑: ours (`anime-conv-vae-resnet with train.n_epochs=45, train.n_solo_epochs=30, train.pbp_weight=1.2`) –; reference (`anime-conv-vae-resnet with train.n_epochs=45, train.n_solo_epochs=30`) 2,858 / 3,827 / 2,174 (seeds 0, 1, 2; mean 2,953); not tested.
+# - `faces-pbp-weight-0.8` — faces: does PBP weight 0.8 (vs 1) change sharpness? **untested**: no run of ours.
+#   `blur_recon` ↑: ours (`anime-conv-vae-resnet with train.n_epochs=45, train.n_solo_epochs=30, train.pbp_weight=0.8`) –; reference (`anime-conv-vae-resnet with train.n_epochs=45, train.n_solo_epochs=30`) 2,858 / 3,827 / 2,174 (seeds 0, 1, 2; mean 2,953); not tested.
+# - `faces-pbp-weight-0.5` — faces: does PBP weight 0.5 (vs 1) change sharpness? **untested**: no run of ours.
+#   `blur_recon` ↑: ours (`anime-conv-vae-resnet with train.n_epochs=45, train.n_solo_epochs=30, train.pbp_weight=0.5`) –; reference (`anime-conv-vae-resnet with train.n_epochs=45, train.n_solo_epochs=30`) 2,858 / 3,827 / 2,174 (seeds 0, 1, 2; mean 2,953); not tested.
+# <!-- end of claims -->
+
+# %% [markdown]
+# The board's rows for these runs ([the claims board](../docs/notebooks.md)):
 #
 # <!-- claims output: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
-# The stored output of the next cell is the board of commit `1e76fc9dd032` (`results/reference/claims.json`, regenerated by `python -m vaegan_gluon.experiments.claims_text notebooks/`); executing the cell shows the board of your checkout.
+# The stored output of the next cell is the board of commit `2b1521130d48` (`results/reference/claims.json`, regenerated by `python -m vaegan_gluon.experiments.claims_text notebooks/`); executing the cell shows the board of your checkout.
 # <!-- end of claims output -->
 
 # %%
@@ -172,41 +216,46 @@ from vaegan_gluon.experiments.notebook import show_claims
 show_claims(SWEEP);
 
 # %% [markdown]
-# ## What we saw
-#
-# The first line says which commit and scale produced these outputs. Note that `pbp_loss` in the curves is
-# the *unweighted* PBP loss, so the curves compare reconstruction quality directly.
-#
-# - **The KL is the `kl` row.** `neg_elbo − recon_bce` is the KL plus the extra pixel cost of decoding a
-#   sampled code (`recon_bce` decodes $\mu$, `neg_elbo` a sampled $z$); the last row of the table is that
-#   extra cost. A smaller PBP weight acts like a larger β on the KL term, and here `kl` falls with the
-#   weight: 39.49, 35.79, 32.58 and 31.34 at 1.2, 1, 0.8 and 0.5 (the comparison table).
-# - **Sharper or smoother?** A lower PBP weight gives the discriminator a larger share of the update. Here
-#   (one seed each, against `pbp_weight=1`): `fid_recon` −20.17 % at 1.2, −40.15 % at 0.8, −46.4 % at 0.5,
-#   −23.13 % and −35.47 % with the decays 0.95 and 0.9; `blur_recon` −22.56 % at 1.2, +7.072 % at 0.8,
-#   +119.2 % at 0.5, −6.982 % and +100.6 % with the decays. The mean-face check fails at 0.8 (hair colour
-#   0.8969), 0.5 (0.8187) and decay 0.9 (0.775), and the baseline's VAE at the switch keeps hair colour on
-#   0.8953, under the bar: the board below calls these rows invalid.
-# - **Reproducible.** The `pbp_weight=1` run is notebook 06's baseline config with the same seed (the same
-#   results folder, `128_16_25_10_1_solo20_medium`); its held-out numbers equal that notebook's
-#   (`recon_bce` 1689, `fid_recon` 1640, `blur_recon` 2821), only timings differ.
-#
-# <!-- claims: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
-# ### What the claims board says
-#
-# The board (`results/reference/claims.json`, board of commit `1e76fc9dd032`; rule and gates in `results/reference/claims.md`) over seeds, not the single runs above. No claim has this notebook's runs as its `ours` side.
-# <!-- end of claims -->
-
-# %% [markdown]
 # ## Summary
 #
-# * `pbp_weight` trades the pixel term against the KL and the adversarial term; a decay shifts it over training.
-# * `neg_elbo − recon_bce` is not the KL: it adds the cost of a sampled code. The KL is the `kl` metric.
-# * Identical configs and seeds give identical held-out numbers across notebooks.
+# * $w_\mathrm{pbp}$ multiplies the pixel term only: lowering it hands the update to $D$ and to the KL (a β-VAE
+#   with β = 1/$w_\mathrm{pbp}$ when $w_\mathrm{disc} = 0$).
+# * A decay $\rho$ every $k$ combo epochs shifts the balance towards $D$ as training goes on; solo epochs train at
+#   weight 1 and do not count.
+# * The step is two updates: $D$ on real against detached reconstructions, then the VAE through the updated $D$.
+# * Sharper is only meaningful for runs that left the mean face, and only over seeds.
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Show that scaling the PBP term by $w$ is, up to a factor, the same as scaling the KL by $1/w$ (a β-VAE with β = 1/w), when $w_\mathrm{disc} = 0$.
-# 2. For which run is `neg_elbo − recon_bce − kl` largest, and what does it say about that decoder?
-# 3. Add a decay of 0.8 to the sweep (`run_sweep("anime-conv-vae-resnet", param="train.pbp_decay", values=[0.8], scale=SCALE)`).
+# 1. Show that with $w_\mathrm{disc} = 0$, minimising $\mathrm{KL} + w\,\mathrm{PBP}$ is minimising
+#    $\mathrm{PBP} + \frac{1}{w}\mathrm{KL}$ (a β-VAE with β = 1/w). Set `disc_weight = 0` and check that `kl`
+#    moves with `pbp_weights` as the β-VAE predicts.
+# 2. Add `0.2` to `pbp_weights`: does the mean-face line still print `True` for it? What takes over when the
+#    pixel term is that quiet?
+# 3. In `learnable_loss_step`, drop `k.pbp_weight *` and run `check_step` again: which network's gradients
+#    differ, and by how much? Then restore it and write the BCE's last term as `nd.log(1 + nd.exp(-nd.abs(logits)))`:
+#    the check fails by much less. Why do the weights after one Adam step differ by about twice the learning
+#    rate, though the gradients agree to a few parts in $10^5$?
+# 4. Set `n_solo_epochs = 0`: now the swept weight acts from the first epoch. Does the ordering of `fid_recon`
+#    across the runs change?
+
+# %% [markdown]
+# ## Settings, the full-scale path and the models
+#
+# How to read these tables: [how to read these notebooks](../docs/notebooks.md).
+
+# %%
+from vaegan_gluon.experiments.notebook import expected_hours
+from vaegan_gluon.experiments.notebook_settings import print_models, study_vs_here
+with pd.option_context("display.max_colwidth", None):
+    display(study_vs_here(SWEEP, SCALE).T)
+    display(expected_hours(SWEEP))
+print_models(SWEEP, SCALE)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# The study's (full-scale) settings and its models' parameter counts, built without training:
+# the same at every scale, so nbval compares this output.
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
+print_study_settings(SWEEP)

@@ -12,34 +12,32 @@
 # %% [markdown]
 # # 20 · Larsen et al. 2016: the VAE/GAN
 #
-# *Outputs at the top of this notebook were produced at the scale printed by the configuration cell
-# (`VAEGAN_SCALE`, default `medium`; CI runs `quick`, which is a smoke test, not a result).*
+# A pixel VAE is blurry because its likelihood, a product of independent pixels, punishes a sharp edge placed
+# one pixel off as hard as a smear. Larsen et al. ("Autoencoding beyond pixels using a learned similarity
+# metric") measure the reconstruction instead in the feature space of a discriminator layer $l$, and let the
+# decoder also play the GAN game against the discriminator, on reconstructions and on samples from the prior.
+# In the words of the VAE-GAN blog (seed 003) that adopted it: "instead of using MSE between the input and the
+# recreation they use the MSE between a feature map from an intermediate layer of the discriminator for the real
+# and faked images. So rather than trying to produce an exact duplicate of the input, the encoder is trying to
+# produce something that the discriminator thinks is close to the input." The claims tested here: the
+# VAE/GAN's prior samples are closer to real digits (MNIST), and to real faces, than the pixel VAE's. With
+# $\tilde x = \mathrm{Dec}(z)$, $z \sim q(z|x)$, and $x_p = \mathrm{Dec}(z_p)$, $z_p \sim \mathcal N(0, I)$,
+# three networks minimise three losses:
 #
-# A pixel-wise VAE is blurry because its likelihood, a product of independent pixels, punishes a sharp
-# edge placed one pixel off as hard as a smear. Larsen et al. replace it by a likelihood in the feature
-# space of a discriminator layer $l$, and let the decoder also play the GAN game:
+# $$\mathcal L_\text{enc} = \tfrac{1}{n_z}\,\mathrm{KL}(q(z|x)\,\|\,p(z)) + \mathcal L_\text{feat},\qquad
+# \mathcal L_\text{dec} = \gamma\,\mathcal L_\text{feat} + \mathrm{BCE}(D(\tilde x), 1) + \mathrm{BCE}(D(x_p), 1),$$
+# $$\mathcal L_\text{dis} = \mathrm{BCE}(D(x), 1) + \mathrm{BCE}(D(\tilde x), 0) + \mathrm{BCE}(D(x_p), 0),\qquad
+# \mathcal L_\text{feat} = \|D_l(x) - D_l(\tilde x)\|^2 .$$
 #
-# $$\mathcal L_\text{enc} = \tfrac{1}{n_z}\,\mathrm{KL}(q(z|x)\,\|\,p(z)) + \|D_l(x) - D_l(\tilde x)\|^2,\qquad
-# \mathcal L_\text{dec} = \gamma\,\|D_l(x) - D_l(\tilde x)\|^2 - \mathcal L_\text{GAN},$$
-# $$\mathcal L_\text{dis} = \mathrm{BCE}(D(x), 1) + \mathrm{BCE}(D(\tilde x), 0) + \mathrm{BCE}(D(\mathrm{Dec}(z_p)), 0).$$
-#
-# Three optimisers; no GAN gradient reaches the encoder; $\tilde x$ and the prior samples are decoded as one
-# concatenated batch (see `vaegan_gluon.train.larsen`). We compare the pixel VAE with the VAE/GAN on MNIST
-# and on synthetic faces (the study's are 64×64; here at medium 3x32x32, the "Study vs here" table), by eye and by the blur factor (variance of the Laplacian: higher = sharper).
+# We compare the pixel VAE with the VAE/GAN on MNIST and on synthetic faces, by eye, by FID and by the blur
+# factor; the runs' size is set by the scale ([how to read these notebooks](../docs/notebooks.md)).
 
 # %% tags=["parameters"]
-# Parameters (papermill: `papermill NB OUT -p scale full -p ctx gpu:0`); VAEGAN_SCALE still sets the scale.
-# The full-scale path (the study's settings): scale = "full"; ctx = "gpu:0" (or "gpu:0,1"; "cpu" works
-#   but takes the hours listed in "The full-scale path" below: expected_hours() = training images x epochs
-#   / the images/s measured on this 2-core CPU for the same models, with where each rate was measured);
-#   data_path = "/path/to/anime-faces" for the face runs (None = the synthetic stand-in); the MNIST
-#   runs keep mnist-5k (full MNIST: overrides={"data.source": "mnist"});
-#   resume = True after an interruption: every run continues from its last checkpoint in its results folder.
-#   Shell: make notebooks NOTEBOOKS=notebooks/20_larsen_vaegan.ipynb NB_SCALE=full DEVICE=gpu NB_PARAMS="-p resume True"
+# Parameters (papermill: `papermill NB OUT -p scale full -p ctx gpu:0`); the full-scale path: ../docs/notebooks.md
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full: the size of every run
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
-data_path = None       # a folder of images to train on instead of the configured source (e.g. your anime faces)
+data_path = None       # a folder of face images for the face runs (None: the synthetic faces; MNIST stays)
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)
 resume = False         # True: continue every run from its checkpoints instead of starting it over
 tensorboard = None     # a folder: TensorBoard logs of every run (`tensorboard --logdir` it)
@@ -52,177 +50,175 @@ print_provenance();
 
 # %%
 import os
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
-import vaegan_gluon
+from mxnet import autograd, gluon, nd
 from vaegan_gluon import inference, viz
-from vaegan_gluon.evaluation import metrics
-from vaegan_gluon.experiments import default_scale, get_config, run_experiment, metrics_table
-from vaegan_gluon.experiments.runner import load_data
+from vaegan_gluon.experiments import default_scale, run_experiment
+from vaegan_gluon.experiments.lesson import check_step, knobs, what_runs
 
-# %% [markdown]
-# ## Configuration (the one cell to edit)
-
-# %%
-SCALE = default_scale()                      # quick | medium | full (env VAEGAN_SCALE)
+SCALE = default_scale()                      # the scale the parameters cell set
 PAIRS = {"MNIST": ("mnist-larsen-pixel-vae", "mnist-larsen-vaegan"),
-         "faces": ("faces-larsen-pixel-vae", "faces-larsen-vaegan")}
-RESULTS = os.path.join("..", "results")   # the catalogue's folders: the claims runs are re-used (resume=True)
-print("scale:", SCALE)
+         "faces": ("faces-larsen-pixel-vae", "faces-larsen-vaegan")}   # (the pixel VAE, the VAE/GAN) per data set
+NAMES = [name for pair in PAIRS.values() for name in pair]
+RESULTS = os.path.join("..", "results", "notebooks", "20_larsen_vaegan")
+pd.set_option("display.float_format", "{:.4g}".format)
+
+# %% [markdown]
+# ## Hyperparameters
 
 # %%
-# NBVAL_CHECK_OUTPUT
-# The study's (full-scale) settings and its models' parameter counts, built without training:
-# the same at every scale, so nbval compares this output.
-from vaegan_gluon.experiments.notebook_settings import print_study_settings
-print_study_settings([name for pair in PAIRS.values() for name in pair])
+gamma = None               # γ: weight of L_feat in the decoder's loss; None: the experiments' (MNIST 5e-5, faces 1e-6)
+equilibrium_margin = None  # the gate's margin; None: off (the authors: 0.35, around an equilibrium of 0.68 nats)
+lr = None                  # every optimiser's; None: the experiments' 3e-4
+n_epochs = None            # None: the scale's (MNIST quick 2, medium 16, full 50; faces quick 2, medium 40, full 200)
+n_solo_epochs = None       # pixel-VAE epochs before the VAE/GAN's game starts; None: the scale's (MNIST medium 8)
+COMMON = knobs(lr=lr, n_epochs=n_epochs)   # every run; the VAE/GAN's also get the rest
+LARSEN = {**knobs(n_solo_epochs=n_solo_epochs), **{f"train.extra.{k}": v for k, v in
+          (("gamma", gamma), ("equilibrium_margin", equilibrium_margin)) if v is not None}}
+OVERRIDES = {name: {**COMMON, **(LARSEN if name in [p[1] for p in PAIRS.values()] else {})} for name in NAMES}
+for name in NAMES:
+    what_runs([name], SCALE, OVERRIDES[name])
 
 # %% [markdown]
-# ## Larsen's three losses, term by term
+# ## The step, written in the page
 #
-# With $\tilde x = \mathrm{Dec}(z)$, $z \sim q(z|x)$ (reparameterised), and $x_p = \mathrm{Dec}(z_p)$,
-# $z_p \sim \mathcal N(0, I)$:
+# Term by term: the **prior** term is the closed-form Gaussian KL divided by the latent size $n_z$; the
+# **feature-space likelihood** $\mathcal L_\text{feat}$ is, up to constants, the negative log-likelihood of
+# $D_l(x)$ under a Gaussian centred on $D_l(\tilde x)$ (layer $l$ is the discriminator's `feature_layer`), and
+# replaces the pixel loss; the **GAN** terms are the discriminator's BCE, which the decoder plays in the
+# non-saturating form (targets 1 for $\tilde x$ and $x_p$). One step on a batch $x$ of $n$ images:
 #
-# * **prior**: $\mathcal L_\text{prior} = \mathrm{KL}(q(z|x)\,\|\,p(z))$, the closed-form Gaussian KL (divided
-#   by the latent size $n_z$, as `LarsenVAEGAN` does);
-# * **feature-space likelihood**: $\mathcal L_\text{llike}^{D_l} = \|D_l(x) - D_l(\tilde x)\|^2$, a Gaussian
-#   likelihood of the discriminator's layer-$l$ features (`losses.feature_reconstruction_loss`) that replaces
-#   the pixel loss;
-# * **GAN**: $\mathcal L_\text{GAN} = \log D(x) + \log(1 - D(\tilde x)) + \log(1 - D(x_p))$; the decoder plays
-#   its non-saturating form $\mathrm{BCE}(D(\tilde x), 1) + \mathrm{BCE}(D(x_p), 1)$.
+# 1. **One forward.** Encode $x$, draw $z$ (reparameterised) and $z_p \sim \mathcal N(0, I)$, decode
+#    $[z; z_p]$ as *one* batch (so the decoder's BatchNorm sees reconstructions and prior samples together),
+#    run $D$ on $x$ (detached: it is an input of the VAE's graph) and on $[\tilde x; x_p]$.
+# 2. **Three backward passes, one per loss.** Each network learns from its own loss only: the discriminator
+#    from $\mathcal L_\text{dis}$, the encoder from $\mathcal L_\text{enc}$ (so no GAN gradient reaches the
+#    encoder), the decoder from $\mathcal L_\text{dec}$. Back-propagating a loss writes gradients into every
+#    network it passes through, so we go through the graph three times and keep each network's own gradient
+#    aside; $D_l(x)$ is detached in $\mathcal L_\text{feat}$, so that loss moves $D_l(\tilde x)$ towards the
+#    real features, not the reverse.
+# 3. **Three optimisers step**, every one on gradients computed from the same parameters: the discriminator's
+#    update, the encoder's, the decoder's. `gamma` weighs the decoder's reconstruction against fooling $D$.
+# 4. **The equilibrium gate** (off unless `equilibrium_margin` is set): from the previous batch's mean BCE of $D$
+#    on real images and on reconstructions, skip $D$'s update when either cost is below
+#    $\text{equilibrium} - m$ ($D$ far ahead) and the decoder's when either is above $\text{equilibrium} + m$
+#    ($D$ far behind); never both.
 #
-# Each network minimises its own sum: encoder $\mathcal L_\text{prior} + \mathcal L_\text{llike}$, decoder
-# $\gamma\,\mathcal L_\text{llike} + \text{GAN}_\text{dec}$ (`train.extra.gamma` weighs reconstruction against
-# fooling $D$), discriminator $-\mathcal L_\text{GAN}$ (BCE form). The `gate` variants pause $D$ or the
-# decoder when one side wins too clearly (the equilibrium trick).
-
-# %% [markdown]
-# **The blur factor.** Sharpness is scored as the variance of the Laplacian of the 8-bit grey image,
-# averaged over images (`metrics.blur_factor`, the AE-GAN study's measure):
-#
-# $$\mathrm{blur}(x) = \mathrm{Var}_{i,j}\big[(g * K)_{ij}\big],\qquad
-# K = \begin{pmatrix} 0 & 1 & 0 \\ 1 & -4 & 1 \\ 0 & 1 & 0 \end{pmatrix},$$
-#
-# $g$ the grey image in 0–255. Higher is sharper. It is in squared grey levels and depends on the content,
-# so compare only images of the same data (`blur_data` is the real images' own score). Noise and
-# checkerboard artefacts score high too: check the pictures before reading a high blur factor as detail.
-
-# %% [markdown]
-# **FID.** Images are also compared as distributions. A fixed feature network (the `extractor` named in
-# `metrics.json`: a small classifier the project trains per data set, 128 features, see
-# `vaegan_gluon.evaluation`) maps real held-out images and generated ones to features; each set is summarised
-# by its mean $m$ and covariance $C$, and
-#
-# $$\mathrm{FID} = \|m_r - m_g\|^2 + \mathrm{Tr}\big(C_r + C_g - 2\,(C_r C_g)^{1/2}\big).$$
-#
-# Lower is better; `fid_recon` scores the reconstructions, `fid_samples` decoded prior samples.
-# `fid_mean_image` scores the training set's mean image repeated: a VAE stuck at the mean face scores about
-# that, one that has left it far less. The claims issue's bar for a face baseline: `fid_recon` at most half
-# of `fid_mean_image`, and hair colour kept (`attr_acc_recon["hair_colour"]` ≥ 0.9, an attribute classifier
-# applied to the reconstructions). Scores are comparable only between runs with the same extractor.
-
-# %% [markdown]
-# ## Study vs here
-#
-# The study's settings next to the ones this notebook runs at, read from the experiment configs (so a
-# changed scale shows here by itself). Optimizer steps = batches per epoch × epochs: each is one VAE update,
-# plus one discriminator update in a combo epoch.
+# Each loss is per image; `Trainer.step(n)` divides the summed gradient by $n$. The package's StepKit has two
+# Adams (VAE, $D$); Larsen needs the VAE's split in two, so the page builds the encoder's and the decoder's
+# Adam from the run's settings (`k.config`: lr, beta1, beta2). `check_step` builds the networks twice from the
+# same seed and runs our step on one copy and the package's on the other, with the same batch and random draws
+# (the BCE's last term is MXNet's `softrelu`, $u \mapsto \log(1 + e^u)$, the package's operator); a last line
+# checks the page's gate against the package's on a grid of costs.
 
 # %%
-from vaegan_gluon.experiments.notebook_settings import study_vs_here
-with pd.option_context("display.max_colwidth", None):
-    display(study_vs_here([name for pair in PAIRS.values() for name in pair], SCALE).T)
+def bce(logits, target):
+    """Per image: BCE(sigmoid(logits), target) summed over the pixels (or the one logit), from logits:
+    max(l, 0) - l t + log(1 + exp(-|l|)), the last term as MXNet's softrelu(u) = log(1 + exp(u))."""
+    per = nd.relu(logits) - logits * target + nd.Activation(-nd.abs(logits), act_type="softrelu")
+    return per.reshape((per.shape[0], -1)).sum(axis=1)
 
-# %% [markdown]
-# ## The full-scale path
-#
-# Expected training time of each run at full scale on this 2-core CPU: training images × epochs ÷ the
-# images/s measured for the same models (the last column says where each rate was measured; a GPU is far
-# faster). The parameters cell at the top says how to run at full scale (`scale`, `ctx`, `data_path`, `resume`).
 
-# %%
-from vaegan_gluon.experiments.notebook import expected_hours
-with pd.option_context("display.max_colwidth", None):
-    display(expected_hours([name for pair in PAIRS.values() for name in pair]))
+def squared_distance(a, b):
+    """Per image: the sum of squared differences (L_feat on feature maps)."""
+    return ((a - b) ** 2).reshape((a.shape[0], -1)).sum(axis=1)
 
-# %% [markdown]
-# ## The model
-#
-# The networks this notebook trains, at the scale it runs (Gluon's layer listing and the parameter counts;
-# the study's counts are in the settings printed above). Each distinct model is listed once.
 
-# %%
-from vaegan_gluon.experiments.notebook_settings import print_models
-print_models([name for pair in PAIRS.values() for name in pair], SCALE)
+def adam(net, config, lr=None):
+    return gluon.Trainer(net.collect_params(), "adam",
+                         {"learning_rate": lr or config.lr, "beta1": config.beta1, "beta2": config.beta2})
 
-# %% [markdown]
-# ## The training step
-#
-# One optimizer step as the package runs it, printed from the package source (`inspect.getsource`): the
-# loss terms above appear in it line by line.
 
-# %%
-from vaegan_gluon.experiments.notebook_settings import show_training_step
-show_training_step(PAIRS["MNIST"][1])
+def gradients(net):
+    return [p.grad().copy() for p in net.collect_params().values() if p.grad_req != "null"]
+
+
+def put_gradients(net, kept):
+    for p, g in zip([p for p in net.collect_params().values() if p.grad_req != "null"], kept):
+        p.grad()[:] = g
+
+
+def gate(last_costs, margin, equilibrium):
+    """(train_disc, train_dec) from the previous batch's mean BCE of D on real images and on reconstructions."""
+    if margin is None or last_costs is None:
+        return True, True
+    lo, hi = equilibrium - margin, equilibrium + margin
+    train_disc = not (last_costs[0] < lo or last_costs[1] < lo)    # D far ahead: skip its update
+    train_dec = not (last_costs[0] > hi or last_costs[1] > hi)     # D far behind: skip the decoder's
+    return (train_disc, train_dec) if (train_disc or train_dec) else (True, True)
+
+
+def larsen_step(vae, disc, x, trainers, settings, last_costs=None):
+    """One VAE/GAN step; trainers = (encoder's, decoder's, D's Adam); settings: gamma, kl_weight and the gate's.
+    Returns this batch's mean costs of D on real images and on reconstructions (the next step's gate)."""
+    enc_trainer, dec_trainer, disc_trainer = trainers
+    n = x.shape[0]
+    ones, zeros = nd.ones((n, 1)), nd.zeros((n, 1))
+    train_disc, train_dec = gate(last_costs, settings.equilibrium_margin, settings.equilibrium)
+    with autograd.record():                                   # 1. one forward
+        mu, logvar = vae.encode(x)
+        z = mu + nd.exp(0.5 * logvar) * nd.random.normal_like(mu)     # z ~ q(z|x)
+        z_p = nd.random.normal_like(mu)                               # z_p ~ p(z)
+        fake = nd.sigmoid(vae.decode(nd.concat(z, z_p, dim=0)))      # [x_tilde; x_p], one decoder pass
+        l_real, f_real = disc(x.detach())                             # D's logits and its layer-l features
+        l_fake, f_fake = disc(fake)
+        l_tilde, l_prior = l_fake[:n], l_fake[n:]
+        kl = -0.5 * nd.sum(1 + logvar - mu ** 2 - nd.exp(logvar), axis=1)
+        feat = squared_distance(f_real.detach(), f_fake[:n])          # L_feat
+        enc_loss = settings.kl_weight * kl / mu.shape[1] + feat
+        dec_loss = settings.gamma * feat + bce(l_tilde, ones) + bce(l_prior, ones)
+        dis_loss = bce(l_real, ones) + bce(l_tilde, zeros) + bce(l_prior, zeros)
+    dis_loss.backward(retain_graph=True)                      # 2. three backward passes
+    kept_disc = gradients(disc)
+    enc_loss.backward(retain_graph=True)
+    kept_enc = gradients(vae.encoder)
+    dec_loss.backward()                                       # the decoder's gradient stays in place
+    put_gradients(disc, kept_disc)
+    put_gradients(vae.encoder, kept_enc)
+    enc_trainer.step(n)                                       # 3. three optimisers
+    if train_dec:
+        dec_trainer.step(n)
+    if train_disc:
+        disc_trainer.step(n)
+    return bce(l_real, ones).mean().asscalar(), bce(l_tilde, zeros).mean().asscalar()
+
+
+def page_step(k):
+    """check_step's StepKit k: the networks, D's Adam, a batch and the run's TrainConfig."""
+    trainers = adam(k.vae.encoder, k.config), adam(k.vae.decoder, k.config), k.disc_trainer
+    larsen_step(k.vae, k.disc, k.x, trainers, k.config.extra)
+
+
+for data, (_, vaegan) in PAIRS.items():
+    print(f"{data} ({vaegan}):")
+    check_step(vaegan, page_step, SCALE, overrides=OVERRIDES[vaegan])
+
+from vaegan_gluon.train.schemes.larsen import EquilibriumGate
+costs = [(r, f) for r in np.linspace(0, 1.5, 31) for f in np.linspace(0, 1.5, 31)]
+agree = sum(gate(c, 0.35, 0.68) == EquilibriumGate(0.35, 0.68).decide(*c) for c in costs)
+print(f"the page's gate agrees with the package's EquilibriumGate(0.35, 0.68) on {agree} of {len(costs)} cost pairs")
 
 # %% [markdown]
 # ## Train
+#
+# The pixel VAE and the VAE/GAN per data set, each in its own folder under `RESULTS` (this notebook's; no other
+# notebook writes there).
 
 # %%
 runs = {}
-for data, names in PAIRS.items():
-    for name in names:
-        runs[name] = run_experiment(name, scale=SCALE, results_root=RESULTS, **RUN, overwrite=True,
-                                    progress=False)
-
-
-# %% [markdown]
-# ## Reconstructions and samples, side by side
-
-# %%
-def panel(data, names, n=8):
-    cfg = get_config(names[0], SCALE)
-    _, val = load_data(cfg)
-    x = val.images[:n]
-    rows, labels = [x], ["data"]
-    rng = np.random.RandomState(0)
-    for name in names:
-        vae = runs[name].trainer.vae
-        z = rng.standard_normal((n, vae.n_latent)).astype(np.float32)
-        rows += [inference.reconstruct(vae, x), inference.decode_images(vae, z)]
-        kind = "pixel VAE" if "pixel" in name else "VAE/GAN"
-        labels += [f"{kind} recon", f"{kind} samples"]
-    fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.9, len(rows) * 1.0))
-    for ax, r, lab in zip(axes, rows, labels):
-        ax.imshow(viz.image_grid(r, nrow=n), cmap="gray")
-        ax.set_axis_off()
-        ax.set_title(f"{lab}  (blur {metrics.blur_factor(r):.0f})", fontsize=8, loc="left")
-    fig.suptitle(data)
-    plt.show()
-
-for data, names in PAIRS.items():
-    panel(data, names)
-
-# %% [markdown]
-# ## Metrics and curves
-
-# %%
-table = metrics_table({name: r for name, r in runs.items()})
-table[[c for c in ("recon_mse", "kl", "blur_data", "blur_recon", "blur_samples", "disc_acc_real",
-                   "disc_acc_fake", "train_seconds") if c in table.columns]]
-
-# %%
-for name in ("mnist-larsen-vaegan", "faces-larsen-vaegan"):
-    df = pd.DataFrame(runs[name].history)
-    viz.loss_curves(df, columns=["enc_loss", "dec_loss", "disc_loss", "feature_loss"], title=name)
-    plt.show()
+for name in NAMES:
+    runs[name] = run_experiment(name, SCALE, results_root=RESULTS, overrides=OVERRIDES[name], **RUN, progress=True,
+                                overwrite=True, keep_checkpoints=False)
 
 # %% [markdown]
 # ## One comparison figure
 #
-# The same held-out images reconstructed by every run, one row per run with its `fid_recon` in the row's
-# title (PNG, so texture and checkerboards show as they are).
+# Per data set, the same held-out images reconstructed by the pixel VAE and by the VAE/GAN, with each run's
+# `fid_recon` in the row's title (lower is closer to the data). The claims are about *samples*, so the one more
+# picture below it decodes the same prior draws $z_p \sim \mathcal N(0, I)$ with every run's decoder, with its
+# `fid_samples` and sample `precision` in the row's title.
 
 # %%
 from vaegan_gluon.experiments.notebook_figures import comparison_figure
@@ -230,58 +226,72 @@ for data, names in PAIRS.items():
     comparison_figure({name: runs[name] for name in names}, metric="fid_recon", title=data)
     plt.show()
 
+# %%
+fig, axes = plt.subplots(len(NAMES), 1, figsize=(7.2, 1.05 * len(NAMES)))
+for ax, name in zip(axes, NAMES):
+    vae, m = runs[name].trainer.vae, runs[name].metrics
+    z_p = np.random.RandomState(0).standard_normal((8, vae.n_latent)).astype(np.float32)   # the same draws per data set
+    samples = np.asarray(inference.decode_images(vae, z_p))
+    ax.imshow(viz.image_grid(samples, nrow=8), cmap="gray" if samples.shape[1] == 1 else None)
+    ax.set_axis_off()
+    ax.set_title(f"{name}: samples (fid_samples {m.get('fid_samples', np.nan):.4g}, "
+                 f"precision {m.get('precision', np.nan):.3g})", fontsize=8, loc="left")
+fig.tight_layout()
+plt.show()
+
 # %% [markdown]
-# The VAE/GAN against the pixel VAE, per data set (changes against the pixel VAE):
+# ## The numbers
+#
+# The VAE/GAN against the pixel VAE, per data set (changes in %). `blur_data` is the real images' own blur
+# factor, `blur_recon` / `blur_samples` the runs' (higher is sharper; above the data's is noise, not detail;
+# [the blur factor](../docs/notebooks.md)); `fid_*` compare feature statistics with the real images (lower
+# is closer); `precision` is the share of the prior samples that land among the real images' features;
+# `disc_acc_*` are the discriminator's held-out accuracies on real and on generated images.
 
 # %%
-from vaegan_gluon.experiments.notebook import comparison_table, mean_face_check
-for data, (pixel, vaegan) in PAIRS.items():
+from vaegan_gluon.claims.catalogue import BARS
+from vaegan_gluon.experiments.notebook import comparison_table, print_comparison
+COLUMNS = ["recon_mse", "kl", "fid_recon", "fid_samples", "precision", "blur_data", "blur_recon", "blur_samples",
+           "disc_acc_real", "disc_acc_fake"]
+tables = {data: comparison_table({n: runs[n] for n in pair}, pair[0], COLUMNS) for data, pair in PAIRS.items()}
+for data, table in tables.items():
     print(data)
-    display(comparison_table({n: runs[n] for n in (pixel, vaegan)}, pixel,
-                             ["recon_mse", "kl", "fid_recon", "fid_samples", "blur_data", "blur_recon", "blur_samples"]).T)
-
-# %% [markdown]
-# ## The claims this notebook tests
-#
-# The rows of the project's claims board (`results/reference/claims.md`, generated by `vaegan claims` from
-# run folders, with seeds) whose `ours` runs are this notebook's experiments: per-seed values, the effect
-# with its 90 % CI, the verdict and its reason. They come from the committed board, not from the single
-# runs above: a verdict needs the seeds.
-#
-# <!-- claims output: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
-# The stored output of the next cell is the board of commit `1e76fc9dd032` (`results/reference/claims.json`, regenerated by `python -m vaegan_gluon.experiments.claims_text notebooks/`); executing the cell shows the board of your checkout.
-# <!-- end of claims output -->
+    display(table.T)
 
 # %%
-from vaegan_gluon.experiments.notebook import show_claims
-show_claims([name for pair in PAIRS.values() for name in pair]);
+for data, (pixel, vaegan) in PAIRS.items():
+    print(f"{data}:")
+    print_comparison(tables[data], pixel, ["precision", "fid_samples", "fid_recon", "blur_samples", "blur_recon"],
+                     higher_is_better=("precision", "blur_samples", "blur_recon"))
+    m = runs[vaegan].metrics
+    print(f"  the board's bar for samples that are images: precision >= {BARS['sample_precision']}")
+    print(f"  the real images' own blur factor (blur_data): {m.get('blur_data', np.nan):.4g}")
+    print(f"  the VAE/GAN's discriminator is right on {m.get('disc_acc_real', np.nan):.3g} of real and "
+          f"{m.get('disc_acc_fake', np.nan):.3g} of generated held-out images")
 
 # %% [markdown]
 # ## What we saw
 #
-# The first line says which commit and scale produced these outputs. Larsen et al.'s claim: the VAE/GAN's
-# reconstructions and samples are sharper than the pixel VAE's and closer to the data. Read three things.
-# **Blur factor against the data's**: a VAE/GAN score above `blur_data` is noise, not edges — check the
-# pictures. **FID** (`fid_recon`, `fid_samples`): it does not reward noise, so it is the fairer test of
-# "closer to the data". **Collapse**: identical reconstructions for different inputs in the panel, or
-# discriminator accuracies near 0 on both real and generated images in the table, mean the game has broken
-# down; the curves show when (`dec_loss` falling to 0 while `disc_loss` climbs).
+# The first line of the notebook says which commit and scale produced these outputs; the printed lines above
+# hold the numbers. Read them per data set, in this order.
 #
-# Here (medium, one seed each; the metrics table and the comparison tables against the pixel VAE):
-#
-# - **MNIST**: the VAE/GAN is sharper (`blur_recon` 4238.276580 against 1785.105369, `blur_samples`
-#   2982.006973 against 865.768197, both under `blur_data` 10513.824014) but further from the data:
-#   `fid_recon` +5.241051e+02 % and `fid_samples` +1.345924e+02 %. On MNIST this run does not show
-#   "closer to the data".
-# - **Faces**: sharper (`blur_recon` 3151.017044 against 504.464475, under `blur_data` 5673.869095) and
-#   closer: `fid_recon` −2.619793e+01 %, `fid_samples` −3.467883e+01 %, at `recon_mse` +1.017236e+03 %.
-# - No collapse by the accuracies: the discriminators are right on 0.748000 (MNIST) and 0.390625 (faces) of
-#   real images and 0.856000 and 0.971875 of generated ones.
+# - **Are the samples images?** The `precision` line: the share of the VAE/GAN's samples that fall among real
+#   images' features. Below the board's bar (printed with it) the samples are not digits or faces yet, and
+#   "closer to the data" cannot be judged: the board calls such a comparison invalid.
+# - **Closer to the data.** The claim holds *here* for a data set when the VAE/GAN's `fid_samples` is below the
+#   pixel VAE's (a negative change on the `fid_samples` line) with its samples passing the bar; `fid_recon` asks
+#   the same of the reconstructions. FID does not reward noise, so it is the fairer test.
+# - **Sharper is not closer.** The blur lines: a VAE/GAN above the pixel VAE is sharper; above `blur_data` it is
+#   noisier than the data (check the figure for checkerboards).
+# - **Collapse.** The discriminator's accuracies near 0 on real and near 1 on generated images (or the
+#   reverse), or identical reconstructions or samples for different inputs in the figures, mean the game has
+#   broken down (each run's `training_statistics.csv` shows when: `dec_loss` and `disc_loss` running apart).
+# - **One seed per run is not a verdict**: the board below compares seeds.
 #
 # <!-- claims: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
 # ### What the claims board says
 #
-# The board (`results/reference/claims.json`, board of commit `1e76fc9dd032`; rule and gates in `results/reference/claims.md`) over seeds, not the single runs above. Verdicts here: invalid 2, inconclusive 1, untested 1. Per-seed values are the claim's metric; the effect is ours − reference (for a lower-is-better metric, reference − ours), so a positive effect means ours is better on it.
+# The board (`results/reference/claims.json`, board of commit `2b1521130d48`; rule and gates in `results/reference/claims.md`) over seeds, not the single runs above. Verdicts here: invalid 2, inconclusive 1, untested 1. Per-seed values are the claim's metric; the effect is ours − reference (for a lower-is-better metric, reference − ours), so a positive effect means ours is better on it.
 #
 # - `larsen-mnist-fid` — MNIST: the Larsen VAE/GAN's prior samples are closer to real digits than the pixel VAE's. **invalid**: ours: samples are images fails in seeds 0, 1, 2 (sample precision 0.056).
 #   `fid_samples` ↓: ours (`mnist-larsen-vaegan`) 542 / 509 / 529 (seeds 0, 1, 2; mean 527); reference (`mnist-larsen-pixel-vae`) 209 / 216 / 216 (seeds 0, 1, 2; mean 213); effect -313, 90 % CI [-340, -286] (δ 21.3).
@@ -296,15 +306,59 @@ show_claims([name for pair in PAIRS.values() for name in pair]);
 # <!-- end of claims -->
 
 # %% [markdown]
+# The board's rows for these runs ([the claims board](../docs/notebooks.md)):
+#
+# <!-- claims output: generated by python -m vaegan_gluon.experiments.claims_text; do not edit -->
+# The stored output of the next cell is the board of commit `2b1521130d48` (`results/reference/claims.json`, regenerated by `python -m vaegan_gluon.experiments.claims_text notebooks/`); executing the cell shows the board of your checkout.
+# <!-- end of claims output -->
+
+# %%
+from vaegan_gluon.experiments.notebook import show_claims
+show_claims([name for pair in PAIRS.values() for name in pair]);
+
+# %% [markdown]
 # ## Summary
 #
-# * Larsen's VAE/GAN replaces the pixel likelihood by a feature-space one and adds a GAN term for the decoder, weighted by γ.
-# * Three losses, three optimisers; no GAN gradient reaches the encoder.
-# * Blur factors above the data's point to noise; FID and the pictures decide.
+# * Larsen's VAE/GAN replaces the pixel likelihood by a Gaussian one on a discriminator layer's features, and lets
+#   the decoder play the GAN game on reconstructions and on prior samples, weighted by γ.
+# * Three losses, three optimisers, one forward and three backward passes: each network keeps the gradient of its
+#   own loss, so no GAN gradient reaches the encoder.
+# * The equilibrium gate pauses the discriminator or the decoder when one side is far ahead.
+# * Judge the samples by FID only once they are images (sample precision); a blur factor above the data's is
+#   noise.
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Run `faces-larsen-vaegan-gate` (the equilibrium-gated variant) and compare its collapse signs with the ungated run.
-# 2. Try `overrides={"train.extra.gamma": 1e-3}`: how does the balance between `feature_loss` and the GAN term move?
-# 3. Which discriminator layer gives the feature loss (`disc.feature_layer`)? Predict what a deeper layer would change.
+# 1. Set `equilibrium_margin = 0.35` (the authors' gate) and compare the discriminator's accuracies and
+#    `fid_samples` with the ungated runs. How often did the gate skip an update (`disc_trained`, `dec_trained`
+#    in each run's `training_statistics.csv`, beside `dec_loss` and `disc_loss`)?
+# 2. Set `gamma = 1e-3`: how does the balance between `feature_loss` and the GAN term move, and what happens to
+#    `fid_recon` and `fid_samples`? Then make the page's step alone forget γ (in `page_step`, pass
+#    `types.SimpleNamespace(**{**vars(k.config.extra), "gamma": 0.0})` as the settings) and run the two checks:
+#    which one notices? What does that say about how much $\mathcal L_\text{feat}$ steers each decoder?
+# 3. In `larsen_step`, drop `.detach()` from `f_real` and run the check again. Why is it still the same step?
+#    (Which loss does each network's gradient come from?) Then drop `put_gradients(disc, kept_disc)`: what
+#    changes, and what would the discriminator be learning?
+# 4. Which discriminator layer gives the features (`feature_layer` in the model listing at the end)? Predict what a
+#    shallower layer would change, then add `"disc.feature_layer": 3` to `OVERRIDES["faces-larsen-vaegan"]`.
+
+# %% [markdown]
+# ## Settings, the full-scale path and the models
+#
+# How to read these tables: [how to read these notebooks](../docs/notebooks.md).
+
+# %%
+from vaegan_gluon.experiments.notebook import expected_hours
+from vaegan_gluon.experiments.notebook_settings import print_models, study_vs_here
+with pd.option_context("display.max_colwidth", None):
+    display(study_vs_here(NAMES, SCALE).T)
+    display(expected_hours(NAMES))
+print_models(NAMES, SCALE)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# The study's (full-scale) settings and its models' parameter counts, built without training:
+# the same at every scale, so nbval compares this output.
+from vaegan_gluon.experiments.notebook_settings import print_study_settings
+print_study_settings([name for pair in PAIRS.values() for name in pair])

@@ -24,7 +24,9 @@ __all__ = ["StepKit", "step_kit", "check_step", "knobs", "what_runs"]
 #: the hyperparameter cell's names -> the settings they set (the knobs a lesson's reader turns)
 KNOBS = {"disc_weight": "train.disc_weight", "pbp_weight": "train.pbp_weight", "lr": "train.lr",
          "disc_lr": "train.disc_lr", "n_epochs": "train.n_epochs", "n_solo_epochs": "train.n_solo_epochs",
-         "batch_size": "train.batch_size", "pbp_decay": "train.pbp_decay", "seed": "train.seed"}
+         "batch_size": "train.batch_size", "pbp_decay": "train.pbp_decay", "seed": "train.seed",
+         "gamma": "train.extra.gamma", "equilibrium_margin": "train.extra.equilibrium_margin",
+         "kl_weight": "train.extra.kl_weight"}
 
 
 @dataclass
@@ -82,12 +84,12 @@ def _kit(t, tcfg, x):
 
 
 def _params(net, what="data"):
-    """``{name: array}`` of ``net``'s parameters (``what="grad"``: their gradients of the last backward),
-    named without the instance prefix so two copies of one network line up."""
+    """``{name: array}`` of ``net``'s trainable parameters (``what="grad"``: their gradients of the last
+    backward), named without the instance prefix so two copies of one network line up."""
     if net is None:
         return {}
     return {k.split("_", 1)[-1]: getattr(p, what)().asnumpy().copy() for k, p in net.collect_params().items()
-            if what == "data" or p.grad_req != "null"}
+            if p.grad_req != "null"}   # trainable only: BatchNorm's running statistics are no optimiser's step
 
 
 def check_step(name, my_step, scale=None, batch_size=16, overrides=None, phase=None, tol=1e-5, step_tol=0.05):

@@ -199,7 +199,8 @@ def mean_face_check(results):
 def claims_for(names, path=None):
     """The claims table (``results/reference/claims.json``, written by ``vaegan claims``) cut to the
     claims this notebook's runs test: those whose ``ours`` runs are an experiment of ``names`` (with no
-    ``where``), or, for a sweep of ``names``, its base experiment with settings the sweep varies. A dict
+    ``where`` beyond the claim's evidence settings, ``claims.catalogue.AT``: the same experiment trained longer
+    than the notebook's scale), or, for a sweep of ``names``, its base experiment with settings the sweep varies. A dict
     :func:`vaegan_gluon.claims.claims_markdown` formats, or None when there is no table."""
     path = path or os.path.join(_results_root(), "reference", "claims.json")
     if not os.path.exists(path):
@@ -215,9 +216,12 @@ def claims_for(names, path=None):
                 runs, spec = sweep_runs(n, scale)
                 swept.setdefault(spec["base"], set()).update(k for _, over in runs for k in over)
 
+    from ..claims.catalogue import AT   # the evidence settings: the same experiment, trained longer
+
     def tests(claim, side):
         sel = (claim.get("selection") or {}).get(side) or {}
-        exp, where = sel.get("experiment"), set(sel.get("where") or {})
+        exp, at = sel.get("experiment"), AT.get(sel.get("experiment"), {})
+        where = {k for k, v in (sel.get("where") or {}).items() if k not in at or at[k] != v}
         return (exp in plain and not where) or (exp in swept and bool(where) and where <= swept[exp])
     return {**table, "claims": [c for c in table.get("claims", []) if tests(c, "ours")],
             "reference_of": [c["id"] for c in table.get("claims", []) if tests(c, "reference")]}
