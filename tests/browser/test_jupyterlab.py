@@ -138,7 +138,15 @@ def _wait(driver, script, what, timeout, poll=1.0):
 
 
 # the notebook panel JupyterLab shows, through the app object that --LabApp.expose_app_in_browser exposes
-PANEL = "const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+PANEL = """
+const app = window.jupyterapp;
+// shell.currentWidget follows the focus, which a headless window may never give: take the notebook panel in
+// the main area (the test opens one at a time, &reset) and activate it, so that notebook:run-all-cells acts on it
+let p = app && app.shell.currentWidget;
+if (app && !(p && p.sessionContext)) {
+  p = Array.from(app.shell.widgets('main')).filter(w => w.sessionContext && w.content).pop() || null;
+  if (p) { app.shell.activateById(p.id); }
+}"""
 READY = PANEL + """
 return !!(p && p.content && p.context && p.context.isReady && p.sessionContext && p.sessionContext.session
           && p.sessionContext.session.kernel && p.sessionContext.session.kernel.status === 'idle');"""

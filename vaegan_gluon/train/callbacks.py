@@ -35,7 +35,9 @@ class Callback:
 
 
 class ProgressBar(Callback):
-    """tqdm bar per epoch (renders in notebooks; in logs, updates at most every few seconds)."""
+    """One tqdm bar per run, over all its batches (renders as a widget in JupyterLab; in a log, a line at
+    most every few seconds); a line per epoch with its losses below it. The bar stays when the run ends
+    (``leave=True``): in a notebook it is the record that the cell trained, and how long it took."""
 
     def __init__(self, mininterval=None):
         interactive = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
@@ -43,18 +45,24 @@ class ProgressBar(Callback):
         self.bar = None
 
     def epoch_begin(self, trainer, epoch, phase):
-        self.bar = tqdm(total=trainer.n_batches, desc=f"epoch {epoch + 1}/{trainer.config.n_epochs} {phase}",
-                        mininterval=self.mininterval, leave=False, dynamic_ncols=True)
+        remaining = (trainer.config.n_epochs - epoch) * trainer.n_batches
+        if self.bar is None:
+            self.bar = tqdm(total=remaining, unit="batch", mininterval=self.mininterval, leave=True,
+                            dynamic_ncols=True)
+        self.bar.total = self.bar.n + remaining      # a NaN restore rewinds epochs: the bar grows, never lies
+        self.bar.set_description(f"epoch {epoch + 1}/{trainer.config.n_epochs} {phase}", refresh=True)
 
     def batch_end(self, trainer, batch, n_batches):
         self.bar.update(1)
         if trainer.running:
             self.bar.set_postfix({k: f"{v:.4g}" for k, v in trainer.running.items()}, refresh=False)
 
-    def epoch_end(self, trainer, row):
+    def train_end(self, trainer):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def epoch_end(self, trainer, row):
         keys = ("vae_loss", "pbp_loss", "kl", "adv_loss", "disc_loss", "disc_acc_real", "disc_acc_fake")
         parts = [f"{k}={row[k]:.4g}" for k in keys if isinstance(row.get(k), float) and row[k] == row[k]]
         tqdm.write(f"epoch {row['epoch']}/{trainer.config.n_epochs} [{row['phase']}] " + " ".join(parts)
