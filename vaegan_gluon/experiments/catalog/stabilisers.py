@@ -36,7 +36,7 @@ EXPERIMENTS = {
     "mnist-stab-instance-noise": _stab(
         "... + instance noise on the discriminator's inputs, stddev 0.2 annealed to 0 over the run",
         disc={"instance_noise": True}, extra={"instance_noise_stddev": 0.2, "instance_noise_epochs": 50},
-        scales={"medium": {**MNIST_SCALES["medium"], "train.extra.instance_noise_epochs": 8},
+        scales={"medium": {**MNIST_SCALES["medium"], "train.extra.instance_noise_epochs": 32},
                 "quick": {**MNIST_SCALES["quick"], "train.extra.instance_noise_epochs": 2}}),
     "mnist-stab-spectral-norm": _stab("... + spectral normalisation of every discriminator weight (Miyato et al. "
                                       "2018; one power iteration per training forward)", disc={"spectral_norm": True}),
