@@ -1,5 +1,5 @@
 # Two commands (see README):  make demo   |   make test
-# JupyterLab on the notebooks:  make lab  (LAB_SCALE=quick|medium|full; the browser test: make browser-test)
+# JupyterLab on the notebooks:  make lab  (LAB_SCALE=first|quick|medium|full; the browser test: make browser-test)
 # Re-execute the notebooks in place at medium scale (the committed outputs):  make notebooks
 # The book (HTML of the README, docs/ and the notebooks' committed outputs, offline, nothing executed):  make book
 # Re-sync the notebooks' text twins (notebooks/text/, jupytext):  make sync
@@ -71,12 +71,13 @@ notebooks: $(NB_STAMP)
 	    && chmod 644 "$$tmp" && mv "$$tmp" "$$nb" || { rm -f "$$tmp"; exit 1; }; \
 	done
 
-# JupyterLab on notebooks/. The scale is read by every notebook (VAEGAN_SCALE): quick trains in seconds (too
-# short for faces to learn), medium is the committed outputs' (minutes a notebook on 2 cores), full the study's.
-LAB_SCALE ?= $(or $(VAEGAN_SCALE),medium)
+# JupyterLab on notebooks/. The scale is read by every notebook (VAEGAN_SCALE): first (the default here) is a first
+# look, medium's models on a quarter of the data (a minute or a few a run, faces learned); quick trains in seconds
+# (too short for faces to learn); medium is the lessons' scale (minutes a run on 2 cores); full the study's.
+LAB_SCALE ?= $(or $(VAEGAN_SCALE),first)
 LAB_PORT  ?= 8888
 lab: $(NB_STAMP)
-	@echo "JupyterLab on notebooks/ at scale $(LAB_SCALE) (make lab LAB_SCALE=quick|medium|full to change it)."
+	@echo "JupyterLab on notebooks/ at scale $(LAB_SCALE) (make lab LAB_SCALE=first|quick|medium|full to change it)."
 	@echo "Open the http://127.0.0.1:$(LAB_PORT)/lab?token=... URL that JupyterLab prints below; Ctrl-C twice stops it."
 	VAEGAN_SCALE=$(LAB_SCALE) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(NPROC)} $(BIN)/jupyter lab \
 	  --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \

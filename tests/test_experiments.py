@@ -423,3 +423,25 @@ def test_alias_runs_its_canonical_experiment():
         for scale in ("quick", "medium", "full"):
             assert get_config(alias, scale) == get_config(name, scale)
             assert run_dir_for(get_config(alias, scale)) == run_dir_for(get_config(name, scale))
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_first_is_medium_on_a_quarter_of_the_data(name):
+    """The first-look scale trains medium's models with medium's epochs, weights and solo/combo split; only
+    the data shrinks (1,024 training images), so what a student sees first is the lesson's run, smaller."""
+    first, med = get_config(name, "first"), get_config(name, "medium")
+    assert first["data"]["n_train"] == 1024
+    for section in ("vae", "disc", "train", "eval"):
+        assert first[section] == med[section], section
+    assert {k: v for k, v in first["data"].items() if k not in ("n_train", "n_val", "options")} == \
+        {k: v for k, v in med["data"].items() if k not in ("n_train", "n_val", "options")}
+    assert first["data"]["options"].get("size") == med["data"]["options"].get("size")
+    assert first["note"].startswith("first look")
+
+
+@pytest.mark.parametrize("name", sorted(SWEEPS))
+def test_first_sweeps_run_medium_arms(name):
+    from vaegan_gluon.experiments.sweep import sweep_configs
+    first, med = sweep_configs(name, "first"), sweep_configs(name, "medium")
+    assert [label for label, _ in first] == [label for label, _ in med]
+    assert all(f["train"] == m["train"] and f["vae"] == m["vae"] for (_, f), (_, m) in zip(first, med))

@@ -3,7 +3,7 @@
 ::
 
     vaegan list                                   every experiment and sweep, with the scales
-    vaegan run NAME [--scale quick|medium|full] [--set key=value ...] [--data PATH]
+    vaegan run NAME [--scale quick|first|medium|full] [--set key=value ...] [--data PATH]
                     [--ctx cpu|gpu:0,1] [--resume [--allow-other-data] | --overwrite] [--results DIR]
     vaegan sweep NAME [PARAM v1 v2 ...] [same options as run]
     vaegan report RESULTS_DIR                     re-render a results folder's README.md
@@ -134,7 +134,7 @@ def build_parser():
 def cmd_list(args):
     exps = list_experiments(include_sweeps=False)
     width = max(map(len, list(exps) + list(SWEEPS)))
-    print("Experiments (vaegan run NAME [--scale quick|medium|full]):")
+    print("Experiments (vaegan run NAME [--scale quick|first|medium|full]):")
     for name, desc in exps.items():
         print(f"  {name:<{width}}  {desc}")
     print("\nSweeps (vaegan sweep NAME):")

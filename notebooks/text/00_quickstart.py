@@ -29,15 +29,15 @@
 # + w_\mathrm{disc}\,\mathrm{BCE}\big(D(\hat x), 1\big),\qquad
 # \mathcal L_D = \mathrm{BCE}\big(D(x), 1\big) + \mathrm{BCE}\big(D(\hat x), 0\big).$$
 #
-# Choose the scale before you start JupyterLab: `make lab LAB_SCALE=quick` runs this notebook in a minute or two,
-# but only as a smoke test (the reconstructions stay near the average digit); `medium`, the default, learns the
-# digits in a few minutes on 2 cores. The scale, the parameters cell and the tables at the end are explained once
-# for all notebooks in [how to read these notebooks](../docs/notebooks.md).
+# Choose the scale before you start JupyterLab: `make lab` starts at `first`, a first look that learns the digits
+# in about a minute on 2 cores; `quick` is CI's smoke test (the reconstructions stay near the average digit);
+# `medium`, the notebooks' default, is the lessons' scale (a few minutes). The scale, the parameters cell and
+# the tables at the end are explained once for all notebooks in [how to read these notebooks](../docs/notebooks.md).
 
 # %% tags=["parameters"]
 # Parameters (papermill: -p scale full -p ctx gpu:0); the full-scale path: ../docs/notebooks.md
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | first | medium | full
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
 data_path = None       # a folder of images to train on instead of the configured source
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)

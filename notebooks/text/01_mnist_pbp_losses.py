@@ -34,7 +34,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill: -p scale full -p ctx gpu:0); the full-scale path: ../docs/notebooks.md
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | first | medium | full
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
 data_path = None       # a folder of images to train on instead of the configured source
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)

@@ -35,7 +35,7 @@
 # %% tags=["parameters"]
 # papermill parameters (`-p scale full -p ctx gpu:0`); the full-scale path: ../docs/notebooks.md
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick (a smoke test) | medium | full (the study's)
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick (a smoke test) | first | medium | full (the study's)
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
 data_path = None       # a folder of face images to train on (None: the synthetic faces)
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)

@@ -35,7 +35,7 @@
 # %% tags=["parameters"]
 # Parameters (papermill: `papermill NB OUT -p scale full -p ctx gpu:0`); the full-scale path: ../docs/notebooks.md
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full: the size of every run
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | first | medium | full: the size of every run
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
 data_path = None       # a folder of face images for the face runs (None: the synthetic faces; MNIST stays)
 seed = None            # an int: train.seed of every run (None: each experiment's own seed)

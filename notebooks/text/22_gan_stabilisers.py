@@ -29,7 +29,7 @@
 
 # %% tags=["parameters"]
 import os
-scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full (docs/notebooks.md: the full-scale path)
+scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | first | medium | full (docs/notebooks.md: the full-scale path)
 ctx = "cpu"            # "gpu:0", "gpu:0,1", "cpu:0,1"
 data_path = None       # None: the offline mnist-5k digits (the study: full MNIST)
 seed = None            # an int: train.seed of every run (None: each experiment's own)

@@ -37,7 +37,7 @@ import math
 import os
 
 from . import schema
-from .catalog import ALIASES, DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, FAMILY_SCALES, SCALES, SWEEPS
+from .catalog import ALIASES, DEFAULT_NOTEBOOK_SCALE, EXPERIMENTS, FAMILY_SCALES, SCALES, SWEEPS, like
 
 SECTIONS = ("data", "vae", "disc", "train", "eval")
 EVAL_KEYS = ("n_samples", "extractor")   # the eval section's settings (validate_config checks their values)
@@ -370,7 +370,7 @@ def get_config(name, scale="medium", overrides=None):
     ----------
     name : str
         One of :func:`~vaegan_gluon.experiments.list_experiments` (not a sweep: see ``sweep_configs``).
-    scale : {"quick", "medium", "full"}
+    scale : {"quick", "first", "medium", "full"}
     overrides : dict, optional
         ``{"train.lr": 2e-4, "vae.n_latent": 8, "data.n_train": 100}``; bare training settings
         (``"lr"``) are accepted. Unknown names, keys or bad values raise ``ValueError`` listing what is valid.
@@ -393,7 +393,12 @@ def get_config(name, scale="medium", overrides=None):
     config["train"] = {**config["train"], **copy.deepcopy(e["train"])}
     config["scale"] = scale
     config["notebook"] = e["notebook"]
-    scale_over = {**FAMILY_SCALES[e["family"]][scale], **e["scales"].get(scale, {})}
+    base = like(scale)       # first: medium's models and epochs, then its own (smaller) data
+    scale_over = {**FAMILY_SCALES[e["family"]][base], **e["scales"].get(base, {})}
+    if base != scale:
+        own = dict(FAMILY_SCALES[e["family"]][scale])
+        scale_over["note"] = own.pop("note") + (f"; medium: {scale_over['note']}" if scale_over.get("note") else "")
+        scale_over.update(own)
     config["note"] = scale_over.pop("note", None)
     for key, value in scale_over.items():
         _set(config, resolve_key(key, config), value)

@@ -2,7 +2,7 @@
 
 Every notebook under ``notebooks/`` starts with a cell tagged ``parameters``::
 
-    scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | medium | full
+    scale = os.environ.get("VAEGAN_SCALE", "medium")   # quick | first | medium | full
     ctx = "cpu"; data_path = None; seed = None; resume = False; tensorboard = None
 
 and a cell that turns them into the arguments of every run and prints where the outputs come from::

@@ -13,7 +13,7 @@ import os
 import pandas as pd
 
 from .. import viz
-from .catalog import SWEEPS
+from .catalog import SWEEPS, like
 from .config import check_scale, default_scale, experiment, get_config, parse_value, resolve_key
 from .naming import fmt
 from .runner import reproduce_command, run_experiment
@@ -31,7 +31,7 @@ def get_sweep(name):
 
 def sweep_values(sweep, scale):
     v = sweep["values"]
-    return list(v[scale] if isinstance(v, dict) else v)
+    return list(v[like(scale)] if isinstance(v, dict) else v)
 
 
 def sweep_runs(name_or_base, scale, param=None, values=None, overrides=None):
@@ -60,7 +60,7 @@ def sweep_runs(name_or_base, scale, param=None, values=None, overrides=None):
     spec["param"] = resolve_key(spec["param"], base_cfg)
     if spec["name"] is None:
         spec["name"] = f"sweep-{spec['base']}-{spec['param'].split('.')[-1]}"
-    common = {**spec.get("scales", {}).get(scale, {}), **(overrides or {})}
+    common = {**spec.get("scales", {}).get(like(scale), {}), **(overrides or {})}
     leaf = spec["param"].split(".")[-1]
     runs = [(f"{leaf}={fmt(v)}", {**common, spec["param"]: v}) for v in values]
     runs += [(r["label"], {**common, **r["set"]}) for r in spec.get("extra_runs", [])]

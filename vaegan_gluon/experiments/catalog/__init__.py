@@ -11,7 +11,7 @@ Files: :mod:`.study` (the original study and the attribute head), :mod:`.larsen`
 :mod:`.stabilisers`, :mod:`.sweeps`; :mod:`.scales` holds the scales and the two data families.
 """
 from . import aegan, larsen, stabilisers, study
-from .scales import DEFAULT_CLI_SCALE, DEFAULT_NOTEBOOK_SCALE, FAMILY_SCALES, SCALES
+from .scales import DEFAULT_CLI_SCALE, DEFAULT_NOTEBOOK_SCALE, FAMILY_SCALES, SCALES, like
 from .sweeps import SWEEPS
 
 ALIASES = dict(stabilisers.ALIASES)
@@ -23,4 +23,4 @@ SCHEME_EXPERIMENTS = {k: v for k, v in EXPERIMENTS.items() if k not in study.EXP
 SCHEME_SWEEPS = {k: v for k, v in SWEEPS.items() if k == "sweep-larsen-lr-schedule"}
 
 __all__ = ["EXPERIMENTS", "ALIASES", "SWEEPS", "SCALES", "DEFAULT_CLI_SCALE", "DEFAULT_NOTEBOOK_SCALE", "FAMILY_SCALES",
-           "SCHEME_EXPERIMENTS", "SCHEME_SWEEPS"]
+           "like", "SCHEME_EXPERIMENTS", "SCHEME_SWEEPS"]
