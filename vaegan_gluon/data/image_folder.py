@@ -189,7 +189,7 @@ def convert_folder(folder, rel_paths, size, mode, strict, reasons=None):
     out = np.empty((len(rel_paths), channels, size, size), np.uint8)
     kept, skipped = [], []
     for rel in tqdm(rel_paths, desc=f"converting {os.path.basename(folder) or folder}", unit="img",
-                    disable=len(rel_paths) < 200, leave=True):
+                    disable=len(rel_paths) < 200, leave=False):
         path = os.path.join(folder, rel)
         try:
             with _time_limit(FILE_SECONDS):
