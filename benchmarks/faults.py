@@ -290,24 +290,10 @@ def child(argv, hooks=None, log=None, wait=True):
 
 
 def collect(pid, log):
+    """Wait for child ``pid`` and read what it left: exit signal or status, its stderr/stdout and its
+    ``.json`` report (:func:`collect_status` with the report)."""
     _, st = os.waitpid(pid, 0)
-    res = {"signal": os.WTERMSIG(st) if os.WIFSIGNALED(st) else None,
-           "status": os.WEXITSTATUS(st) if os.WIFEXITED(st) else None}
-    for ext, key in ((".err", "stderr"), (".out", "stdout")):
-        try:
-            with open(log + ext, errors="replace") as f:
-                res[key] = f.read()
-        except OSError:
-            res[key] = ""
-    try:
-        with open(log + ".json") as f:
-            res.update(json.load(f))
-    except (OSError, ValueError):
-        pass
-    for ext in (".err", ".out", ".json"):
-        with contextlib.suppress(OSError):
-            os.unlink(log + ext)
-    return res
+    return collect_status(pid, log, st, report=True)
 
 
 # ---------------------------------------------------------------------------------- comparisons
@@ -1088,8 +1074,9 @@ def part_trainfuzz(work, n, seed, sample=None, budget=TRAIN_BUDGET, validated=No
     return trials
 
 
-def collect_status(pid, log, status):
-    """:func:`collect` for a child already reaped by ``waitpid`` (``status`` its wait status)."""
+def collect_status(pid, log, status, report=False):
+    """What a child already reaped by ``waitpid`` left (``status`` its wait status); ``report``: also its
+    ``.json`` report. The log files are removed."""
     res = {"signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
            "status": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None}
     for ext, key in ((".err", "stderr"), (".out", "stdout")):
@@ -1098,6 +1085,12 @@ def collect_status(pid, log, status):
                 res[key] = f.read()
         except OSError:
             res[key] = ""
+    if report:
+        try:
+            with open(log + ".json") as f:
+                res.update(json.load(f))
+        except (OSError, ValueError):
+            pass
     for ext in (".err", ".out", ".json"):
         with contextlib.suppress(OSError):
             os.unlink(log + ext)

@@ -2,7 +2,9 @@
 
 ``tests/data/adaptive_weight_baseline.json`` holds the per-epoch statistics of quick runs recorded from the
 code *before* the adaptive weight, the gradient-ratio diagnostic, ``disc_train_during_solo`` and spectral
-normalisation were added (``python tests/test_adaptive_weight_identity.py --record`` wrote it). With the
+normalisation were added, one set per oneDNN ISA class (``tests/numerics_isa.py``: other CPU kinds sum in
+another order). A machine of a class without one records it from that code: ``git worktree add /tmp/before
+d0d7223^ && PYTHONPATH=/tmp/before python tests/test_adaptive_weight_identity.py --record``. With the
 defaults (``disc_weight_mode="fixed"``, the discriminator idle in solo epochs, no spectral norm) every
 statistic and every trained parameter (BatchNorm's running statistics included: sha256 of the networks'
 parameters) must be *exactly* equal, also when the ratio is measured at every step: the diagnostic (``grad_ratio``)
@@ -24,6 +26,9 @@ import pytest
 import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from numerics_isa import isa_class  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "data", "adaptive_weight_baseline.json")
 NOT_COMPARED = {"seconds", "images_per_s", "event", "phase", "adv_on", "epoch"}
@@ -65,10 +70,29 @@ def quick_stats(case, hybridize, **train):
 
 
 def record():
-    out = {f"{case}/{'hybrid' if h else 'imperative'}": quick_stats(case, h) for case in CASES for h in (True, False)}
+    """This machine's ISA class's baseline, from the code on PYTHONPATH (the code before the change)."""
+    import platform
+    with open(BASELINE) as f:
+        base = json.load(f)
+    isa = isa_class()
+    base["by_isa"][isa] = {f"{case}/{'hybrid' if h else 'imperative'}": quick_stats(case, h)
+                           for case in CASES for h in (True, False)}
+    base["recorded"][isa] = f"{platform.processor() or platform.machine()}, from {vaegan_gluon.__file__}"
     with open(BASELINE, "w") as f:
-        json.dump(out, f, indent=1, sort_keys=True)
-    print(f"wrote {BASELINE}")
+        json.dump(base, f, indent=1, sort_keys=True)
+    print(f"wrote {BASELINE} ({isa})")
+
+
+@pytest.fixture(scope="module")
+def before():
+    """The baseline of this machine's oneDNN ISA class (skipped, saying how to record one, if there is none)."""
+    with open(BASELINE) as f:
+        by_isa = json.load(f)["by_isa"]
+    isa = isa_class()
+    if isa not in by_isa:
+        pytest.skip(f"no baseline for oneDNN ISA class {isa!r} (recorded: {sorted(by_isa)}); record it from the "
+                    "code before the change (this file's docstring says how)")
+    return by_isa[isa]
 
 
 def _key(case, hybridize, every_step):
@@ -93,9 +117,8 @@ def now_stats():
 @pytest.mark.parametrize("every_step", [False, True], ids=["default", "measured-every-step"])
 @pytest.mark.parametrize("hybridize", [True, False], ids=["hybrid", "imperative"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_default_settings_are_bit_identical_to_before(case, hybridize, every_step, now_stats):
-    with open(BASELINE) as f:
-        before = json.load(f)[f"{case}/{'hybrid' if hybridize else 'imperative'}"]
+def test_default_settings_are_bit_identical_to_before(case, hybridize, every_step, now_stats, before):
+    before = before[f"{case}/{'hybrid' if hybridize else 'imperative'}"]
     now = now_stats[_key(case, hybridize, every_step)]
     assert len(now) == len(before)
     for epoch, (a, b) in enumerate(zip(now, before), 1):

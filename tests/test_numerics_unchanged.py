@@ -2,7 +2,9 @@
 give the same statistics and parameters, every bit, as at the commit the campaign's runs were made with.
 
 ``tests/data/numerics_baseline.json`` was recorded at that commit (``PYTHONPATH=<a worktree of it> python
-tests/test_numerics_unchanged.py --record``; the commit is in the file). When this test passes, the current
+tests/test_numerics_unchanged.py --record``; the commit is in the file), one set per oneDNN ISA class
+(``tests/numerics_isa.py``: another CPU kind sums in another order, so bits are compared within a class; a
+machine of a class without a set records it from that commit the same way). When this test passes, the current
 code's numerics fingerprint may be mapped onto that commit's in ``vaegan_gluon/train/fingerprint_equivalent.json``,
 so that runs made now and the campaign's runs stay one comparison. Cases: the dense pixel VAE alone (MNIST
 full's reference), DenseVAE + DenseLogReg at disc weight 10, ConvVAE + ResNet-free ConvDisc, the Larsen VAE/GAN
@@ -20,6 +22,9 @@ import pytest
 import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from numerics_isa import isa_class  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "data", "numerics_baseline.json")
 NOT_COMPARED = {"seconds", "images_per_s", "event", "phase", "adv_on", "epoch"}
@@ -81,21 +86,41 @@ def now_stats():
 
 
 def record():
-    from vaegan_gluon.utils import current_commit
+    """This machine's ISA class's set, from the code on PYTHONPATH, which must be the baseline's commit."""
+    import platform
     from vaegan_gluon.train.fingerprint import fingerprint
-    out = {"commit": current_commit(), "fingerprint": fingerprint()["fingerprint"],
-           "runs": child_stats()}
+    from vaegan_gluon.utils import current_commit
+    with open(BASELINE) as f:
+        base = json.load(f)
+    commit, fp = current_commit(), fingerprint()["fingerprint"]
+    if fp != base["fingerprint"]:
+        raise SystemExit(f"the baseline is of commit {base['commit']} (fingerprint {base['fingerprint']}); "
+                         f"PYTHONPATH gives {commit} ({fp}): record from a worktree of the baseline's commit")
+    isa = isa_class()
+    base["by_isa"][isa] = child_stats()
+    base["recorded"][isa] = f"{platform.processor() or platform.machine()}"
     with open(BASELINE, "w") as f:
-        json.dump(out, f, indent=1, sort_keys=True)
-    print(f"wrote {BASELINE} (commit {out['commit']}, fingerprint {out['fingerprint']})")
+        json.dump(base, f, indent=1, sort_keys=True)
+    print(f"wrote {BASELINE} ({isa}; commit {commit}, fingerprint {fp})")
+
+
+@pytest.fixture(scope="module")
+def baseline_runs():
+    """The campaign commit's runs under this machine's oneDNN ISA class (skipped, saying how to record them)."""
+    with open(BASELINE) as f:
+        by_isa = json.load(f)["by_isa"]
+    isa = isa_class()
+    if isa not in by_isa:
+        pytest.skip(f"no baseline for oneDNN ISA class {isa!r} (recorded: {sorted(by_isa)}); record it from the "
+                    "campaign's commit (this file's docstring says how)")
+    return by_isa[isa]
 
 
 @pytest.mark.parametrize("hybridize", [True, False], ids=["hybrid", "imperative"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_training_arithmetic_is_the_campaigns(case, hybridize, now_stats):
+def test_training_arithmetic_is_the_campaigns(case, hybridize, now_stats, baseline_runs):
     key = f"{case}/{'hybrid' if hybridize else 'imperative'}"
-    with open(BASELINE) as f:
-        before = json.load(f)["runs"][key]
+    before = baseline_runs[key]
     now = now_stats[key]
     assert len(now) == len(before)
     for epoch, (a, b) in enumerate(zip(now, before), 1):
