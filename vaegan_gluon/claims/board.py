@@ -370,8 +370,9 @@ def claims_markdown(table):
 
 
 def counts_line(table):
-    counts = {v: n for v, n in table["counts"].items() if n}
-    return "Verdicts: " + ", ".join(f"{v} {n}" for v, n in counts.items()) + "."
+    # in the rule's order (claims.json is written with sorted keys, which would reorder them)
+    counts = [(v, table["counts"].get(v)) for v in VERDICTS if table["counts"].get(v)]
+    return "Verdicts: " + ", ".join(f"{v} {n}" for v, n in counts) + "."
 
 
 def second_view_markdown(table):
