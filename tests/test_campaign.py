@@ -44,3 +44,16 @@ def test_campaign_runs_keeps_and_knows_what_is_done(tmp_path, monkeypatch):
     monkeypatch.setattr(campaign, "fingerprint", lambda: {"fingerprint": "other"})
     with pytest.raises(RuntimeError, match="--restart"):
         campaign.run_campaign(board=str(board), work=work, kept=kept, log=lambda m: None)
+
+
+def test_claims_run_keeps_where_told(tmp_path, monkeypatch):
+    """`vaegan claims run --keep DIR`: the campaign's done-runs and new runs live in DIR (a campaign in a
+    worktree keeps straight into the main checkout; a worktree moved with `git checkout -f` once lost a run)."""
+    from vaegan_gluon import cli
+    seen = {}
+    monkeypatch.setattr(campaign, "run_campaign", lambda **kw: seen.update(kw) or 0)
+    assert cli.main(["claims", "run", "--keep", str(tmp_path / "kept")]) == 0
+    assert seen["kept"] == str(tmp_path / "kept")
+    seen.clear()
+    assert cli.main(["claims", "run"]) == 0
+    assert "kept" not in seen            # the default: ./results/reference/claims_runs

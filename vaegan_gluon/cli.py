@@ -113,7 +113,9 @@ def build_parser():
                     help="also put the table into FILE between its claims markers (the project's README.md)")
     cl.add_argument("--keep", default=None, metavar="DIR",
                     help="copy the small outputs (config, metrics, statistics) of every run a claim rests on "
-                         "into DIR (e.g. results/reference/claims_runs)")
+                         "into DIR (e.g. results/reference/claims_runs); run: keep each finished run there "
+                         "instead of ./results/reference/claims_runs (a campaign in a worktree keeps into the "
+                         "main checkout, so moving the worktree loses nothing)")
     ev = _folders_command(sub, "evaluate", "RUN_DIR", "re-score a finished run (FID, KID, precision/recall, coverage)",
                           "Re-score finished results folders (old runs too) in a shipped feature "
                           "space; updates metrics.json and the README.md report.")
@@ -287,7 +289,8 @@ def cmd_claims(args):
         from .experiments.campaign import run_campaign
         only = [x for x in (args.only or "").split(",") if x] or None
         try:
-            run_campaign(only=only, max_hours=args.max_hours, restart=args.restart)
+            run_campaign(only=only, max_hours=args.max_hours, restart=args.restart,
+                         **({"kept": args.keep} if args.keep else {}))
         except (RuntimeError, OSError) as err:
             raise CLIError(str(err)) from None
         return 0

@@ -4,7 +4,9 @@
 board's plan (:mod:`vaegan_gluon.claims.plan`): every group's seeds, seed 0 of every group first, then
 seed 1, ... so that an interrupted campaign leaves balanced groups. A run is *done* when its small
 outputs (config, metrics, statistics) are in ``results/reference/claims_runs/`` with the campaign's
-numerics fingerprint: that folder is in git, so progress survives a reboot and a new machine. A run
+numerics fingerprint (``--keep DIR`` for another folder: a campaign run from a worktree pinned at a commit
+keeps into the main checkout's, so moving the worktree cannot reset a kept run): that folder is in git, so
+progress survives a reboot and a new machine once committed. A run
 stopped mid-way (kill -9, the session ending) resumes from its last epoch checkpoint in
 ``results/campaign/runs/`` when the same machine runs the queue again, and restarts from epoch 0 on a
 new machine. A lock on ``results/campaign/`` keeps two campaigns from running at once; the campaign
