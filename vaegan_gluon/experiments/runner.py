@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -331,7 +332,24 @@ def results_path_errors(run_dir):
                                    f"fix the permissions of {_shown(run_dir)}, or choose another --results") from None
 
 
-def _child(kwargs, queue):
+def _die_with_parent(parent):
+    """Linux: ask the kernel to send this process SIGTERM when the process that started it dies (prctl
+    PR_SET_PDEATHSIG), so a killed campaign leaves no orphan training beside its next run; the trainer then
+    stops after the batch in hand, resumable. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:          # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _child(kwargs, queue, parent=None):
+    if parent is not None:
+        _die_with_parent(parent)
     queue.put(run_experiment(**kwargs).run_dir)
 
 
@@ -340,7 +358,7 @@ def _run_isolated(kwargs):
     import multiprocessing as mp
     spawn = mp.get_context("spawn")
     queue = spawn.Queue()
-    child = spawn.Process(target=_child, args=(kwargs, queue))
+    child = spawn.Process(target=_child, args=(kwargs, queue, os.getpid()))
     child.start()
     child.join()
     if child.exitcode != 0:
