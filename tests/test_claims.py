@@ -372,3 +372,17 @@ def test_one_seeds_arms_train_the_same_solo_phase(tmp_path):
     assert shared_start(a, b) is True
     combo = [[r["pbp_loss"] for r in run["stats"] if r["phase"] == "combo"] for run in (a, b)]
     assert combo[0] != combo[1]            # the arms do differ after the switch
+
+
+def test_a_split_solo_phase_names_the_arms_cpu_classes():
+    """Arms of one seed trained on two CPU classes do not share their solo phase (oneDNN sums in another
+    order): the verdict cell says which classes, so the reader sees why the pairing is looser there."""
+    from vaegan_gluon.claims.board import _verdict_cell
+    from vaegan_gluon.train.fingerprint import cpu
+    c = {"verdict": "inconclusive", "reason": "r",
+         "paired": {"shared_start": {"0": True, "1": False}, "cpu": {"0": ["avx2", "avx2"], "1": ["avx2", None]}}}
+    cell = _verdict_cell(c)
+    assert "the same solo phase in 1 of 2 seeds" in cell and "seed 1: avx2 / unrecorded" in cell
+    c["paired"]["shared_start"]["1"] = True
+    assert "CPU classes" not in _verdict_cell(c)
+    assert cpu()["isa"] in ("avx512", "avx2") or cpu()["isa"]          # recorded on every machine

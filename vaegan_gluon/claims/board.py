@@ -191,6 +191,11 @@ def _paired_diffs(ours_runs, ref_runs, metric):
     out["seeds"] = [r["seed"] for r in ours_runs if r["seed"] in ref_by_seed]
     out["shared_start"] = {str(r["seed"]): shared_start(r, ref_by_seed[r["seed"]]) for r in ours_runs
                            if r["seed"] in ref_by_seed}
+    # the CPU class each side trained on (fingerprint.cpu; None before it was recorded): arms of one seed
+    # made on two classes sum in another order, so their solo phases differ though code and seed are one
+    out["cpu"] = {str(r["seed"]): [get_path(r["config"], "numerics.cpu.isa"),
+                                   get_path(ref_by_seed[r["seed"]]["config"], "numerics.cpu.isa")]
+                  for r in ours_runs if r["seed"] in ref_by_seed}
     return out
 
 
@@ -350,9 +355,14 @@ def _verdict_cell(c):
         out += f" ({c['compound']})"
     if c.get("reason"):
         out += f": {c['reason']}"
-    shared = [v for v in ((c.get("paired") or {}).get("shared_start") or {}).values() if v is not None]
+    paired = c.get("paired") or {}
+    shared = [v for v in (paired.get("shared_start") or {}).values() if v is not None]
     if shared:
-        out += f" (paired by seed; the same solo phase in {sum(shared)} of {len(shared)} seeds)"
+        out += f" (paired by seed; the same solo phase in {sum(shared)} of {len(shared)} seeds"
+        apart = [f"seed {s}: {a or 'unrecorded'} / {b or 'unrecorded'}"
+                 for s, v in (paired.get("shared_start") or {}).items() if v is False
+                 for a, b in [(paired.get("cpu") or {}).get(s) or (None, None)] if a != b or a is None]
+        out += (f"; where not, the arms' CPU classes: {', '.join(apart)})" if apart else ")")
     return out
 
 

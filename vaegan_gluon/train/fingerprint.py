@@ -267,12 +267,33 @@ def _combine(code, sw):
     return hashlib.sha256((code + json.dumps(arith, sort_keys=True)).encode()).hexdigest()[:16]
 
 
+def cpu():
+    """``{"model", "isa"}``: the CPU a run trained on and the instruction-set class oneDNN dispatches its
+    kernels on (``avx512``: F, BW, VL and DQ, which its AVX-512 kernels need; ``avx2``; else the machine).
+    Recorded beside the fingerprint, not in it: the same code sums in another order on another class, so two
+    arms of one seed trained on two classes do not share their solo phase bit for bit (the board says so)."""
+    import platform
+    flags, model = set(), platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+                elif line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    isa = ("avx512" if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags else "avx2" if "avx2" in flags
+           else platform.machine())
+    return {"model": model, "isa": isa}
+
+
 def fingerprint(config=None, ctx="cpu"):
-    """``{"fingerprint", "code", "switches", "kernels", "source"}`` of a run of ``config`` on ``ctx`` with
-    the working tree's code (see the module docstring); what a new run writes as ``config["numerics"]``."""
+    """``{"fingerprint", "code", "switches", "kernels", "cpu", "source"}`` of a run of ``config`` on ``ctx``
+    with the working tree's code (see the module docstring); what a new run writes as ``config["numerics"]``."""
     code, sw = code_hash(WorkTree()), switches(config, ctx)
     return {"fingerprint": _combine(code, sw), "code": code[:16], "switches": sw, "kernels": kernels(ctx),
-            "source": "recorded at run"}
+            "cpu": cpu(), "source": "recorded at run"}
 
 
 def legacy_fingerprint(commit, repo_dir=REPO_ROOT, config=None):
