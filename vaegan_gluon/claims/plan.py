@@ -191,5 +191,11 @@ def plan_markdown(plan):
               + (f"; not priced (no kept run): {', '.join(plan['unpriced'])}" if plan["unpriced"] else "") + ".",
               "", f"Spent so far on the planned groups: {plan['spent']['runs']} kept runs, "
               f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds).",
-              "", "The settings each claim is judged at, and why: `AT` in `vaegan_gluon/claims/catalogue.py`."]
+              "", "The settings each claim is judged at, and why: `AT` in `vaegan_gluon/claims/catalogue.py`.",
+              "", "Running it: `make claims` (`vaegan claims run [--only ID,...] [--max-hours H]`) works through "
+              "these groups one run at a time, seed 0 of every group first; kill it any time and run it again to "
+              "go on. To keep editing the code meanwhile, run it from a worktree pinned at a commit and keep into "
+              "this checkout: `git worktree add ../campaign HEAD && cd ../campaign && vaegan claims run --keep "
+              "$OLDPWD/results/reference/claims_runs`; commit the kept runs, then `make board`. Run all arms of "
+              "one seed on one CPU class (the board names the classes where a seed's arms differ)."]
     return "\n".join(lines) + "\n"
