@@ -27,3 +27,18 @@ def isa_class(report=None):
     """``avx512``, ``avx2`` or oneDNN's report itself: the key of a baseline."""
     s = onednn_isa() if report is None else report
     return "avx512" if "AVX-512" in s else "avx2" if "AVX2" in s else (s or "unknown")
+
+
+def baseline_for(path, source):
+    """The set of this machine's ISA class in the baseline file ``path`` (its ``by_isa``); skips the test,
+    saying to record one from ``source`` (the code the set must come from), when the class has none."""
+    import json
+
+    import pytest
+    with open(path) as f:
+        by_isa = json.load(f)["by_isa"]
+    isa = isa_class()
+    if isa not in by_isa:
+        pytest.skip(f"no baseline for oneDNN ISA class {isa!r} (recorded: {sorted(by_isa)}); record it from "
+                    f"{source} (the test file's docstring says how)")
+    return by_isa[isa]

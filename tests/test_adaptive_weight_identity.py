@@ -28,7 +28,7 @@ from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from numerics_isa import isa_class  # noqa: E402
+from numerics_isa import baseline_for, isa_class  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "data", "adaptive_weight_baseline.json")
 NOT_COMPARED = {"seconds", "images_per_s", "event", "phase", "adv_on", "epoch"}
@@ -86,13 +86,7 @@ def record():
 @pytest.fixture(scope="module")
 def before():
     """The baseline of this machine's oneDNN ISA class (skipped, saying how to record one, if there is none)."""
-    with open(BASELINE) as f:
-        by_isa = json.load(f)["by_isa"]
-    isa = isa_class()
-    if isa not in by_isa:
-        pytest.skip(f"no baseline for oneDNN ISA class {isa!r} (recorded: {sorted(by_isa)}); record it from the "
-                    "code before the change (this file's docstring says how)")
-    return by_isa[isa]
+    return baseline_for(BASELINE, "the code before the change")
 
 
 def _key(case, hybridize, every_step):
