@@ -28,16 +28,8 @@ from benchmarks.faults_old_checkpoint import fixtures  # noqa: E402
 FIXTURES = {made["commit"]: (folder, made) for folder, made in fixtures()}
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
-
-
-def one_line_error(capsys):
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_errors import one_line_error, own_cache  # noqa: E402,F401  (own_cache: autouse, a cache per test)
 
 
 def rows(run):

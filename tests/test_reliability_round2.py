@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import stat
+import sys
 
 import numpy as np
 import pandas as pd
@@ -24,16 +25,8 @@ TINY = ["--set", "data.n_train=64", "--set", "data.n_val=16", "--set", "train.n_
         "--set", "eval.n_samples=4"]
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAEGAN_CACHE", str(tmp_path / "cache"))
-
-
-def one_line_error(capsys):
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.startswith("vaegan: error:")]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_errors import one_line_error, own_cache  # noqa: E402,F401  (own_cache: autouse, a cache per test)
 
 
 def image_folder(path, n, seed=0):
