@@ -136,7 +136,8 @@ LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc"
           "spinwait": {"env": {"revert": ("OMP_WAIT_POLICY",)}},
           "tempcopy4": {"env": {"revert": ("MXNET_CPU_TEMP_COPY",)}},
           "pertensor": {"env": {"set": {"VAEGAN_ADAM_MULTI": "0"}}},
-          "stockbce": {"env": {"set": {"VAEGAN_FUSED_BCE": "0"}}}}
+          "stockbce": {"env": {"set": {"VAEGAN_FUSED_BCE": "0"}}},
+          "prunedisc": {"extra": {"disc_pass": "pruned"}}}   # the Larsen D pass stops at D's input
 #: the variables importing vaegan_gluon sets unless the user did, each with the package variable that
 #: chooses its value (empty: leave it unset) -- see vaegan_gluon/__init__.py
 PACKAGE_ENV = {"OMP_WAIT_POLICY": "VAEGAN_OMP_WAIT_POLICY", "MXNET_CPU_TEMP_COPY": "VAEGAN_CPU_TEMP_COPY"}
@@ -209,7 +210,9 @@ def _ours(cfg, batches, opts):
             config[key] = cfg[key]
     if opts.get("optimizer", "package") != "package":
         config["optimizer"] = opts["optimizer"]          # TrainConfig.optimizer
-    config.update({k: v for k, v in (opts.get("lever") or {}).items() if k != "env"})   # a lever alone (LEVERS)
+    for k, v in (opts.get("lever") or {}).items():   # a lever alone (LEVERS); its scheme settings join the config's
+        if k != "env":
+            config[k] = dict(config.get("extra") or {}, **v) if k == "extra" else v
     trainer = Trainer(vae, disc, config=config, progress=False)
     trainer._prepare()
     weights = {"pbp_weight": 1.0, "disc_weight": cfg.get("disc_weight", 1.0), "adv_on": phase == "combo"}
