@@ -137,7 +137,8 @@ LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc"
           "tempcopy4": {"env": {"revert": ("MXNET_CPU_TEMP_COPY",)}},
           "pertensor": {"env": {"set": {"VAEGAN_ADAM_MULTI": "0"}}},
           "stockbce": {"env": {"set": {"VAEGAN_FUSED_BCE": "0"}}},
-          "prunedisc": {"extra": {"disc_pass": "pruned"}}}   # the Larsen D pass stops at D's input
+          # the Larsen VAE/GAN's D pass stopped at D's input (train.extra.disc_pass); its configs only
+          "prunedisc": {"extra": {"disc_pass": "pruned"}, "schemes": ("larsen",)}}
 #: the variables importing vaegan_gluon sets unless the user did, each with the package variable that
 #: chooses its value (empty: leave it unset) -- see vaegan_gluon/__init__.py
 PACKAGE_ENV = {"OMP_WAIT_POLICY": "VAEGAN_OMP_WAIT_POLICY", "MXNET_CPU_TEMP_COPY": "VAEGAN_CPU_TEMP_COPY"}
@@ -211,7 +212,7 @@ def _ours(cfg, batches, opts):
     if opts.get("optimizer", "package") != "package":
         config["optimizer"] = opts["optimizer"]          # TrainConfig.optimizer
     for k, v in (opts.get("lever") or {}).items():   # a lever alone (LEVERS); its scheme settings join the config's
-        if k != "env":
+        if k not in ("env", "schemes"):
             config[k] = dict(config.get("extra") or {}, **v) if k == "extra" else v
     trainer = Trainer(vae, disc, config=config, progress=False)
     trainer._prepare()
@@ -524,7 +525,8 @@ def markdown(result, title=True):
             lv = r.get(x) or {}
             lr = r.get(f"ratio_{x}")
             rss = f", {lv['peak_rss_mb']:,.0f}" if "peak_rss_mb" in lv else ""
-            lever_cells += f"{ips(lv)} ({f'{lr:.2f}x' if lr else '-'}{rss}) | "
+            gain = f"; {r[f'gain_{x}']:.2f}x ours" if r.get(f"gain_{x}") else ""
+            lever_cells += f"{ips(lv)} ({f'{lr:.2f}x' if lr else '-'}{gain}{rss}) | "
         goal = (f">= {r['goal']:g}x" if r.get("goal") else "-") + \
             (f", >= {100 * r['gemm_goal']:.0f}% GEMM" if r.get("gemm_goal") else "") + \
             (f", RSS <= {r['rss_goal_mb'] / 1024:.0f} GB" if r.get("rss_goal_mb") else "") + \
@@ -548,7 +550,10 @@ def markdown(result, title=True):
               "in two only where the original's single one segfaults, i.e. with a Conv2DTranspose). GFLOP "
               "counted analytically (benchmarks/flops.py), fwd+bwd = 3x fwd; ours counts the VAE once per "
               "step, the reference three times. % GEMM = achieved GFLOP/s / the GEMM rate above. load = "
-              "1-minute load average when that side started (2 cores: above 2 the side shared the CPU)."]
+              "1-minute load average when that side started (2 cores: above 2 the side shared the CPU)."
+              + (" `x ours` in a lever cell: the lever over ours, the median of the per-round ratios; n/a: the lever "
+                 "does not apply to that step." if any(k.startswith("gain_") for r in result["configs"].values()
+                                                        for k in r) else "")]
     if tsides:
         lines += ["", f"PyTorch ({m.get('torch') or '?'}, CPU; benchmarks/torch_side.py, run under its own Python): "
                   "our step's arithmetic in PyTorch -- the same graphs (our MXNet symbols run by PyTorch's "
@@ -855,6 +860,9 @@ def main(argv=None):
                       + (f", round {k + 1}/{n_rounds}" if n_rounds > 1 else "") + " ...", file=sys.stderr, flush=True)
                 if side == "reference" and not has_reference(cfg):
                     out = {"error": "n/a: the original study has no such step"}
+                elif side.startswith("ours_") and cfg.get("scheme", "learnable_loss") not in \
+                        LEVERS[side[5:]].get("schemes", (cfg.get("scheme", "learnable_loss"),)):
+                    out = {"error": f"n/a: a lever of the {', '.join(LEVERS[side[5:]]['schemes'])} scheme"}
                 elif side == "torch_compile" and a.compile_configs and \
                         name not in [c.strip() for c in a.compile_configs.split(",")]:
                     out = {"error": "n/a: not compiled in this run (--compile-configs)"}
@@ -878,6 +886,9 @@ def main(argv=None):
                 rr = round_ratios(per_round[x], per_round.get("reference", []))
                 if rr:
                     r[f"ratio_{x}"] = statistics.median(rr)
+                rr = round_ratios(per_round[x], per_round.get("ours", []))   # the lever's own gain
+                if rr:
+                    r[f"gain_{x}"] = statistics.median(rr)
         for x in TORCH_SIDES:   # ours / PyTorch, per round
             rr = round_ratios(per_round.get("ours", []), per_round.get(x, []))
             if rr:
