@@ -138,7 +138,10 @@ LEVERS = {**{o: {"optimizer": o} for o in OPTIMIZERS}, "pooled": {"static_alloc"
           "pertensor": {"env": {"set": {"VAEGAN_ADAM_MULTI": "0"}}},
           "stockbce": {"env": {"set": {"VAEGAN_FUSED_BCE": "0"}}},
           # the Larsen VAE/GAN's D pass stopped at D's input (train.extra.disc_pass); its configs only
-          "prunedisc": {"extra": {"disc_pass": "pruned"}, "schemes": ("larsen",)}}
+          "prunedisc": {"extra": {"disc_pass": "pruned"}, "schemes": ("larsen",),
+                        "setting": {"train.extra.disc_pass": "pruned"}}}
+#: a lever with a ``setting`` is a run setting a campaign could adopt (the others revert a package default):
+#: ``--render JSON --speed-out FILE`` writes each one's measured gain per experiment for the claims plan
 #: the variables importing vaegan_gluon sets unless the user did, each with the package variable that
 #: chooses its value (empty: leave it unset) -- see vaegan_gluon/__init__.py
 PACKAGE_ENV = {"OMP_WAIT_POLICY": "VAEGAN_OMP_WAIT_POLICY", "MXNET_CPU_TEMP_COPY": "VAEGAN_CPU_TEMP_COPY"}
@@ -565,10 +568,59 @@ def markdown(result, title=True):
                   "environment (same OMP_NUM_THREADS, the package's OMP_WAIT_POLICY=PASSIVE: PyTorch's default "
                   "spin-wait made its step ~5x slower on this shared machine). GFLOP/s "
                   "of the PyTorch sides not shown: same count as ours (less for Larsen)."]
+    lines += goals_markdown(result)
     lines += torch_check_markdown(result)
     lines += profile_markdown(result)
     lines += top_operators_markdown(result)
     return "\n".join(lines) + "\n"
+
+
+#: the speed issue's goals beside each config's own goal over the original (``goal``, the ``ratio`` column)
+CAMPAIGN_GAIN_GOAL = 2.0   # every campaign config >= 2x today's img/s (the best run-setting lever over ours)
+GEMM_GOAL = 0.7            # conv steps >= 70 % of the measured GEMM rate
+
+
+def goals_markdown(result):
+    """Every goal's verdict, per config, from one invocation that measured the study's configs and the
+    campaign's together (empty for any other run): ours over the original's step (the config's goal), ours over
+    PyTorch eager (>= 1.5x), a conv step's share of the GEMM rate (>= 70 %), and for a campaign config the best
+    run-setting lever over ours (>= 2x today's img/s). A goal a config cannot have (no original step, no lever
+    for it, a dense step's GEMM share) is '-'."""
+    names = list(result["configs"])
+    if not (any(n in CAMPAIGN for n in names) and any(n not in CAMPAIGN for n in names)):
+        return []
+    gemm = result["machine"].get("gemm_gflop_s")
+
+    def verdict(value, goal, unit="x"):
+        if value is None or goal is None:
+            return "-"
+        shown = f"{100 * value:.0f} %" if unit == "%" else f"{value:.2f}x"
+        return f"{'met' if value >= goal else '**missed**'} ({shown})"
+    rows = ["", f"**Every goal's verdict in this invocation** (the original: the config's own goal, the `ratio` column; "
+            f"PyTorch eager: >= {TORCH_GOAL:g}x; conv steps: >= {100 * GEMM_GOAL:.0f} % of the GEMM rate; campaign "
+            f"configs: the best run-setting lever >= {CAMPAIGN_GAIN_GOAL:g}x today's img/s, a lever that does not "
+            "apply is '-'):", "",
+            "| cfg | over the original | over PyTorch eager | % of GEMM | campaign: best lever over today |",
+            "|---|---|---|---|---|"]
+    counts = {}
+    for name, r in result["configs"].items():
+        cfg = CONFIGS.get(name, {})
+        o = r.get("ours") or {}
+        conv = cfg.get("vae", ("",))[0] != "DenseVAE"
+        share = o.get("gflop_per_s") / gemm if conv and o.get("gflop_per_s") and gemm else None
+        gains = [v for k, v in r.items() if k.startswith("gain_ours_") and "setting" in LEVERS.get(k[10:], {})]
+        cells = [verdict(r.get("ratio"), r.get("goal")), verdict(r.get("ratio_torch"), TORCH_GOAL),
+                 verdict(share, GEMM_GOAL if conv else None, "%"),
+                 verdict(max(gains) if gains else (1.0 if name in CAMPAIGN else None),
+                         CAMPAIGN_GAIN_GOAL if name in CAMPAIGN else None)]
+        for c in cells:
+            key = "met" if c.startswith("met") else "missed" if "missed" in c else None
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    rows += ["", f"{counts.get('met', 0)} goals met, {counts.get('missed', 0)} missed (a campaign config with no "
+             "lever counts as 1.00x: nothing moved it)."]
+    return rows
 
 
 def top_operators_markdown(result, n=8):
@@ -718,6 +770,24 @@ def render_saved(ap, a, table, write):
     return 0
 
 
+def campaign_speed(result, source):
+    """The gains of the adoptable levers (``LEVERS[x]["setting"]``) per experiment of the campaign configs
+    measured in ``result``: what ``vaegan claims plan`` prices the campaign with (``CPU hours with the
+    levers``). A gain is the median of the lever's per-round ratios over ours in that invocation."""
+    levers = {}
+    for name, r in result["configs"].items():
+        exp = CONFIGS.get(name, {}).get("experiment")
+        for key, gain in r.items():
+            lever = key[len("gain_ours_"):] if key.startswith("gain_ours_") else None
+            if exp and lever in LEVERS and "setting" in LEVERS[lever] and gain:
+                levers[exp] = {"config": name, "lever": lever, "setting": LEVERS[lever]["setting"],
+                               "gain": round(gain, 3)}
+    m = result["machine"]
+    return {"source": source, "command": result["command"], "timestamp": result["timestamp"],
+            "machine": {"cpu": m.get("cpu"), "gemm_gflop_s": m.get("gemm_gflop_s"),
+                        "omp_num_threads": m.get("omp_num_threads")}, "levers": levers}
+
+
 def write_readme(path, table, markers=(README_BEGIN, README_END)):
     """Replace the table between the benchmark-table markers in ``path`` (docs/performance.md)."""
     from vaegan_gluon.utils import splice_between
@@ -793,6 +863,9 @@ def main(argv=None):
     ap.add_argument("--torch-python", default=None, metavar="PYTHON",
                     help="the Python (with torch) that runs the sides torch and torch_compile "
                          "(default: VAEGAN_TORCH_PYTHON); the package never imports torch")
+    ap.add_argument("--speed-out", default=None, metavar="JSON",
+                    help="with --render: also write the adoptable levers' gains per campaign experiment there "
+                         "(benchmarks/results/campaign_speed.json, read by `vaegan claims plan`)")
     ap.add_argument("--section", default=None, choices=sorted(SECTIONS),
                     help="the docs/performance.md markers this run's table goes between (--render --readme)")
     ap.add_argument("--compile-configs", default=None, metavar="a,b",
@@ -801,6 +874,15 @@ def main(argv=None):
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--_export", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.speed_out:
+        if not a.render:
+            ap.error("--speed-out needs --render JSON (the saved run whose lever gains it writes)")
+        with open(a.render) as fh:
+            speed = campaign_speed(json.load(fh), os.path.relpath(a.render))
+        with open(a.speed_out, "w") as fh:
+            json.dump(speed, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+        print(f"written: {a.speed_out}", file=sys.stderr)
     if render_saved(ap, a, markdown,
                     lambda md, result: write_readme(md, markdown(result, title=False), markers_for(result))) == 0:
         return 0

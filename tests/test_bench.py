@@ -316,3 +316,33 @@ def test_reference_side_runs_in_the_originals_environment(monkeypatch):
     monkeypatch.setattr(bench, "USER_ENV", {"OMP_WAIT_POLICY": "ACTIVE", "MXNET_CPU_TEMP_COPY": "2"})
     assert _policy_in_child(bench.child_env("reference")) == "ACTIVE"   # a user's own setting reaches every side
     assert temp("reference") == "2"
+
+
+def test_speed_out_keeps_the_adoptable_levers_gain_per_experiment():
+    """``--render JSON --speed-out FILE``: the gain over ours of each lever with a run ``setting`` (prunedisc),
+    per campaign experiment; a lever that reverts a package default (stockbce) is not a campaign setting."""
+    import json
+    import benchmarks as B
+    result = {"timestamp": "t", "command": "python -m benchmarks", "machine": {"cpu": "c", "gemm_gflop_s": 2.0},
+              "configs": {"n": {"gain_ours_prunedisc": 1.3141, "gain_ours_stockbce": 0.9},
+                          "g": {"gain_ours_stockbce": 0.95}, "a": {"gain_ours_prunedisc": 1.5}}}
+    speed = json.loads(json.dumps(B.campaign_speed(result, "r.json")))
+    assert speed["source"] == "r.json" and speed["levers"] == {"mnist-larsen-vaegan": {"config": "n", "lever": "prunedisc", "gain": 1.314,
+                                                       "setting": {"train.extra.disc_pass": "pruned"}}}
+
+
+def test_every_goal_gets_a_verdict_in_one_invocation_of_both_parts():
+    """goals_markdown: the study's config (a) against the original and PyTorch, the campaign's (n, g) against
+    their best run-setting lever (g has none: 1.00x, missed); a dense step has no GEMM-share goal."""
+    import benchmarks as B
+    result = {"machine": {"gemm_gflop_s": 100.0}, "configs": {
+        "a": {"goal": 4.0, "ratio": 4.5, "ratio_torch": 0.8, "ours": {"gflop_per_s": 50.0}},
+        "n": {"goal": None, "ratio_torch": 1.6, "ours": {"gflop_per_s": 75.0}, "gain_ours_prunedisc": 1.31,
+              "gain_ours_stockbce": 3.0},
+        "g": {"goal": None, "ratio_torch": 1.2, "ours": {"gflop_per_s": 50.0}}}}
+    text = "\n".join(B.goals_markdown(result))
+    assert "| a | met (4.50x) | **missed** (0.80x) | - | - |" in text
+    assert "| n | - | met (1.60x) | met (75 %) | **missed** (1.31x) |" in text   # stockbce is no run setting
+    assert "| g | - | **missed** (1.20x) | **missed** (50 %) | **missed** (1.00x) |" in text
+    assert "3 goals met, 5 missed" in text
+    assert B.goals_markdown({"machine": {}, "configs": {"a": result["configs"]["a"]}}) == []

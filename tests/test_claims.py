@@ -304,9 +304,10 @@ def test_readme_and_board_are_generated_from_the_kept_runs():
 
 
 def test_plan_prices_every_group_once_and_matches_the_docs():
-    from vaegan_gluon.claims.plan import make_plan, plan_markdown
+    from vaegan_gluon.claims.plan import SPEED_FILE, make_plan, plan_markdown, read_speed
     table = json.load(open(os.path.join(REFERENCE, "claims.json")))
-    plan = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"), config_of=get_config)
+    speed = read_speed(os.path.join(REFERENCE, "..", "..", SPEED_FILE))
+    plan = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"), config_of=get_config, speed=speed)
     keys = [(g["experiment"], json.dumps(g["where"], sort_keys=True)) for g in plan["groups"]]
     assert len(keys) == len(set(keys))
     conv = next(g for g in plan["groups"] if g["experiment"] == "anime-conv-vae")
@@ -314,6 +315,27 @@ def test_plan_prices_every_group_once_and_matches_the_docs():
     assert plan["cpu_hours"] == pytest.approx(sum(g["cpu_hours"] or 0 for g in plan["groups"]))
     docs = os.path.join(REFERENCE, "..", "..", "docs", "claims-plan.md")
     assert open(docs).read() == plan_markdown(plan)
+
+
+def test_plan_prices_a_lever_on_its_experiments_groups_only():
+    """``--speed-out``'s gains: a group of the lever's experiment costs its hours / the gain, the others as
+    before; the markdown states both totals and the lever's setting."""
+    from vaegan_gluon.claims.plan import make_plan, plan_markdown
+    table = json.load(open(os.path.join(REFERENCE, "claims.json")))
+    base = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"), config_of=get_config)
+    exp = "mnist-larsen-vaegan"
+    speed = {"source": "x.json", "timestamp": "t", "machine": {"cpu": "cpu", "gemm_gflop_s": 1.0},
+             "levers": {exp: {"config": "n", "lever": "prunedisc", "setting": {"train.extra.disc_pass": "pruned"},
+                              "gain": 1.25}}}
+    plan = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"), config_of=get_config, speed=speed)
+    for g0, g in zip(base["groups"], plan["groups"]):
+        if g0["cpu_hours"] is not None:
+            assert g["cpu_hours_levers"] == pytest.approx(g0["cpu_hours"] / (1.25 if g["experiment"] == exp else 1))
+    assert any(g["experiment"] == exp for g in plan["groups"])
+    assert plan["cpu_hours_levers"] < plan["cpu_hours"] == pytest.approx(base["cpu_hours"])
+    md = plan_markdown(plan)
+    assert "`train.extra.disc_pass=pruned` (prunedisc) at 1.25x on mnist-larsen-vaegan" in md
+    assert f"{plan['cpu_hours_levers']:.1f} CPU hours" in md and "Before and after" not in plan_markdown(base)
 
 
 def test_paired_arms_use_the_per_seed_differences():
