@@ -596,10 +596,10 @@ def goals_markdown(result):
             return "-"
         shown = f"{100 * value:.0f} %" if unit == "%" else f"{value:.2f}x"
         return f"{'met' if value >= goal else '**missed**'} ({shown})"
-    rows = ["", f"**Every goal's verdict in this invocation** (the original: the config's own goal, the `ratio` column; "
-            f"PyTorch eager: >= {TORCH_GOAL:g}x; conv steps: >= {100 * GEMM_GOAL:.0f} % of the GEMM rate; campaign "
-            f"configs: the best run-setting lever >= {CAMPAIGN_GAIN_GOAL:g}x today's img/s, a lever that does not "
-            "apply is '-'):", "",
+    rows = ["", "**Every goal's verdict in this invocation** (the original: the config's own goal, the `ratio` "
+            f"column; PyTorch eager: >= {TORCH_GOAL:g}x; conv steps: >= {100 * GEMM_GOAL:.0f} % of the GEMM rate; "
+            f"campaign configs: the best run-setting lever >= {CAMPAIGN_GAIN_GOAL:g}x today's img/s, a lever that "
+            "does not apply is '-'):", "",
             "| cfg | over the original | over PyTorch eager | % of GEMM | campaign: best lever over today |",
             "|---|---|---|---|---|"]
     counts = {}

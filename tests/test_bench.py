@@ -327,8 +327,8 @@ def test_speed_out_keeps_the_adoptable_levers_gain_per_experiment():
               "configs": {"n": {"gain_ours_prunedisc": 1.3141, "gain_ours_stockbce": 0.9},
                           "g": {"gain_ours_stockbce": 0.95}, "a": {"gain_ours_prunedisc": 1.5}}}
     speed = json.loads(json.dumps(B.campaign_speed(result, "r.json")))
-    assert speed["source"] == "r.json" and speed["levers"] == {"mnist-larsen-vaegan": {"config": "n", "lever": "prunedisc", "gain": 1.314,
-                                                       "setting": {"train.extra.disc_pass": "pruned"}}}
+    lever = {"config": "n", "lever": "prunedisc", "gain": 1.314, "setting": {"train.extra.disc_pass": "pruned"}}
+    assert speed["source"] == "r.json" and speed["levers"] == {"mnist-larsen-vaegan": lever}
 
 
 def test_every_goal_gets_a_verdict_in_one_invocation_of_both_parts():
