@@ -202,6 +202,17 @@ def step_api():
     return StatSums, lambda x: [x]
 
 
+def lever_config(config, lever):
+    """A TrainConfig dict with a lever (:data:`LEVERS`) applied alone: its settings, its scheme settings joined to
+    the config's ``extra``; ``env``, ``schemes`` and ``setting`` are the parent's (environment, where it applies,
+    its name as a run setting)."""
+    config = dict(config)
+    for k, v in (lever or {}).items():
+        if k not in ("env", "schemes", "setting"):
+            config[k] = dict(config.get("extra") or {}, **v) if k == "extra" else v
+    return config
+
+
 def _ours(cfg, batches, opts):
     from mxnet import nd
     from vaegan_gluon.train import Trainer
@@ -214,9 +225,7 @@ def _ours(cfg, batches, opts):
             config[key] = cfg[key]
     if opts.get("optimizer", "package") != "package":
         config["optimizer"] = opts["optimizer"]          # TrainConfig.optimizer
-    for k, v in (opts.get("lever") or {}).items():   # a lever alone (LEVERS); its scheme settings join the config's
-        if k not in ("env", "schemes"):
-            config[k] = dict(config.get("extra") or {}, **v) if k == "extra" else v
+    config = lever_config(config, opts.get("lever"))
     trainer = Trainer(vae, disc, config=config, progress=False)
     trainer._prepare()
     weights = {"pbp_weight": 1.0, "disc_weight": cfg.get("disc_weight", 1.0), "adv_on": phase == "combo"}
@@ -749,11 +758,17 @@ CAMPAIGN_PROFILE_BEGIN = ("<!-- campaign profile table: `python -m benchmarks --
 CAMPAIGN_PROFILE_END = "<!-- end of campaign profile table -->"
 
 
-CAMPAIGN2_BEGIN = ("<!-- campaign benchmark table, part 2: `python -m benchmarks --render "
-                   "benchmarks/results/reference-campaign-2.json --readme docs/performance.md`; do not edit -->")
-CAMPAIGN2_END = "<!-- end of campaign benchmark table, part 2 -->"
+#: the 2026-12-06 table of configs a-f with five levers, which the docs' lever paragraphs read
+LEVERS_BEGIN = ("<!-- levers table, 2026-12-06: `python -m benchmarks --render "
+                "benchmarks/results/reference-2026-12-06-2200.json --readme docs/performance.md`; do not edit -->")
+LEVERS_END = "<!-- end of the levers table, 2026-12-06 -->"
+#: the Larsen lever (ours_prunedisc) over ours, in interleaved rounds of its own
+LEVER_LARSEN_BEGIN = ("<!-- Larsen lever table: `python -m benchmarks --render "
+                      "benchmarks/results/reference-lever-larsen.json --readme docs/performance.md`; do not edit -->")
+LEVER_LARSEN_END = "<!-- end of the Larsen lever table -->"
 #: ``--section NAME``: the markers a run's table goes between (docs/performance.md), overriding markers_for's choice
-SECTIONS = {"campaign": (CAMPAIGN_BEGIN, CAMPAIGN_END), "campaign-2": (CAMPAIGN2_BEGIN, CAMPAIGN2_END),
+SECTIONS = {"campaign": (CAMPAIGN_BEGIN, CAMPAIGN_END),
+            "levers": (LEVERS_BEGIN, LEVERS_END), "lever-larsen": (LEVER_LARSEN_BEGIN, LEVER_LARSEN_END),
             "campaign-profile": (CAMPAIGN_PROFILE_BEGIN, CAMPAIGN_PROFILE_END), "reference": (README_BEGIN, README_END)}
 
 

@@ -83,10 +83,11 @@ def test_campaign_table_renders_and_goes_between_its_markers(tmp_path):
     assert block_between(str(doc), bench.README_BEGIN, bench.README_END) == "A\n"
 
 
-@pytest.mark.parametrize("saved", ["reference-campaign.json", "reference-campaign-2.json",
-                                   "reference-campaign-profile.json"])
+@pytest.mark.parametrize("saved", ["reference-campaign-profile.json", "reference-2026-12-06-2200.json",
+                                   "reference-lever-larsen.json"])
 def test_docs_campaign_tables_are_renders_of_their_json(saved):
-    """docs/performance.md's campaign tables are generated from their saved runs, between their markers."""
+    """docs/performance.md's other tables (the campaign profile, the 2026-12-06 levers table, the Larsen lever) are
+    generated from their saved runs, between their markers."""
     from vaegan_gluon.utils import block_between
     with open(os.path.join(ROOT, "benchmarks", "results", saved)) as fh:
         result = json.load(fh)

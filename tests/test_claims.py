@@ -328,13 +328,17 @@ def test_plan_prices_a_lever_on_its_experiments_groups_only():
              "levers": {exp: {"config": "n", "lever": "prunedisc", "setting": {"train.extra.disc_pass": "pruned"},
                               "gain": 1.25}}}
     plan = make_plan(table, kept=os.path.join(REFERENCE, "claims_runs"), config_of=get_config, speed=speed)
+    family = ("mnist-larsen-vaegan", "mnist-stab-smooth", "mnist-stab-joint")   # the MNIST Larsen step, D and all
     for g0, g in zip(base["groups"], plan["groups"]):
         if g0["cpu_hours"] is not None:
-            assert g["cpu_hours_levers"] == pytest.approx(g0["cpu_hours"] / (1.25 if g["experiment"] == exp else 1))
-    assert any(g["experiment"] == exp for g in plan["groups"])
+            sped = g["experiment"] in family or (g["experiment"].startswith("mnist-stab") and g["lever"])
+            assert g["cpu_hours_levers"] == pytest.approx(g0["cpu_hours"] / (1.25 if sped else 1))
+            assert not (g["experiment"] in family and not g["lever"])
+    assert {g["experiment"] for g in plan["groups"]} >= set(family)
+    assert not next(g for g in plan["groups"] if g["experiment"] == "mnist-larsen-pixel-vae")["lever"]   # no D
     assert plan["cpu_hours_levers"] < plan["cpu_hours"] == pytest.approx(base["cpu_hours"])
     md = plan_markdown(plan)
-    assert "`train.extra.disc_pass=pruned` (prunedisc) at 1.25x on mnist-larsen-vaegan" in md
+    assert "`train.extra.disc_pass=pruned` (prunedisc) at 1.25x on mnist-gen-bn-after-act, mnist-larsen-vaegan, " in md
     assert f"{plan['cpu_hours_levers']:.1f} CPU hours" in md and "Before and after" not in plan_markdown(base)
 
 

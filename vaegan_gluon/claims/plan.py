@@ -148,15 +148,39 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
                            "run_seconds": sec, "priced_from": how, "done": done, "spent_hours": spent,
                            "cpu_hours": None if sec is None else g["seeds"] * sec / 3600, "claims": g["claims"]})
     total = sum(g["cpu_hours"] or 0 for g in out_groups)
-    levers = (speed or {}).get("levers") or {}
+    levers = _levers_by_family((speed or {}).get("levers") or {}, config_of)
     for g in out_groups:
-        g["lever"] = levers.get(g["experiment"])
+        g["lever"] = levers.get(g["experiment"]) or levers.get(_family(config_of, g["experiment"], g["scale"]))
         g["cpu_hours_levers"] = (None if g["cpu_hours"] is None else
                                  g["cpu_hours"] / (g["lever"]["gain"] if g["lever"] else 1.0))
     return {"claims": claims, "groups": out_groups, "cpu_hours": total, "speed": speed,
             "cpu_hours_levers": sum(g["cpu_hours_levers"] or 0 for g in out_groups),
             "spent": {"runs": sum(g["done"] for g in out_groups), "hours": sum(g["spent_hours"] for g in out_groups)},
             "unpriced": [g["experiment"] for g in out_groups if g["cpu_hours"] is None]}
+
+
+def _family(config_of, experiment, scale="medium"):
+    """``(scheme, data source)`` of an experiment with a discriminator (the step a lever measured on one of them
+    speeds up in all of them, e.g. every MNIST Larsen stabiliser arm), None without one or a catalogue."""
+    if config_of is None:
+        return None
+    try:
+        cfg = config_of(experiment, scale)
+    except (KeyError, ValueError):
+        return None
+    if not (cfg.get("disc") or {}).get("model"):
+        return None
+    return cfg["train"].get("scheme", "learnable_loss"), cfg["data"]["source"]
+
+
+def _levers_by_family(levers, config_of):
+    """The speed file's levers by experiment name and by their experiment's family (:func:`_family`)."""
+    out = dict(levers)
+    for exp, lever in levers.items():
+        fam = _family(config_of, exp)
+        if fam is not None:
+            out.setdefault(fam, lever)
+    return out
 
 
 def _scale_epochs(config_of, experiment, scale):
