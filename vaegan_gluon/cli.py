@@ -264,7 +264,7 @@ def cmd_report(args):
 def cmd_claims_plan(args):
     """``vaegan claims plan [BOARD.json] [--out FILE]``: seeds and CPU hours each claim needs."""
     import json
-    from .claims.plan import make_plan, plan_markdown, read_speed
+    from .claims.plan import SPEED_FILE, make_plan, plan_markdown, read_speed
     board = args.run_dirs[1] if len(args.run_dirs) > 1 else os.path.join("results", "reference", "claims.json")
     try:
         with open(board) as f:
@@ -275,8 +275,8 @@ def cmd_claims_plan(args):
     try:
         speed = read_speed()
     except (OSError, ValueError) as err:
-        raise CLIError(f"benchmarks/results/campaign_speed.json: {err}; rewrite it with `python -m benchmarks "
-                       "--render JSON --speed-out benchmarks/results/campaign_speed.json`") from None
+        raise CLIError(f"{SPEED_FILE}: {err}; rewrite it with `python -m benchmarks --render JSON --speed-out "
+                       f"{SPEED_FILE}`") from None
     md = plan_markdown(make_plan(table, kept=os.path.join(os.path.dirname(board), "claims_runs"), config_of=get_config,
                                  speed=speed))
     print(md, end="")

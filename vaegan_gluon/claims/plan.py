@@ -231,7 +231,7 @@ def _levers_markdown(plan):
             f"({100 * (1 - after / before) if before else 0:.0f} % less), each priced at the gain measured over "
             f"ours in one invocation (`{speed.get('source')}`, {speed.get('timestamp')}, {m.get('cpu')}, GEMM "
             f"{m.get('gemm_gflop_s') or 0:.0f} GFLOP/s): {what or 'none measured'}. A lever that changes the "
-            "arithmetic is adopted only with all its group's seeds re-run (the column prices them so); the rest "
+            "arithmetic is adopted only with all its group's seeds re-run (priced so here); the rest "
             "of the campaign's time is in convolutions no lever here moves (docs/performance.md)."]
 
 
