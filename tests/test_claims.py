@@ -200,6 +200,11 @@ def test_each_gate_fails_on_a_run_that_should_fail_it():
     assert gates.disc_learned(_run_of({}, _combo(0.41)))[0] is False
     assert gates.disc_learned(_run_of({}, _combo(0.61)))[0] is True
     assert gates.disc_learned(_run_of({}, [{"phase": "solo"}]))[0] is False
+    # a discriminator that learned and then lost to the VAE (the arm's outcome) passes; one that never did fails
+    caught_up = _combo(0.93, n=1) + _combo(0.5, n=3)[1:]
+    ok, why = gates.disc_learned(_run_of({}, caught_up))
+    assert ok is True and why == "training accuracy 0.93 at best (combo epoch 1 of 4), 0.50 at the end"
+    assert gates.disc_learned(_run_of({}, _combo(0.59, n=1) + _combo(0.48, n=3)[1:]))[0] is False
     assert gates.term_on(_run_of({}, _combo(beta=0.0)))[0] is False          # the AE-GAN ceiling policy
     assert gates.term_on(_run_of({}, _combo(beta=0.005)))[0] is True
     assert gates.term_on(_run_of({}, _combo(adv_on=False)))[0] is False

@@ -332,7 +332,7 @@ BARS = {
     "fid_recon_over_mean_image": 0.5,
     # faces: reconstructions keep the hair colour; the lower one-sided 95 % bound of the rate must clear it
     "hair_colour": 0.9,
-    # the discriminator learned: its training-mode accuracy (mean of real and fake, last combo epoch)
+    # the discriminator learned: its training-mode accuracy (mean of real and fake) in its best combo epoch
     "disc_balanced_accuracy": 0.6,
     # the adversarial term was on for most combo epochs
     "term_on_share": 0.5,
