@@ -11,6 +11,9 @@ import pytest
 from mxnet import autograd, gluon, nd
 
 import vaegan_gluon  # noqa: F401  (sets OMP_NUM_THREADS before mxnet)
+from vaegan_gluon.experiments.catalog import EXPERIMENTS
+from vaegan_gluon.experiments.config import get_config
+from vaegan_gluon.experiments.runner import build_models
 from vaegan_gluon.models import get_model
 from vaegan_gluon.train import TrainConfig, Trainer
 
@@ -85,3 +88,41 @@ def test_the_vae_takes_three_updates_a_step_full_and_two_pruned():
 def test_an_unknown_disc_pass_names_the_valid_ones():
     with pytest.raises(ValueError, match=r"disc_pass='half' unknown: valid \['full', 'pruned'\]"):
         TrainConfig.from_dict({"scheme": "larsen", "extra": {"disc_pass": "half"}})
+
+
+def train_config(experiment, disc_pass, n_images=32):
+    """One stabiliser experiment of the catalogue (its quick discriminator and train.extra, the models narrowed
+    further, features of conv layer 1 as at medium), trained with ``disc_pass``."""
+    config = get_config(experiment, "quick", {"vae.n_latent": 8, "vae.base_channels": 4, "disc.base_channels": 4,
+                                              "disc.feature_layer": 1, "train.extra.gamma": 1000.0})
+    vae, disc = build_models(config, GRAY)
+    t = {**config["train"], "n_epochs": 3, "n_solo_epochs": 1, "batch_size": 8, "seed": 5, "log_interval": 1000,
+         "extra": {**config["train"]["extra"], "disc_pass": disc_pass}}
+    data = np.random.RandomState(7).rand(n_images, *GRAY).astype("float32")
+    rows = Trainer(vae, disc, TrainConfig.from_dict(t), progress=False).fit(data)
+    stats = [{k: (None if v != v else v) for k, v in r.items()
+              if isinstance(v, float) and k not in ("seconds", "images_per_s")} for r in rows]
+    params = {f"{role}:{p.name.split('_', 1)[1]}": p.data().asnumpy() for role, net in (("vae", vae), ("disc", disc))
+              for p in net.collect_params().values()}
+    return stats, params
+
+
+STABILISERS = ("mnist-stab-smooth", "mnist-stab-noisy-labels", "mnist-stab-flip", "mnist-stab-joint",
+               "mnist-stab-dropout", "mnist-stab-minibatch", "mnist-stab-instance-noise", "mnist-stab-spectral-norm",
+               "mnist-stab-bn-after-act", "mnist-gen-bn-after-act")
+
+
+def test_every_stabiliser_of_the_catalogue_is_covered():
+    assert set(STABILISERS) == {n for n in EXPERIMENTS if n.startswith(("mnist-stab-", "mnist-gen-"))} - {"mnist-stab-none"}
+
+
+@pytest.mark.parametrize("experiment", STABILISERS)
+def test_pruned_pass_trains_the_same_weights_with_every_stabiliser(experiment):
+    """The campaign runs the MNIST Larsen family with "pruned" (experiments/catalog/larsen.py, medium): every
+    stabiliser row must train the weights "full" trains."""
+    s_full, p_full = train_config(experiment, "full")
+    s_pruned, p_pruned = train_config(experiment, "pruned")
+    assert s_full == s_pruned
+    weights = [k for k in p_full if not running(k)]
+    assert weights and all(np.array_equal(p_full[k], p_pruned[k]) for k in weights), \
+        [k for k in weights if not np.array_equal(p_full[k], p_pruned[k])]

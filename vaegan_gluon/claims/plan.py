@@ -147,12 +147,21 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
         out_groups.append({"experiment": exp, "where": where, "scale": g["scale"], "seeds": g["seeds"],
                            "run_seconds": sec, "priced_from": how, "done": done, "spent_hours": spent,
                            "cpu_hours": None if sec is None else g["seeds"] * sec / 3600, "claims": g["claims"]})
-    total = sum(g["cpu_hours"] or 0 for g in out_groups)
     levers = _levers_by_family((speed or {}).get("levers") or {}, config_of)
     for g in out_groups:
         g["lever"] = levers.get(g["experiment"]) or levers.get(_family(config_of, g["experiment"], g["scale"]))
+        g["adopted"] = None
+        if g["lever"] and all(g["where"].get(k) == v for k, v in g["lever"]["setting"].items()):
+            # the catalogue already runs this group with the lever: no further gain; priced from runs made
+            # without it (other settings), its seconds are divided by the lever's measured gain
+            g["adopted"], g["lever"] = g["lever"], None
+            if g["cpu_hours"] is not None and g["priced_from"] != "kept runs":
+                g["run_seconds"] /= g["adopted"]["gain"]
+                g["cpu_hours"] /= g["adopted"]["gain"]
+                g["priced_from"] += f" / the adopted lever's {g['adopted']['gain']:.2f}x"
         g["cpu_hours_levers"] = (None if g["cpu_hours"] is None else
                                  g["cpu_hours"] / (g["lever"]["gain"] if g["lever"] else 1.0))
+    total = sum(g["cpu_hours"] or 0 for g in out_groups)
     return {"claims": claims, "groups": out_groups, "cpu_hours": total, "speed": speed,
             "cpu_hours_levers": sum(g["cpu_hours_levers"] or 0 for g in out_groups),
             "spent": {"runs": sum(g["done"] for g in out_groups), "hours": sum(g["spent_hours"] for g in out_groups)},
@@ -216,14 +225,16 @@ def _levers_markdown(plan):
     speed = plan.get("speed")
     if not speed:
         return []
-    used = {}
-    for g in plan["groups"]:
-        if g.get("lever"):
-            lv = g["lever"]
-            used.setdefault((lv["lever"], json.dumps(lv["setting"], sort_keys=True), lv["gain"]), []).append(
-                g["experiment"])
-    what = "; ".join(f"`{', '.join(f'{k}={v}' for k, v in json.loads(st).items())}` ({name}) at {gain:.2f}x on "
-                     f"{', '.join(sorted(set(exps)))}" for (name, st, gain), exps in sorted(used.items()))
+    def listed(key):
+        used = {}
+        for g in plan["groups"]:
+            if g.get(key):
+                lv = g[key]
+                used.setdefault((lv["lever"], json.dumps(lv["setting"], sort_keys=True), lv["gain"]), []).append(
+                    g["experiment"])
+        return "; ".join(f"`{', '.join(f'{k}={v}' for k, v in json.loads(st).items())}` ({name}) at {gain:.2f}x on "
+                         f"{', '.join(sorted(set(exps)))}" for (name, st, gain), exps in sorted(used.items()))
+    what, adopted = listed("lever"), listed("adopted")
     before, after = plan["cpu_hours"], plan["cpu_hours_levers"]
     m = speed.get("machine") or {}
     return ["", f"**Before and after the speed levers** (the speed issue): today's code at the kept runs' seconds, "
@@ -232,7 +243,9 @@ def _levers_markdown(plan):
             f"ours in one invocation (`{speed.get('source')}`, {speed.get('timestamp')}, {m.get('cpu')}, GEMM "
             f"{m.get('gemm_gflop_s') or 0:.0f} GFLOP/s): {what or 'none measured'}. A lever that changes the "
             "arithmetic is adopted only with all its group's seeds re-run (priced so here); the rest "
-            "of the campaign's time is in convolutions no lever here moves (docs/performance.md)."]
+            "of the campaign's time is in convolutions no lever here moves (docs/performance.md)."
+            + (f" Adopted in the catalogue (priced at the other runs' seconds over the gain until runs with it are "
+               f"kept): {adopted}." if adopted else "")]
 
 
 def plan_markdown(plan):

@@ -19,13 +19,16 @@ MNIST_TRAIN = {"scheme": "larsen", "lr": 3e-4, "extra": {"gamma": 5e-5}}
 # 1000 after 24 combo epochs: sample precision 0.68 / 0.72, 10 / 9 digit classes covered (seeds 0 / 1). gamma
 # weighs the feature-space reconstruction against the GAN term in the decoder's loss; at layer 1 the features
 # are close to pixels, so the reconstruction keeps the samples on the digits while the GAN term sharpens them.
-# Measured (Intel Xeon, 2 threads): solo 6 s an epoch, combo 26 s: ~11 min a run. quick: narrow models (CI).
+# Measured (Intel Xeon, 2 threads): solo 6 s an epoch, combo 26 s: ~11 min a run. The discriminator's gradient
+# comes from a pass pruned at its input (train.extra.disc_pass, the speed issue: 1.24x this step, the same weights
+# bit for bit with every stabiliser, tests/test_larsen_disc_pass.py; the VAE's BatchNorm running statistics move
+# twice a step instead of three times, see DISC_PASSES). quick: narrow models (CI).
 _MNIST_NOTE = ("sized to the stabiliser claims: 4,500 digits, 8 solo epochs (pixel VAE) + 24 combo epochs "
                "(VAE/GAN), gamma 1000 (the study: 5e-5, whose samples were not digits here); the bar is read at the "
                "switch (the paper trains all epochs jointly); models here: ConvDisc(32) with its features from "
                "conv layer 1 (the study: 2)")
 MNIST_SCALES = {"medium": {"train.n_epochs": 32, "train.n_solo_epochs": 8, "disc.feature_layer": 1,
-                           "train.extra.gamma": 1000.0, "note": _MNIST_NOTE},
+                           "train.extra.gamma": 1000.0, "train.extra.disc_pass": "pruned", "note": _MNIST_NOTE},
                 "quick": {"vae.base_channels": 8, "disc.base_channels": 8, "train.n_epochs": 2}}
 _FACE_VAE = {"model": "ConvVAE", "n_latent": 128, "base_channels": 32}
 # the authors' code takes the 4th conv layer of its discriminator
