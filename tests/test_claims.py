@@ -8,6 +8,7 @@ import csv
 import json
 import math
 import os
+import shutil
 
 import pytest
 from scipy import stats
@@ -431,3 +432,29 @@ def test_a_split_solo_phase_names_the_arms_cpu_classes():
     c["paired"]["shared_start"]["1"] = True
     assert "CPU classes" not in _verdict_cell(c)
     assert cpu()["isa"] in ("avx512", "avx2") or cpu()["isa"]          # recorded on every machine
+
+
+def test_longer_training_pairs_each_seed_with_itself_stopped_after_8_combo_epochs(tmp_path):
+    """tf2-longer-training-collapses: the 24-combo-epoch runs are ours, the same seeds at train.n_epochs=16 the
+    reference (paired by seed); a run at 16 epochs never counts as a seed of the 32-epoch group. Coverage claims
+    read samples, so the samples gate applies (precision 0.05: not digits, the row is invalid)."""
+    root = str(tmp_path)
+    extra = {"gamma": 1000.0, "disc_pass": "pruned"}
+    kl_long, kl_short = (0.30, 0.41, 0.35, 0.52, 0.38), (0.10, 0.12, 0.09, 0.15, 0.11)
+
+    def make(precision):
+        for seed in range(5):
+            for n, kl in ((32, kl_long[seed]), (16, kl_short[seed])):
+                _run(root, f"p{precision}_{n}_{seed}", "mnist-larsen-vaegan", seed,
+                     {"mode_coverage": {"kl_to_uniform": kl}, "precision": precision, "fid_recon": 2.0,
+                      "fid_mean_image": 40.0}, stats_rows=_combo(0.9), disc=True, n_epochs=n, n_solo_epochs=8,
+                     extra=extra)
+    make(0.6)
+    c = _by_id(build_claims(root, config_of=get_config), "tf2-longer-training-collapses")
+    assert c["ours"]["values"] == list(kl_long) and c["reference"]["values"] == list(kl_short)
+    assert c["paired"]["n"] == 5 and c["verdict"] == "holds", c["reason"]
+    assert c["gates"]["ours"]["samples_are_images"]["passed"]
+    shutil.rmtree(root)
+    make(0.05)
+    c = _by_id(build_claims(root, config_of=get_config), "tf2-longer-training-collapses")
+    assert c["verdict"] == "invalid" and "samples are images fails" in c["reason"]

@@ -33,7 +33,8 @@ from scipy import stats
 
 from .catalogue import BARS
 
-SAMPLE_METRICS = ("fid_samples", "mode_coverage.n_covered", "recall", "blur_samples", "kid_samples")
+SAMPLE_METRICS = ("fid_samples", "mode_coverage.n_covered", "mode_coverage.kl_to_uniform", "recall", "blur_samples",
+                  "kid_samples")
 GATES = ("disc_learned", "term_on", "samples_are_images", "baseline_bar")
 
 
