@@ -458,3 +458,20 @@ def test_longer_training_pairs_each_seed_with_itself_stopped_after_8_combo_epoch
     make(0.05)
     c = _by_id(build_claims(root, config_of=get_config), "tf2-longer-training-collapses")
     assert c["verdict"] == "invalid" and "samples are images fails" in c["reason"]
+
+
+def test_an_idle_discriminator_by_design_is_not_gated(tmp_path):
+    """aegan-beta0-is-ae: the AE-GAN at beta 0 has its adversarial term off, which is the claim; term_on would
+    fail it (and does, for a claim that does not declare its discriminator idle)."""
+    root = str(tmp_path)
+    good = {"fid_mean_image": 7000.0, "n_eval_images": 640, "attr_acc_recon": {"hair_colour": 0.97}}
+    for seed, (fa, fb) in enumerate(((1000.0, 1004.0), (1100.0, 1096.0), (1050.0, 1051.0))):
+        _run(root, f"v{seed}", "faces-aegan-verify-ae", seed, {**good, "fid_recon": fa},
+             stats_rows=_combo(0.9, beta=0.0), disc=True, n_epochs=150)
+        _run(root, f"a{seed}", "faces-ae", seed, {**good, "fid_recon": fb}, n_epochs=150)
+    c = _by_id(build_claims(root, config_of=get_config), "aegan-beta0-is-ae")
+    assert c["ours"]["n"] == 3 and c["reference"]["n"] == 3 and c["gates"]["ours"] == {}
+    assert c["verdict"] == "holds", c["reason"]
+    claim = dict(next(x for x in CLAIMS if x["id"] == "aegan-beta0-is-ae"), idle_disc=None)
+    c = _by_id(build_claims(root, config_of=get_config, claims=[claim]), "aegan-beta0-is-ae")
+    assert c["verdict"] == "invalid" and "term on fails" in c["reason"]
