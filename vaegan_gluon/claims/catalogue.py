@@ -267,7 +267,10 @@ CLAIMS = [
           "disconnect the relation between the input and output of the AE during the GAN training process.",
           "faces: a GAN started from a pre-trained AE gives the same output for every input",
           "paired_feature_dist.mean", "higher", None, None,
-          needs="an experiment that pre-trains the AE, then trains it as the GAN's generator (not in the catalogue)"),
+          needs="runs that pre-train the AE, then train it as a plain GAN's generator (alpha 0, beta 1: the source "
+                "trains 'a pre-trained AE as a generator to the GAN' for 100 epochs) against the same GAN from "
+                "scratch, at equal GAN epochs; the catalogue's faces-aegan-pretrained keeps the AE term (ae + 0.005 "
+                "gan), which ties each output to its input, so it cannot show the source's effect"),
     # ------------------------------------------------------------ 003's GAN hacks on the MNIST VAE/GAN
 ] + [
     claim(f"stab-{s}-coverage", S_TORCH, quote, f"MNIST: {says} keeps the digit classes of the Larsen "
