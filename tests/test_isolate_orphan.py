@@ -52,7 +52,10 @@ def test_the_child_dies_with_its_parent(tmp_path, sig):
         while time.time() < deadline and not list(tmp_path.glob("*/*/training_statistics.csv")):
             time.sleep(1)                                      # training has started
         parent.send_signal(sig)
-        parent.wait(60)
+        parent.wait(120)
+        if sig == signal.SIGTERM:   # the parent waits for its child: nothing trains once it has exited
+            assert not _alive(trainer), "the parent exited while its training child still ran"
+            assert parent.returncode == 1       # TrainingStopped raised in the parent (a traceback here)
         gone = time.time() + 120
         while time.time() < gone and _alive(trainer):
             time.sleep(0.5)

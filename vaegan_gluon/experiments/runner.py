@@ -354,13 +354,39 @@ def _child(kwargs, queue, parent=None):
 
 
 def _run_isolated(kwargs):
-    """:func:`run_experiment` in a spawned child process; its folder read back with ``load_run``."""
+    """:func:`run_experiment` in a spawned child process; its folder read back with ``load_run``.
+
+    A SIGTERM to this process (the campaign stopped) is passed on to the child, and this process waits for
+    it: the child stops after its batch in hand, resumable, and only then does this one raise
+    ``TrainingStopped``, so no training outlives the process that holds the campaign's lock (a new campaign
+    started at once would otherwise train beside it). kill -9 cannot be caught: the child then learns of it
+    from the kernel (``_die_with_parent``)."""
     import multiprocessing as mp
+    import threading
+
+    from ..train.trainer import TrainingStopped
     spawn = mp.get_context("spawn")
     queue = spawn.Queue()
     child = spawn.Process(target=_child, args=(kwargs, queue, os.getpid()))
     child.start()
-    child.join()
+    stopped = []
+
+    def forward(signum, frame):
+        stopped.append(signum)
+        if child.is_alive():
+            os.kill(child.pid, signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, forward) if main else None
+    try:
+        child.join()
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        raise TrainingStopped(f"{kwargs['name']}: stopped by SIGTERM; its training process stopped after the "
+                              f"batch in hand (exit code {child.exitcode}); run again with resume=True to "
+                              f"continue from its last checkpoint")
     if child.exitcode != 0:
         raise RuntimeError(f"{kwargs['name']}: the training process ended with exit code {child.exitcode} "
                            f"(negative: killed by that signal); rerun with resume=True to continue from "
