@@ -110,7 +110,8 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
         t = c.get("test") or {}
         need, note = t.get("seeds_needed"), None
         if c["verdict"] == "untested":      # runs defined, none made yet: a first round, then plan again
-            need, note = MIN_SEEDS, f"first round of {MIN_SEEDS} seeds; plan again from their spread"
+            need = max(MIN_SEEDS, c.get("min_seeds") or 0)
+            note = f"first round of {need} seeds; plan again from their spread"
         elif c["verdict"] == "invalid":
             need, note = min(need or default_seeds, max_seeds), f"invalid now; mend first: {c.get('reason')}"
         elif c["verdict"] in ("holds", "does not hold", "changes", "equivalent within delta"):
