@@ -475,3 +475,33 @@ def test_an_idle_discriminator_by_design_is_not_gated(tmp_path):
     claim = dict(next(x for x in CLAIMS if x["id"] == "aegan-beta0-is-ae"), idle_disc=None)
     c = _by_id(build_claims(root, config_of=get_config, claims=[claim]), "aegan-beta0-is-ae")
     assert c["verdict"] == "invalid" and "term on fails" in c["reason"]
+
+
+def test_the_notebook_lines_show_each_seeds_discriminator_best_and_last(tmp_path):
+    """Per arm and seed, did the discriminator learn and was it still winning at the end (the evidence issue:
+    the share of seeds in which it engaged, reported per arm)."""
+    from vaegan_gluon.experiments.claims_text import claim_lines
+    root = str(tmp_path)
+    _mnist_pair(root)
+    bad = os.path.join(root, "logreg1", "training_statistics.csv")
+    rows = list(csv.DictReader(open(bad)))
+    rows[-1]["disc_acc_real"] = rows[-1]["disc_acc_fake"] = 0.5     # caught up with in its last epoch
+    with open(bad, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    c = _by_id(build_claims(root, config_of=get_config), "mnist-disc-sharpens")
+    assert c["disc_acc"] == {"ours": [[0.9, 0.9], [0.9, 0.5], [0.9, 0.9]], "reference": [None, None, None]}
+    lines = claim_lines(c)
+    assert lines[-1] == ("  Discriminator's training accuracy per seed, best → last combo epoch: "
+                         "ours 0.90 → 0.90 / 0.90 → 0.50 / 0.90 → 0.90.")
+
+
+def test_a_notebook_can_name_claims_by_id():
+    """show_claims(NAMES + ids): a claim named by its id joins the notebook's rows (notebook 23's adaptive-weight
+    rows, whose `ours` is its experiment at another setting); a name that is nothing of the catalogue is refused."""
+    from vaegan_gluon.experiments.notebook import claims_for
+    path = os.path.join(REFERENCE, "claims.json")
+    plain = {c["id"] for c in claims_for(["mnist-vae-logreg"], path)["claims"]}
+    named = {c["id"] for c in claims_for(["mnist-vae-logreg", "mnist-adaptive-0.5-vs-fixed-1"], path)["claims"]}
+    assert "mnist-adaptive-0.5-vs-fixed-1" not in plain and named == plain | {"mnist-adaptive-0.5-vs-fixed-1"}

@@ -72,21 +72,31 @@ def lower_bound(rate, n, level=0.95):
     return 0.0 if k == 0 else float(stats.beta.ppf(1 - level, k, n - k + 1))
 
 
-def disc_learned(run):
+def disc_accuracy(run):
+    """The discriminator's training accuracy (real and fake averaged) over the combo epochs: ``(best, its
+    combo epoch from 1, last, n combo epochs)``; None when no combo epoch recorded it."""
     rows = combo_rows(run)
-    if not rows:
-        return False, "no combo epoch"
     accs = []
     for r in rows:
         real, fake = _f(r.get("disc_acc_real")), _f(r.get("disc_acc_fake"))
         accs.append(None if real is None or fake is None else (real + fake) / 2)
     seen = [(a, i) for i, a in enumerate(accs) if a is not None]
     if not seen:
-        return None, "no discriminator accuracy recorded"
+        return None
     best, at = max(seen)
-    end = f"{accs[-1]:.2f} at the end" if accs[-1] is not None else "none recorded at the end"
+    return best, at + 1, accs[-1], len(rows)
+
+
+def disc_learned(run):
+    if not combo_rows(run):
+        return False, "no combo epoch"
+    acc = disc_accuracy(run)
+    if acc is None:
+        return None, "no discriminator accuracy recorded"
+    best, at, last, n = acc
+    end = f"{last:.2f} at the end" if last is not None else "none recorded at the end"
     return best >= BARS["disc_balanced_accuracy"], \
-        f"training accuracy {best:.2f} at best (combo epoch {at + 1} of {len(rows)}), {end}"
+        f"training accuracy {best:.2f} at best (combo epoch {at} of {n}), {end}"
 
 
 def term_on(run):

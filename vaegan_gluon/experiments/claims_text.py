@@ -83,7 +83,7 @@ def _literals(nb):
 
 
 def experiment_names(nb):
-    """The experiment (or sweep) names the notebook's ``show_claims(...)`` call passes, read from its code
+    """The experiment (sweep, or claim id) names the notebook's ``show_claims(...)`` call passes, read from its code
     cells: the call's argument evaluated over the cells' literal assignments (``NAMES = [...]``,
     ``PAIRS = {...}``, ``SWEEP = "..."``); a list of names, or None when no cell calls ``show_claims``."""
     call = claims_call(nb)
@@ -92,11 +92,12 @@ def experiment_names(nb):
     _, expr = call
     value = eval(compile(expr, "<show_claims argument>", "eval"), {"__builtins__": {}}, _literals(nb))  # noqa: S307
     names = [value] if isinstance(value, str) else list(value)
+    from ..claims.catalogue import CLAIMS
     from . import SWEEPS, list_experiments
-    known = set(list_experiments()) | set(SWEEPS)
+    known = set(list_experiments()) | set(SWEEPS) | {c["id"] for c in CLAIMS}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"show_claims names {unknown}, not experiments or sweeps of the catalogue")
+        raise ValueError(f"show_claims names {unknown}, not experiments, sweeps or claims of the catalogue")
     return names
 
 
@@ -141,7 +142,22 @@ def claim_lines(claim):
     else:
         parts.append("not tested")
     second = f"  `{claim['metric']}` {arrow}: " + "; ".join(parts) + "."
-    return [first, second]
+    return [first, second] + _disc_line(claim)
+
+
+def _disc_line(claim):
+    """The discriminator's training accuracy per seed, at its best and in the last combo epoch, for each group
+    trained with one: did it learn, and was it still winning at the end (a VAE can catch up with it)."""
+    acc = claim.get("disc_acc") or {}
+    parts = []
+    for side in ("ours", "reference"):
+        per = acc.get(side) or []
+        if any(a is not None for a in per):
+            parts.append(f"{side} " + " / ".join("–" if a is None or a[1] is None else f"{a[0]:.2f} → {a[1]:.2f}"
+                                                  for a in per))
+    if not parts:
+        return []
+    return ["  Discriminator's training accuracy per seed, best → last combo epoch: " + "; ".join(parts) + "."]
 
 
 def render_block(names, path=None):

@@ -200,7 +200,8 @@ def claims_for(names, path=None):
     """The claims table (``results/reference/claims.json``, written by ``vaegan claims``) cut to the
     claims this notebook's runs test: those whose ``ours`` runs are an experiment of ``names`` (with no
     ``where`` beyond the claim's evidence settings, ``claims.catalogue.AT``: the same experiment trained longer
-    than the notebook's scale), or, for a sweep of ``names``, its base experiment with settings the sweep varies. A dict
+    than the notebook's scale), or, for a sweep of ``names``, its base experiment with settings the sweep varies,
+    or a claim whose id is in ``names`` (a setting the notebook teaches, e.g. the adaptive weight's rows). A dict
     :func:`vaegan_gluon.claims.claims_markdown` formats, or None when there is no table."""
     path = path or os.path.join(_results_root(), "reference", "claims.json")
     if not os.path.exists(path):
@@ -208,7 +209,8 @@ def claims_for(names, path=None):
     table = read_json(path)
     if isinstance(names, str):
         names = [names]
-    plain = {n for n in names if n not in SWEEPS}
+    ids = {c["id"] for c in table.get("claims", [])} & set(names)
+    plain = {n for n in names if n not in SWEEPS and n not in ids}
     swept = {}                                   # base experiment -> the settings its sweeps vary
     for n in names:
         if n in SWEEPS:
@@ -223,7 +225,7 @@ def claims_for(names, path=None):
         exp, at = sel.get("experiment"), AT.get(sel.get("experiment"), {})
         where = {k for k, v in (sel.get("where") or {}).items() if k not in at or at[k] != v}
         return (exp in plain and not where) or (exp in swept and bool(where) and where <= swept[exp])
-    return {**table, "claims": [c for c in table.get("claims", []) if tests(c, "ours")],
+    return {**table, "claims": [c for c in table.get("claims", []) if tests(c, "ours") or c["id"] in ids],
             "reference_of": [c["id"] for c in table.get("claims", []) if tests(c, "reference")]}
 
 
