@@ -505,3 +505,15 @@ def test_a_notebook_can_name_claims_by_id():
     plain = {c["id"] for c in claims_for(["mnist-vae-logreg"], path)["claims"]}
     named = {c["id"] for c in claims_for(["mnist-vae-logreg", "mnist-adaptive-0.5-vs-fixed-1"], path)["claims"]}
     assert "mnist-adaptive-0.5-vs-fixed-1" not in plain and named == plain | {"mnist-adaptive-0.5-vs-fixed-1"}
+
+
+def test_a_group_with_no_run_of_its_experiment_is_priced_from_the_same_step():
+    """mnist-stab-spectral-norm has no kept run: its epochs are priced at the seconds of the runs that train the
+    MNIST Larsen step (same scheme, data and networks); without the catalogue it stays unpriced."""
+    from vaegan_gluon.claims.plan import _experiment_dirs, _step
+    kept = os.path.join(REFERENCE, "claims_runs")
+    dirs = _experiment_dirs(kept, "mnist-stab-spectral-norm", get_config)
+    assert dirs and all("ConvVAE_ConvDisc_LeakyReLU_on_MNIST-5k" in d for d in dirs)
+    assert _experiment_dirs(kept, "mnist-stab-spectral-norm") == []
+    assert _step(get_config, "mnist-stab-spectral-norm", "medium") == _step(get_config, "mnist-larsen-vaegan", "medium")
+    assert _step(get_config, "faces-larsen-vaegan", "medium") != _step(get_config, "mnist-larsen-vaegan", "medium")

@@ -66,12 +66,34 @@ def _seconds(dirs):
     return sum(secs) / len(secs) if secs else None
 
 
-def _experiment_dirs(kept, experiment):
-    """The kept runs of ``experiment`` at any settings (to price a group none of whose runs exists yet)."""
+def _experiment_dirs(kept, experiment, config_of=None, scale="medium"):
+    """The kept runs of ``experiment`` at any settings (to price a group none of whose runs exists yet); with
+    none, the kept runs of the experiments training the same step (scheme, data source and both networks'
+    models at ``scale``: a stabiliser arm no run has tried yet is priced from its reference's seconds)."""
     from .board import collect_runs
     if not kept or not os.path.isdir(kept):
         return []
-    return [r["dir"] for r in collect_runs(kept) if r["name"] == experiment]
+    runs = collect_runs(kept)
+    own = [r["dir"] for r in runs if r["name"] == experiment]
+    step = _step(config_of, experiment, scale)
+    if own or step is None:
+        return own
+    return [r["dir"] for r in runs if r["name"] and _step(config_of, r["name"], scale) == step]
+
+
+def _step(config_of, experiment, scale):
+    """What an epoch of ``experiment`` costs, as a key: scheme, data source, the VAE's and the discriminator's
+    model and widths at ``scale`` (None without a catalogue)."""
+    if config_of is None:
+        return None
+    try:
+        cfg = config_of(experiment, scale)
+    except (KeyError, ValueError):
+        return None
+    nets = tuple(json.dumps({k: v for k, v in (cfg.get(n) or {}).items() if k in ("model", "base_channels",
+                                                                                   "n_latent")}, sort_keys=True)
+                 for n in ("vae", "disc"))
+    return (cfg["train"].get("scheme"), cfg["data"]["source"]) + nets
 
 
 def _run_seconds(dirs, where, fallback_dirs, scale_epochs):
@@ -142,7 +164,7 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
     for g in groups.values():
         where = g["selection"].get("where") or {}
         exp = g["selection"]["experiment"]
-        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp),
+        sec, how = _run_seconds(g["runs"], where, _experiment_dirs(kept, exp, config_of, g["scale"]),
                                 _scale_epochs(config_of, exp, g["scale"]))
         done, spent = _spent(g["runs"])
         out_groups.append({"experiment": exp, "where": where, "scale": g["scale"], "seeds": g["seeds"],
@@ -269,7 +291,8 @@ def plan_markdown(plan):
                      f"{hrs}{budget} | "
                      f"{', '.join(g['claims'])} |")
     lines += ["", f"Total: {plan['cpu_hours']:.1f} CPU hours (2-core machine; est. = the group's epochs at the "
-              "seconds per solo and combo epoch of the same experiment's kept runs at other settings)"
+              "seconds per solo and combo epoch of the same experiment's kept runs at other settings, or, with none, "
+              "of the kept runs training the same step: scheme, data and networks)"
               + (f"; not priced (no kept run): {', '.join(plan['unpriced'])}" if plan["unpriced"] else "") + ".",
               "", f"Spent so far on the planned groups: {plan['spent']['runs']} kept runs, "
               f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds).",
