@@ -81,14 +81,21 @@ def _experiment_dirs(kept, experiment, config_of=None, scale="medium"):
     return [r["dir"] for r in runs if r["name"] and _step(config_of, r["name"], scale) == step]
 
 
-def _step(config_of, experiment, scale):
-    """What an epoch of ``experiment`` costs, as a key: scheme, data source, the VAE's and the discriminator's
-    model and widths at ``scale`` (None without a catalogue)."""
+def _config(config_of, experiment, scale):
+    """The catalogue's configuration of ``experiment`` at ``scale``; None without a catalogue or that entry."""
     if config_of is None:
         return None
     try:
-        cfg = config_of(experiment, scale)
+        return config_of(experiment, scale)
     except (KeyError, ValueError):
+        return None
+
+
+def _step(config_of, experiment, scale):
+    """What an epoch of ``experiment`` costs, as a key: scheme, data source, the VAE's and the discriminator's
+    model and widths at ``scale`` (None without a catalogue)."""
+    cfg = _config(config_of, experiment, scale)
+    if cfg is None:
         return None
     nets = tuple(json.dumps({k: v for k, v in (cfg.get(n) or {}).items() if k in ("model", "base_channels",
                                                                                    "n_latent")}, sort_keys=True)
@@ -194,13 +201,8 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
 def _family(config_of, experiment, scale="medium"):
     """``(scheme, data source)`` of an experiment with a discriminator (the step a lever measured on one of them
     speeds up in all of them, e.g. every MNIST Larsen stabiliser arm), None without one or a catalogue."""
-    if config_of is None:
-        return None
-    try:
-        cfg = config_of(experiment, scale)
-    except (KeyError, ValueError):
-        return None
-    if not (cfg.get("disc") or {}).get("model"):
+    cfg = _config(config_of, experiment, scale)
+    if cfg is None or not (cfg.get("disc") or {}).get("model"):
         return None
     return cfg["train"].get("scheme", "learnable_loss"), cfg["data"]["source"]
 
@@ -217,12 +219,10 @@ def _levers_by_family(levers, config_of):
 
 def _scale_epochs(config_of, experiment, scale):
     """(epochs, solo epochs) of ``experiment`` at ``scale`` in the catalogue (None when it is not there)."""
-    if config_of is None:
+    cfg = _config(config_of, experiment, scale)
+    if cfg is None:
         return None, None
-    try:
-        t = config_of(experiment, scale)["train"]
-    except (KeyError, ValueError):
-        return None, None
+    t = cfg.get("train") or {}
     return t.get("n_epochs"), t.get("n_solo_epochs")
 
 
