@@ -517,3 +517,19 @@ def test_a_group_with_no_run_of_its_experiment_is_priced_from_the_same_step():
     assert _experiment_dirs(kept, "mnist-stab-spectral-norm") == []
     assert _step(get_config, "mnist-stab-spectral-norm", "medium") == _step(get_config, "mnist-larsen-vaegan", "medium")
     assert _step(get_config, "faces-larsen-vaegan", "medium") != _step(get_config, "mnist-larsen-vaegan", "medium")
+
+
+def test_the_plan_states_the_whole_budget_spent(tmp_path):
+    """Every kept run's seconds, the campaign's and the pilots', superseded settings included, against the budget."""
+    from vaegan_gluon.claims.plan import _spent_all, _spent_all_markdown
+    kept, pilots = tmp_path / "claims_runs", tmp_path / "pilot_runs"
+    for root, secs in ((kept, (3600.0, 1800.0)), (pilots, (900.0,))):
+        for i, s in enumerate(secs):
+            d = root / "x" / str(i)
+            d.mkdir(parents=True)
+            (d / "metrics.json").write_text(json.dumps({"train_seconds": s}))
+    spent = _spent_all(str(kept))
+    assert spent == {"claims_runs": (2, 1.5), "pilot_runs": (1, 0.25)}
+    md = _spent_all_markdown(spent)
+    assert "3 runs, 1.8 CPU hours (`claims_runs` 2 runs, 1.5 h, `pilot_runs` 1 run, 0.2 h;" in md
+    assert _spent_all(str(tmp_path / "none")) == {} and _spent_all_markdown({}) == ""

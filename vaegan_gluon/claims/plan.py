@@ -53,6 +53,23 @@ def _spent(dirs):
     return len(secs), sum(secs) / 3600
 
 
+#: beside the kept claims runs: the pilots' runs (the references mended before their campaign)
+PILOTS = "pilot_runs"
+
+
+def _spent_all(kept):
+    """Every kept run's training seconds, the campaign's and the pilots' (``PILOTS`` beside ``kept``), runs at
+    superseded settings included: ``{folder: (runs, CPU hours)}``, {} without ``kept``."""
+    if not kept or not os.path.isdir(kept):
+        return {}
+    out = {}
+    for root in (kept, os.path.join(os.path.dirname(os.path.abspath(kept)), PILOTS)):
+        dirs = [d for d, _, files in os.walk(root) if "metrics.json" in files]
+        if dirs:
+            out[os.path.basename(os.path.normpath(root))] = _spent(dirs)
+    return out
+
+
 def _seconds(dirs):
     secs = []
     for d in dirs:
@@ -195,6 +212,7 @@ def make_plan(table, default_seeds=DEFAULT_SEEDS, max_seeds=MAX_SEEDS, kept=None
     return {"claims": claims, "groups": out_groups, "cpu_hours": total, "speed": speed,
             "cpu_hours_levers": sum(g["cpu_hours_levers"] or 0 for g in out_groups),
             "spent": {"runs": sum(g["done"] for g in out_groups), "hours": sum(g["spent_hours"] for g in out_groups)},
+            "spent_all": _spent_all(kept),
             "unpriced": [g["experiment"] for g in out_groups if g["cpu_hours"] is None]}
 
 
@@ -271,6 +289,16 @@ def _levers_markdown(plan):
                f"kept): {adopted}." if adopted else "")]
 
 
+def _spent_all_markdown(spent_all):
+    if not spent_all:
+        return ""
+    runs, hours = sum(r for r, _ in spent_all.values()), sum(h for _, h in spent_all.values())
+    parts = ", ".join(f"`{name}` {r} run{'' if r == 1 else 's'}, {h:.1f} h" for name, (r, h) in sorted(spent_all.items()))
+    return (f" Spent in all, against the evidence issue's budget of about {BUDGET_HOURS:.0f} CPU hours: {runs} runs, "
+            f"{hours:.1f} CPU hours ({parts}; runs at settings since superseded and the reference pilots "
+            "included).")
+
+
 def plan_markdown(plan):
     lines = [HEADER + "| claim | verdict now | seeds per group | note |", "|---|---|---|---|"]
     for c in plan["claims"]:
@@ -295,7 +323,8 @@ def plan_markdown(plan):
               "of the kept runs training the same step: scheme, data and networks)"
               + (f"; not priced (no kept run): {', '.join(plan['unpriced'])}" if plan["unpriced"] else "") + ".",
               "", f"Spent so far on the planned groups: {plan['spent']['runs']} kept runs, "
-              f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds).",
+              f"{plan['spent']['hours']:.1f} CPU hours (their recorded training seconds)."
+              + _spent_all_markdown(plan.get("spent_all")),
               *_levers_markdown(plan),
               "", "The settings each claim is judged at, and why: `AT` in `vaegan_gluon/claims/catalogue.py`.",
               "", "Running it: `make claims` (`vaegan claims run [--only ID,...] [--max-hours H]`) works through "
