@@ -293,7 +293,8 @@ def _spent_all_markdown(spent_all):
     if not spent_all:
         return ""
     runs, hours = sum(r for r, _ in spent_all.values()), sum(h for _, h in spent_all.values())
-    parts = ", ".join(f"`{name}` {r} run{'' if r == 1 else 's'}, {h:.1f} h" for name, (r, h) in sorted(spent_all.items()))
+    parts = ", ".join(f"`{name}` {r} run{'' if r == 1 else 's'}, {h:.1f} h"
+                      for name, (r, h) in sorted(spent_all.items()))
     return (f" Spent in all, against the evidence issue's budget of about {BUDGET_HOURS:.0f} CPU hours: {runs} runs, "
             f"{hours:.1f} CPU hours ({parts}; runs at settings since superseded and the reference pilots "
             "included).")
