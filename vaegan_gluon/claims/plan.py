@@ -331,7 +331,8 @@ def plan_markdown(plan):
               "", "Running it: `make claims` (`vaegan claims run [--only ID,...] [--max-hours H]`) works through "
               "these groups one run at a time, seed 0 of every group first; kill it any time and run it again to "
               "go on (SIGTERM, `pkill -TERM -f 'vaegan claims run'`, stops the run in hand after its batch and "
-              "waits for it; the next start redoes that epoch, bit for bit). To keep editing the code meanwhile, run it from a worktree pinned at a commit and keep into "
+              "waits for it; the next start redoes that epoch, bit for bit). To keep editing the code meanwhile, "
+              "run it from a worktree pinned at a commit and keep into "
               "this checkout: `git worktree add ../campaign HEAD && cd ../campaign && vaegan claims run --keep "
               "$OLDPWD/results/reference/claims_runs`; commit the kept runs, then `make board`. Run all arms of "
               "one seed on one CPU class (the board names the classes where a seed's arms differ)."]
