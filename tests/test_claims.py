@@ -403,6 +403,11 @@ def test_shared_start_compares_the_solo_epochs_bit_for_bit():
     assert shared_start(a, b) is True
     assert shared_start(a, {"stats": [dict(solo, pbp_loss="1.2500001")]}) is False
     assert shared_start(a, {"stats": [{"phase": "combo"}]}) is None
+    # an arm that writes a column of its own (the adaptive weight's adv_weight, empty in solo epochs): the columns
+    # both runs wrote decide (seen on the board: seed 3 of the ConvDisc adaptive rows, one machine, read False)
+    adaptive = {"stats": [dict(solo, adv_weight="")]}
+    assert shared_start(adaptive, a) is True and shared_start(a, adaptive) is True
+    assert shared_start({"stats": [dict(solo, adv_weight="", pbp_loss="1.3")]}, a) is False
 
 
 def test_one_seeds_arms_train_the_same_solo_phase(tmp_path):

@@ -176,7 +176,9 @@ def shared_start(a, b):
     sa, sb = ([r for r in run["stats"] if r.get("phase") == "solo"] for run in (a, b))
     if not sa or not sb:
         return None
-    keys = [k for k in sa[0] if not any(t in k for t in _TIMING)]
+    # the columns both runs wrote (an arm can add its own, e.g. the adaptive weight's adv_weight, empty in solo
+    # epochs), timing aside
+    keys = [k for k in sa[0] if k in sb[0] and not any(t in k for t in _TIMING)]
     return len(sa) == len(sb) and all(ra.get(k) == rb.get(k) for ra, rb in zip(sa, sb) for k in keys)
 
 
