@@ -287,8 +287,8 @@ def judge_claim(claim, runs, scale=None, claims=CLAIMS, config_of=None):
     row["code"] = {"fingerprints": fps, "same": code_problem is None}
     row["engaged"] = {side: [G.engaged(r) for r in rs] for side, rs in (("ours", ours_runs), ("reference", ref_runs))}
     # per seed, the discriminator's training accuracy at its best and in the last combo epoch (None: no D)
-    row["disc_acc"] = {side: [(lambda a: None if a is None else [a[0], a[2]])(G.disc_accuracy(r)) if G.has_disc(r)
-                              else None for r in rs] for side, rs in (("ours", ours_runs), ("reference", ref_runs))}
+    row["disc_acc"] = {side: [G.disc_best_last(r) for r in rs] for side, rs in (("ours", ours_runs),
+                                                                                ("reference", ref_runs))}
     row["second"] = _second_view(claim, ours_runs, ref_runs)
     diffs = _paired_diffs(ours_runs, ref_runs, claim["metric"]) if claim.get("paired") else None
     row["paired"] = diffs

@@ -87,6 +87,12 @@ def disc_accuracy(run):
     return best, at + 1, accs[-1], len(rows)
 
 
+def disc_best_last(run):
+    """``[best, last]`` of :func:`disc_accuracy` for a run trained with a discriminator, None otherwise."""
+    acc = disc_accuracy(run) if has_disc(run) else None
+    return None if acc is None else [acc[0], acc[2]]
+
+
 def disc_learned(run):
     if not combo_rows(run):
         return False, "no combo epoch"
